@@ -1,0 +1,20 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+.PHONY: setup demo test lint bench
+
+setup:
+	@scripts/setup
+
+demo: setup
+	.venv/bin/tamas demo
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer
+
+test: lint
+	.venv/bin/tamas sandbox up
+	.venv/bin/pytest -q
+
+bench: setup
+	.venv/bin/python -m bench

@@ -1,0 +1,142 @@
+"""The one settings object: defaults, overridden by a TOML file, overridden by environment.
+
+Every key is documented in docs/configuration.md; a key nothing reads does not belong here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TAMAS_"
+CONFIG_ENV = "TAMAS_CONFIG"
+DEFAULT_CONFIG_FILE = "tamas.toml"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where local state lives: the SQLite file, generated secrets, the prompt cache.
+    data_dir: Path = Path(".tamas")
+    # SQLAlchemy async URL; empty means SQLite in data_dir.
+    database_url: str = ""
+    # Redis URL for the bus and rate limits; empty means the in-process bus (one box).
+    redis_url: str = ""
+    log_level: str = "INFO"
+
+    # Asterisk Manager Interface. The secret is generated into data_dir when not given.
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "tamas"
+    ami_secret: str = ""
+
+    # FastAGI server; only hosts in the allow-list may connect.
+    fastagi_host: str = "127.0.0.1"
+    fastagi_port: int = 4573
+    fastagi_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+
+    # The pages (agent desktop, dashboards).
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    # The Asterisk sandbox (a Debian sid root run under chroot).
+    sandbox_dir: Path = Path(".sandbox")
+
+    # Speech.
+    tts_engine: str = "espeak"
+    default_language: str = "fa"
+
+    # Country assumed for numbers dialled without a country code.
+    default_region: str = "IR"
+
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tamas.sqlite3').resolve()}"
+
+    @property
+    def effective_ami_secret(self) -> str:
+        if self.ami_secret:
+            return self.ami_secret
+        return _generated_secret(self.data_dir / "ami.secret")
+
+
+def _generated_secret(path: Path) -> str:
+    """A random secret kept in a file only root can read, made once and reused."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, Path):
+            return Path(str(raw))
+        if isinstance(default, tuple):
+            if isinstance(raw, list | tuple):
+                return tuple(str(item) for item in raw)
+            return tuple(part.strip() for part in str(raw).split(",") if part.strip())
+        return str(raw)
+    except ValueError as error:
+        raise SettingsError(
+            f"setting {name!r}: {raw!r} is not a valid {type(default).__name__}"
+        ) from error
+
+
+def load(config_file: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (TAMAS_CONFIG or ./tamas.toml if present), then TAMAS_* env."""
+    env = dict(os.environ if env is None else env)
+    base = Settings()
+    known = {f.name: getattr(base, f.name) for f in fields(Settings) if f.name != "extra"}
+    values: dict[str, Any] = {}
+
+    path = config_file or Path(env.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+    if config_file is not None or path.exists():
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as error:
+            raise SettingsError(f"config file {path} does not exist") from error
+        except tomllib.TOMLDecodeError as error:
+            raise SettingsError(f"config file {path}: {error}") from error
+        for key, raw in document.items():
+            if key not in known:
+                raise SettingsError(f"config file {path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw, known[key])
+
+    for key, default in known.items():
+        raw = env.get(ENV_PREFIX + key.upper())
+        if raw is not None:
+            values[key] = _coerce(key, raw, default)
+
+    settings = replace(base, **values)
+    if settings.default_language not in {"fa", "en", "ru"}:
+        raise SettingsError("setting 'default_language' must be one of fa, en, ru")
+    if settings.tts_engine not in {"espeak", "gtts"}:
+        raise SettingsError("setting 'tts_engine' must be espeak or gtts")
+    return settings

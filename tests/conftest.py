@@ -1,0 +1,41 @@
+"""Fixtures that build real things: databases on SQLite and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from integrations.database import Base, Database
+
+POSTGRES_ADMIN_DSN = os.environ.get("TAMAS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+POSTGRES_TEST_DB = "tamas_test"
+
+
+async def _fresh_postgres_database(name: str) -> str:
+    admin = await asyncpg.connect(f"{POSTGRES_ADMIN_DSN}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return f"postgresql+asyncpg://{POSTGRES_ADMIN_DSN.split('://', 1)[1]}/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database with the whole schema, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'tamas.sqlite3'}"
+    else:
+        url = await _fresh_postgres_database(POSTGRES_TEST_DB)
+    db = Database(url)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    try:
+        yield db
+    finally:
+        await db.dispose()
