@@ -1,0 +1,279 @@
+"""The event bus: typed events published by one part (the call follower, the dialer) and
+received by others (agent desktops, wallboards), in one process or across several.
+
+`InProcessBus` serves one box; `RedisBus` (Redis pub/sub) lets several processes behind a load
+balancer share events. `make_bus(settings)` picks one from `settings.redis_url`. Every event
+type declares its name, payload and audience once (see `Event`); receivers only ever check
+`message.audience.admits(...)`, they never decide visibility themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REDIS_CHANNEL = "tamas:bus"
+
+
+class BusError(Exception):
+    """The bus cannot deliver; the message says what is wrong and how to fix it."""
+
+
+class MalformedMessage(BusError):
+    """Bytes on the bus that are not a Tamas bus message."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who may see an event: named agents, and/or everybody holding one of the roles."""
+
+    agents: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+
+    @classmethod
+    def agent(cls, number: str) -> Audience:
+        return cls(agents=frozenset({number}))
+
+    @classmethod
+    def role(cls, name: str) -> Audience:
+        return cls(roles=frozenset({name}))
+
+    def admits(self, agent: str, roles: Iterable[str] = ()) -> bool:
+        return agent in self.agents or not self.roles.isdisjoint(roles)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"agents": sorted(self.agents), "roles": sorted(self.roles)}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event as it travels: its name, JSON payload, audience and when it was published
+    (`published_at` is wall-clock seconds, comparable across processes on one box)."""
+
+    name: str
+    payload: Mapping[str, Any]
+    audience: Audience
+    published_at: float = field(default_factory=time.time)
+    # When the fact behind the event happened (e.g. the AMI event arrived); for latency.
+    observed_at: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "name": self.name,
+                "payload": self.payload,
+                "audience": self.audience.as_dict(),
+                "published_at": self.published_at,
+                "observed_at": self.observed_at,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Message:
+        try:
+            data = json.loads(raw)
+            audience = data["audience"]
+            return cls(
+                name=str(data["name"]),
+                payload=dict(data["payload"]),
+                audience=Audience(
+                    agents=frozenset(str(a) for a in audience.get("agents", ())),
+                    roles=frozenset(str(r) for r in audience.get("roles", ())),
+                ),
+                published_at=float(data["published_at"]),
+                observed_at=None if data.get("observed_at") is None else float(data["observed_at"]),
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise MalformedMessage(f"not a bus message: {error}") from error
+
+
+class Event(ABC):
+    """A typed event. Subclasses set `name` and say what they carry and who may see it."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def payload(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def audience(self) -> Audience: ...
+
+    def observed_at(self) -> float | None:
+        return None
+
+    def to_message(self) -> Message:
+        return Message(self.name, self.payload(), self.audience(), observed_at=self.observed_at())
+
+
+Handler = Callable[[Message], Awaitable[None]]
+
+
+class Bus(ABC):
+    """Publish events; subscribe handlers that receive every message published anywhere."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Handler] = []
+
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        """Register a handler; returns a function that unsubscribes it."""
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    async def _deliver(self, message: Message) -> None:
+        # One broken handler must not keep the message from the others.
+        for handler in list(self._handlers):
+            try:
+                await handler(message)
+            except Exception:
+                log.exception("bus handler %r failed on %s", handler, message.name)
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Connect (no-op for the in-process bus)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Disconnect and stop delivering."""
+
+    @abstractmethod
+    async def publish(self, event: Event | Message) -> None: ...
+
+
+class InProcessBus(Bus):
+    """Delivers to this process's handlers, in order, before `publish` returns."""
+
+    async def publish(self, event: Event | Message) -> None:
+        message = event if isinstance(event, Message) else event.to_message()
+        await self._deliver(message)
+
+
+class RedisBus(Bus):
+    """Redis pub/sub on one channel: every process subscribed gets every message, and
+    each process delivers it to its own handlers (the audience filters later).
+
+    A dead Redis never crashes the process: `publish` raises `BusError` with the cause, and
+    the listener logs the outage and keeps retrying with a growing pause until Redis is back.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        channel: str = DEFAULT_REDIS_CHANNEL,
+        retry_max_s: float = 5.0,
+    ) -> None:
+        super().__init__()
+        import redis.asyncio as redis  # imported here: one-box setups never need it
+
+        self.url = url
+        self.channel = channel
+        self.retry_max_s = retry_max_s
+        self._redis = redis.from_url(url, socket_connect_timeout=2.0)
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self.connected = False
+
+    async def start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
+        # Wait briefly for the subscription so a message published right after start() is
+        # not missed; with Redis down we go on and the listener keeps retrying.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), timeout=2.0)
+
+    async def wait_subscribed(self, timeout_s: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), timeout=timeout_s)
+        return self._subscribed.is_set()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        await self._redis.aclose()
+
+    async def publish(self, event: Event | Message) -> None:
+        from redis.exceptions import RedisError
+
+        message = event if isinstance(event, Message) else event.to_message()
+        try:
+            await self._redis.publish(self.channel, message.to_json())
+        except (RedisError, OSError) as error:
+            raise BusError(
+                f"cannot publish {message.name} to Redis at {_safe_url(self.url)}: {error} "
+                "(is redis-server running? check the redis_url setting)"
+            ) from error
+
+    async def _listen(self) -> None:
+        from redis.exceptions import RedisError
+
+        pause_s = 0.2
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                if not self.connected:
+                    log.info("bus: subscribed to Redis channel %s", self.channel)
+                self.connected = True
+                self._subscribed.set()
+                pause_s = 0.2
+                while True:
+                    item = await pubsub.get_message(timeout=1.0)
+                    if item is None or item.get("type") != "message":
+                        continue
+                    try:
+                        message = Message.from_json(item["data"])
+                    except MalformedMessage as error:
+                        log.warning("bus: dropped a malformed message: %s", error)
+                        continue
+                    await self._deliver(message)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                raise
+            except (RedisError, OSError) as error:
+                if self.connected:
+                    log.error("bus: lost Redis at %s (%s); retrying", _safe_url(self.url), error)
+                else:
+                    log.warning(
+                        "bus: Redis at %s unreachable (%s); retrying in %.1f s",
+                        _safe_url(self.url),
+                        error,
+                        pause_s,
+                    )
+                self.connected = False
+                self._subscribed.clear()
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                await asyncio.sleep(pause_s)
+                pause_s = min(pause_s * 2, self.retry_max_s)
+
+
+def _safe_url(url: str) -> str:
+    """The Redis URL without its password, for log lines."""
+    if "@" in url:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def make_bus(redis_url: str, channel: str = DEFAULT_REDIS_CHANNEL) -> Bus:
+    """The bus the settings ask for: Redis when `redis_url` is set, else in-process."""
+    if redis_url:
+        return RedisBus(redis_url, channel=channel)
+    return InProcessBus()
