@@ -1,0 +1,198 @@
+"""The Asterisk configuration Tamas runs with, rendered from settings (pure text, no I/O).
+
+The sandbox writes these files into the sid root's /etc/asterisk; a real deployment can render
+them the same way (`tamas sandbox` is only one user of this module). Secrets come from
+settings at render time and are never part of the repository.
+"""
+
+from __future__ import annotations
+
+from tamas.settings import Settings
+
+# Only what Tamas uses is loaded (`autoload=no`): the stock Debian config autoloads everything
+# and fills the log with voicemail/LDAP/DUNDi/stir-shaken errors, and starts slower.
+MODULES: tuple[str, ...] = (
+    # dialplan, channels and bridging
+    "pbx_config.so",
+    "chan_bridge_media.so",
+    "bridge_simple.so",
+    "bridge_builtin_features.so",
+    "bridge_holding.so",
+    "bridge_softmix.so",
+    "res_timing_timerfd.so",
+    # applications
+    "res_agi.so",
+    "res_speech.so",
+    "app_queue.so",
+    "app_originate.so",
+    "app_amd.so",
+    "app_senddtmf.so",
+    "app_playback.so",
+    "app_read.so",
+    "app_record.so",
+    "app_dial.so",
+    "app_verbose.so",
+    "app_echo.so",
+    "app_stack.so",
+    "app_exec.so",
+    "app_playtones.so",
+    "app_mixmonitor.so",
+    "app_userevent.so",
+    "app_waituntil.so",
+    "app_chanspy.so",
+    "res_musiconhold.so",
+    # dialplan functions
+    "func_callerid.so",
+    "func_channel.so",
+    "func_logic.so",
+    "func_strings.so",
+    "func_math.so",
+    "func_cut.so",
+    "func_global.so",
+    "func_db.so",
+    "func_env.so",
+    "func_uri.so",
+    "func_timeout.so",
+    "func_hangupcause.so",
+    "func_volume.so",
+    "func_dialplan.so",
+    "res_stasis.so",
+    # codecs and file formats Tamas's prompts use: wav (8 kHz slin), sln, gsm, ulaw/alaw
+    "codec_ulaw.so",
+    "codec_alaw.so",
+    "codec_gsm.so",
+    "codec_resample.so",
+    "codec_a_mu.so",
+    "format_wav.so",
+    "format_wav_gsm.so",
+    "format_gsm.so",
+    "format_pcm.so",
+    "format_sln.so",
+    # the manager, and call records published over it
+    "res_manager_devicestate.so",
+    "res_manager_presencestate.so",
+    "cdr_manager.so",
+    "cel_manager.so",
+    "res_clioriginate.so",
+    "res_convert.so",
+)
+
+
+def modules_conf(available: set[str] | None = None) -> str:
+    """`available` filters out modules this Asterisk build does not ship (sid moves)."""
+    lines = [
+        "; Written by tamas (tamas/asterisk/config.py); edits are overwritten.",
+        "[modules]",
+        "autoload=no",
+    ]
+    for module in MODULES:
+        if available is None or module in available:
+            lines.append(f"load => {module}")
+    return "\n".join(lines) + "\n"
+
+
+def manager_conf(settings: Settings) -> str:
+    # Loopback only, one user. A real deployment narrows read/write to what it uses.
+    return (
+        "; Written by tamas from its settings; edits are overwritten.\n"
+        "[general]\n"
+        "enabled = yes\n"
+        f"port = {settings.ami_port}\n"
+        f"bindaddr = {settings.ami_host}\n"
+        "displayconnects = no\n"
+        "timestampevents = yes\n"
+        "\n"
+        f"[{settings.ami_username}]\n"
+        f"secret = {settings.effective_ami_secret}\n"
+        "deny = 0.0.0.0/0.0.0.0\n"
+        "permit = 127.0.0.1/255.255.255.255\n"
+        "read = all\n"
+        "write = all\n"
+        "writetimeout = 5000\n"
+    )
+
+
+def extensions_conf(settings: Settings, dialplan_files: list[str]) -> str:
+    """The entry dialplan: globals our contexts read, then every file of dialplans/."""
+    agi_host = (
+        "127.0.0.1" if settings.fastagi_host in {"0.0.0.0", "::", ""} else settings.fastagi_host
+    )
+    lines = [
+        "; Written by tamas; the contexts themselves live in the repository's dialplans/.",
+        "[general]",
+        "static = yes",
+        "writeprotect = yes",
+        "clearglobalvars = no",
+        "",
+        "[globals]",
+        # Every AGI() in dialplans/ is written as AGI(${TAMAS_AGI}/route,...), so the FastAGI
+        # address comes from settings and no .conf file hard-codes a port.
+        f"TAMAS_AGI = agi://{agi_host}:{settings.fastagi_port}",
+        "",
+    ]
+    lines += [f"#include tamas/{name}" for name in dialplan_files]
+    return "\n".join(lines) + "\n"
+
+
+def queues_conf() -> str:
+    # Agents are Local channels answered by the tamas-agents context, so queue calls, popups
+    # and wallboards can be tested with no phones. `/n` keeps the Local pair from being
+    # optimized away, so AgentConnect/BridgeEnter events stay observable.
+    members = {"support": ("101", "102"), "priority": ("103",)}
+    lines = [
+        "; Written by tamas; the sandbox's queues with Local-channel agents.",
+        "[general]",
+        "persistentmembers = no",
+        "shared_lastcall = yes",
+        "log_membername_as_agent = yes",
+        "",
+    ]
+    for queue, agents in members.items():
+        lines += [
+            f"[{queue}]",
+            "strategy = ringall" if queue == "support" else "strategy = rrmemory",
+            "timeout = 15",
+            "retry = 2",
+            "wrapuptime = 0",
+            "servicelevel = 20",
+            "joinempty = yes",
+            "leavewhenempty = no",
+            "ringinuse = no",
+            "announce-frequency = 0",
+            "musicclass = default",
+        ]
+        for agent in agents:
+            lines.append(
+                f"member => Local/{agent}@tamas-agents/n,0,Agent {agent},Local/{agent}@tamas-agents"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def logger_conf() -> str:
+    return (
+        "; Written by tamas.\n"
+        "[general]\n"
+        "dateformat = %F %T.%3q\n"
+        "queue_log = yes\n"
+        "[logfiles]\n"
+        "messages => notice,warning,error,verbose(3)\n"
+        "console => notice,warning,error\n"
+    )
+
+
+def musiconhold_conf() -> str:
+    # The sandbox has no MOH package; it copies a core sound into /var/lib/asterisk/moh so
+    # queue callers hear something and the class exists.
+    return "; Written by tamas.\n[default]\nmode = files\ndirectory = /var/lib/asterisk/moh\n"
+
+
+def cdr_conf() -> str:
+    return "; Written by tamas.\n[general]\nenable = yes\n[manager]\nenabled = yes\n"
+
+
+def cel_conf() -> str:
+    return (
+        "; Written by tamas.\n[general]\nenable = yes\napps = all\nevents = ALL\n"
+        "[manager]\nenabled = yes\n"
+    )
