@@ -17,6 +17,9 @@ from tamas import logs, settings
 # `run(args, settings) -> int` (or an async `run`).
 COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("integrations.migrations.command", "create or upgrade the database schema"),
+    "sandbox": ("tamas.asterisk.sandbox", "build, start, stop or query the Asterisk sandbox"),
+    "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
+    "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
 }
 
 

@@ -48,6 +48,8 @@ class Settings:
 
     # The Asterisk sandbox (a Debian sid root run under chroot).
     sandbox_dir: Path = Path(".sandbox")
+    # Debian mirror for building the sandbox root; empty means the one in the host's apt sources.
+    sandbox_mirror: str = ""
 
     # Speech.
     tts_engine: str = "espeak"
