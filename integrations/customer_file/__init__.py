@@ -1,2 +1,31 @@
 """What an insurer's core system knows about its customers, as tables (the default adapter),
-and the small interface the rest of the engine reads it through."""
+and the small interface the rest of the engine reads it through (`CustomerFile`).
+
+Importing this package registers every table on `integrations.database.Base.metadata`.
+"""
+
+from integrations.customer_file import (
+    claims,
+    customers,
+    interactions,
+    payments,
+    places,
+    policies,
+    service_requests,
+    shareholders,
+)
+from integrations.customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
+
+__all__ = [
+    "CustomerFile",
+    "CustomerFileError",
+    "DuplicateCustomer",
+    "claims",
+    "customers",
+    "interactions",
+    "payments",
+    "places",
+    "policies",
+    "service_requests",
+    "shareholders",
+]

@@ -1,0 +1,58 @@
+"""What callers ask the insurer to do: complaints, and callback tasks (renewal requests,
+quotes, "call me back") that the IVR creates and agents work through.
+
+Both carry a tracking number the caller hears and can key in later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from integrations.database import Base
+
+COMPLAINT_CATEGORIES = ("claim", "service", "agent_conduct", "billing", "other")
+COMPLAINT_STATUSES = ("received", "in_review", "resolved", "rejected")
+CALLBACK_KINDS = ("renewal", "callback", "quote", "claim_followup", "cancellation")
+CALLBACK_STATUSES = ("open", "assigned", "done", "cancelled")
+OPEN_COMPLAINT_STATUSES = ("received", "in_review")
+OPEN_CALLBACK_STATUSES = ("open", "assigned")
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    caller_number: Mapped[str | None] = mapped_column(String(16))  # E.164
+    category: Mapped[str] = mapped_column(String(16), default="other")
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    # The caller's voice message, relative to the recordings directory.
+    recording_path: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CallbackTask(Base):
+    __tablename__ = "callback_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="callback")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(16))  # E.164, where to call back
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    assigned_agent: Mapped[str | None] = mapped_column(String(32), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
