@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ class CallTracker:
         self.calls.pop(call.linkedid, None)
         return changes
 
-    _HANDLERS: dict[str, Callable[[CallTracker, _Fields, float], list[CallChange]]] = {
+    _HANDLERS: ClassVar[dict[str, Callable[[CallTracker, _Fields, float], list[CallChange]]]] = {
         "agentcalled": _on_agent_called,
         "dialbegin": _on_dial_begin,
         "agentconnect": _on_agent_connect,
