@@ -46,6 +46,13 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
 
+    # The agent desktop (popup_server): how long a login lasts (one shift), how many failed
+    # logins per agent number or address in 5 minutes, and the dialplan context that
+    # transfers and click-to-call dial into.
+    agent_session_ttl_s: int = 8 * 3600
+    agent_login_limit: int = 5
+    desktop_context: str = "tamas-desktop"
+
     # The Asterisk sandbox (a Debian sid root run under chroot).
     sandbox_dir: Path = Path(".sandbox")
     # Debian mirror for building the sandbox root; empty means the one in the host's apt sources.
