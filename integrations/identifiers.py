@@ -34,6 +34,8 @@ def ascii_digits(text: str) -> str:
 
 def _digits_only(field: str, value: str, shown: str) -> str:
     cleaned = ascii_digits(str(value)).translate(_SEPARATORS)
+    if not cleaned:
+        raise InvalidIdentifier(field, shown, "is empty")
     if not cleaned.isascii() or not cleaned.isdigit():
         raise InvalidIdentifier(field, shown, "must contain digits only")
     return cleaned

@@ -9,10 +9,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from integrations.database import Base, Database
+from integrations.database import Database
+from integrations.migrations import upgrade
 
 POSTGRES_ADMIN_DSN = os.environ.get("TAMAS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-POSTGRES_TEST_DB = "tamas_test"
+# One database per test process, so two test runs on one machine do not drop each other's.
+POSTGRES_TEST_DB = f"tamas_test_{os.getpid()}"
 
 
 async def _fresh_postgres_database(name: str) -> str:
@@ -27,15 +29,21 @@ async def _fresh_postgres_database(name: str) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """An empty database with the whole schema, once on SQLite and once on PostgreSQL."""
+    """An empty database with the whole schema, once on SQLite and once on PostgreSQL.
+    The schema is built the one way Tamas builds it: by running the migrations."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'tamas.sqlite3'}"
     else:
         url = await _fresh_postgres_database(POSTGRES_TEST_DB)
+    await upgrade(url)
     db = Database(url)
-    async with db.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
     try:
         yield db
     finally:
         await db.dispose()
+        if request.param == "postgresql":
+            admin = await asyncpg.connect(f"{POSTGRES_ADMIN_DSN}/postgres")
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_TEST_DB}" WITH (FORCE)')
+            finally:
+                await admin.close()

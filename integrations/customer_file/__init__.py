@@ -15,11 +15,13 @@ from integrations.customer_file import (
     shareholders,
 )
 from integrations.customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
+from integrations.customer_file.sql import SqlCustomerFile
 
 __all__ = [
     "CustomerFile",
     "CustomerFileError",
     "DuplicateCustomer",
+    "SqlCustomerFile",
     "claims",
     "customers",
     "interactions",

@@ -63,7 +63,8 @@ class Phone(Base):
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     # E.164 (`+989121234567`), normalised by integrations.identifiers.normalize_phone.
-    e164: Mapped[str] = mapped_column(String(16), unique=True)
+    # A unique index, not a LIKE: the caller lookup is one equality probe.
+    e164: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     kind: Mapped[str] = mapped_column(String(8), default="mobile")
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -4,6 +4,7 @@ the postal areas that turn a caller's postal code into a point on the map."""
 from __future__ import annotations
 
 from datetime import date
+from math import asin, cos, radians, sin, sqrt
 
 from sqlalchemy import Date, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -84,3 +85,15 @@ class PostalArea(Base):
     city: Mapped[str] = mapped_column(String(64), default="")
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
+
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(latitude1: float, longitude1: float, latitude2: float, longitude2: float) -> float:
+    """Great-circle (haversine) distance: plenty for "which branch is nearest"."""
+    phi1, phi2 = radians(latitude1), radians(latitude2)
+    d_phi = phi2 - phi1
+    d_lambda = radians(longitude2 - longitude1)
+    h = sin(d_phi / 2) ** 2 + cos(phi1) * cos(phi2) * sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))

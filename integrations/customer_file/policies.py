@@ -47,7 +47,8 @@ class Policy(Base):
     line: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="active")
     start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date] = mapped_column(Date)
+    # Indexed: renewal campaigns look for policies ending soon.
+    end_date: Mapped[date] = mapped_column(Date, index=True)
     # Rials exceed 2**31 on any real premium: always BigInteger.
     premium_rials: Mapped[int] = mapped_column(BigInteger)
     sum_insured_rials: Mapped[int | None] = mapped_column(BigInteger)

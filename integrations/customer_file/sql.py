@@ -1,0 +1,963 @@
+"""`SqlCustomerFile`: the `CustomerFile` port on Tamas's own tables (SQLite or PostgreSQL).
+
+Every method opens one short session from the project's one session factory and returns
+frozen views. Lookups callers wait for (phone, claim tracking code, shareholder ID) are single
+indexed equality queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from math import cos, radians
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from integrations.customer_file import pins
+from integrations.customer_file.claims import Claim, ClaimStageChange
+from integrations.customer_file.customers import (
+    KINDS,
+    LANGUAGES,
+    TIERS,
+    Address,
+    Customer,
+    Email,
+    Phone,
+)
+from integrations.customer_file.debt import summarize_debt
+from integrations.customer_file.interactions import Interaction
+from integrations.customer_file.payments import Cheque, Installment
+from integrations.customer_file.places import (
+    Branch,
+    MedicalCentre,
+    PaymentCentre,
+    PostalArea,
+    distance_km,
+)
+from integrations.customer_file.policies import Policy
+from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
+from integrations.customer_file.privacy import mask_name
+from integrations.customer_file.service_requests import (
+    CALLBACK_KINDS,
+    COMPLAINT_CATEGORIES,
+    OPEN_CALLBACK_STATUSES,
+    OPEN_COMPLAINT_STATUSES,
+    CallbackTask,
+    Complaint,
+)
+from integrations.customer_file.shareholders import GeneralMeeting, Shareholder
+from integrations.customer_file.views import (
+    AddressView,
+    BranchView,
+    CallbackTaskView,
+    CentreView,
+    ChequeView,
+    ClaimStatus,
+    ClaimView,
+    ComplaintView,
+    CustomerFileView,
+    CustomerRegistration,
+    CustomerSummary,
+    DebtView,
+    DividendView,
+    GeneralMeetingView,
+    InstallmentView,
+    InteractionView,
+    PhoneView,
+    PolicyAuthenticity,
+    PolicyView,
+    ShareholderView,
+    StageChange,
+)
+from integrations.database import Database
+from integrations.identifiers import (
+    ascii_digits,
+    mask_digits,
+    normalize_phone,
+    try_normalize_phone,
+    validate_company_id,
+    validate_national_id,
+    validate_postal_code,
+)
+
+# Tracking numbers are 8 digits a caller can key and hear; the first digit tells the kind,
+# so the complaint-status menu can reject a callback number at once.
+COMPLAINT_PREFIX = "7"
+CALLBACK_PREFIX = "5"
+_TRACKING_ATTEMPTS = 8
+# Search radii for branches_near, widened until enough branches are found.
+_BRANCH_RADII_KM = (25.0, 100.0, 400.0, 1500.0)
+_KM_PER_DEGREE = 111.2
+
+# Persian text arrives typed on Arabic keyboards too: the same letter, another code point.
+_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": " "})
+
+
+def normalize_persian(text: str) -> str:
+    return " ".join(text.translate(_PERSIAN_LETTERS).split())
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _utc(moment)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_SUMMARY_COLUMNS = (
+    Customer.id,
+    Customer.kind,
+    Customer.national_id,
+    Customer.company_id,
+    Customer.given_name_fa,
+    Customer.family_name_fa,
+    Customer.given_name_latin,
+    Customer.family_name_latin,
+    Customer.gender,
+    Customer.language,
+    Customer.tier,
+    Customer.pin_hash,
+)
+
+
+def _summary(row: Any) -> CustomerSummary:
+    identity = row.national_id or row.company_id or ""
+    return CustomerSummary(
+        id=row.id,
+        kind=row.kind,
+        given_name_fa=row.given_name_fa,
+        family_name_fa=row.family_name_fa,
+        given_name_latin=row.given_name_latin,
+        family_name_latin=row.family_name_latin,
+        gender=row.gender,
+        language=row.language,
+        tier=row.tier,
+        id_last4=identity[-4:],
+        has_pin=row.pin_hash is not None,
+    )
+
+
+def _claim_view(claim: Claim, policy_number: str) -> ClaimView:
+    return ClaimView(
+        id=claim.id,
+        tracking_code=claim.tracking_code,
+        policy_number=policy_number,
+        line=claim.line,
+        stage=claim.stage,
+        stage_changed_at=_utc(claim.stage_changed_at),
+        loss_date=claim.loss_date,
+        amount_claimed_rials=claim.amount_claimed_rials,
+        amount_approved_rials=claim.amount_approved_rials,
+        amount_paid_rials=claim.amount_paid_rials,
+        adjuster_name=claim.adjuster_name,
+        adjuster_deadline=claim.adjuster_deadline,
+        next_step=claim.next_step,
+        next_step_note=claim.next_step_note,
+    )
+
+
+def _policy_view(policy: Policy) -> PolicyView:
+    return PolicyView(
+        id=policy.id,
+        number=policy.number,
+        line=policy.line,
+        status=policy.status,
+        start_date=policy.start_date,
+        end_date=policy.end_date,
+        premium_rials=policy.premium_rials,
+        insured_objects=tuple(policy.insured_objects or ()),
+    )
+
+
+def _cheque_view(cheque: Cheque) -> ChequeView:
+    return ChequeView(
+        number=cheque.number,
+        bank=cheque.bank,
+        due_date=cheque.due_date,
+        amount_rials=cheque.amount_rials,
+        status=cheque.status,
+    )
+
+
+def _shareholder_view(holder: Shareholder) -> ShareholderView:
+    dividends = tuple(
+        DividendView(
+            fiscal_year=dividend.fiscal_year,
+            per_share_rials=dividend.per_share_rials,
+            amount_due_rials=dividend.amount_due_rials,
+            payment_date=dividend.payment_date,
+            paid_on=dividend.paid_on,
+        )
+        for dividend in holder.dividends
+    )
+    return ShareholderView(
+        id=holder.id,
+        shareholder_number=holder.shareholder_number,
+        customer_id=holder.customer_id,
+        name_fa=holder.name_fa,
+        name_latin=holder.name_latin,
+        shares=holder.shares,
+        dividends=dividends,
+        unpaid_dividends_rials=sum(d.amount_due_rials for d in dividends if d.paid_on is None),
+        missing_documents=tuple(holder.missing_documents or ()),
+    )
+
+
+def _complaint_view(complaint: Complaint) -> ComplaintView:
+    return ComplaintView(
+        tracking_number=complaint.tracking_number,
+        category=complaint.category,
+        status=complaint.status,
+        customer_id=complaint.customer_id,
+        created_at=_utc(complaint.created_at),
+        updated_at=_utc(complaint.updated_at),
+        resolution=complaint.resolution,
+        has_recording=bool(complaint.recording_path),
+    )
+
+
+def _callback_view(task: CallbackTask, policy_number: str | None) -> CallbackTaskView:
+    return CallbackTaskView(
+        tracking_number=task.tracking_number,
+        kind=task.kind,
+        status=task.status,
+        customer_id=task.customer_id,
+        phone=task.phone,
+        policy_number=policy_number,
+        assigned_agent=task.assigned_agent,
+        due_at=_utc_or_none(task.due_at),
+        created_at=_utc(task.created_at),
+        note=task.note,
+    )
+
+
+def _interaction_view(record: Interaction) -> InteractionView:
+    return InteractionView(
+        linkedid=record.linkedid,
+        channel=record.channel,
+        direction=record.direction,
+        caller_number=record.caller_number,
+        customer_id=record.customer_id,
+        started_at=_utc(record.started_at),
+        duration_s=record.duration_s,
+        outcome=record.outcome,
+        queue=record.queue,
+        agent=record.agent,
+        disposition=record.disposition,
+        notes=record.notes,
+        menu_path=tuple(record.menu_path or ()),
+        looked_up=tuple(record.looked_up or ()),
+    )
+
+
+def _branch_view(branch: Branch, distance: float | None) -> BranchView:
+    return BranchView(
+        id=branch.id,
+        kind=branch.kind,
+        code=branch.code,
+        name_fa=branch.name_fa,
+        name_en=branch.name_en,
+        city=branch.city,
+        postal_code=branch.postal_code,
+        address_fa=branch.address_fa,
+        address_en=branch.address_en,
+        phone=branch.phone,
+        opening_hours=branch.opening_hours,
+        latitude=branch.latitude,
+        longitude=branch.longitude,
+        licence_end=branch.licence_end,
+        distance_km=None if distance is None else round(distance, 2),
+    )
+
+
+def _digits(text: str) -> str:
+    return "".join(ascii_digits(text).split())
+
+
+class SqlCustomerFile:
+    """The customer file on our own tables. Implements `CustomerFile`."""
+
+    def __init__(self, database: Database, region: str = "IR") -> None:
+        self.database = database
+        # Country assumed for numbers written without a country code (settings.default_region).
+        self.region = region
+
+    # --- finding and identifying customers -------------------------------------------
+
+    async def customer_by_phone(self, phone: str) -> CustomerSummary | None:
+        e164 = phone if phone.startswith("+") and phone[1:].isdigit() else None
+        e164 = e164 or try_normalize_phone(phone, self.region)
+        if e164 is None:
+            return None
+        statement = (
+            select(*_SUMMARY_COLUMNS)
+            .join(Phone, Phone.customer_id == Customer.id)
+            .where(Phone.e164 == e164)
+        )
+        async with self.database.session() as session:
+            row = (await session.execute(statement)).first()
+        return None if row is None else _summary(row)
+
+    async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
+        digits = _digits(national_id)
+        if len(digits) == 11:
+            condition = Customer.company_id == validate_company_id(digits)
+        else:
+            condition = Customer.national_id == validate_national_id(digits)
+        return await self._one_summary(select(*_SUMMARY_COLUMNS).where(condition))
+
+    async def customer_by_policy_number(self, policy_number: str) -> CustomerSummary | None:
+        statement = (
+            select(*_SUMMARY_COLUMNS)
+            .join(Policy, Policy.customer_id == Customer.id)
+            .where(Policy.number == policy_number.strip())
+        )
+        return await self._one_summary(statement)
+
+    async def customer(self, customer_id: int) -> CustomerSummary | None:
+        return await self._one_summary(select(*_SUMMARY_COLUMNS).where(Customer.id == customer_id))
+
+    async def _one_summary(self, statement: Any) -> CustomerSummary | None:
+        async with self.database.session() as session:
+            row = (await session.execute(statement)).first()
+        return None if row is None else _summary(row)
+
+    async def customer_file(self, customer_id: int) -> CustomerFileView | None:
+        async with self.database.session() as session:
+            customer = await session.get(
+                Customer,
+                customer_id,
+                options=[
+                    selectinload(Customer.phones),
+                    selectinload(Customer.emails),
+                    selectinload(Customer.addresses),
+                ],
+            )
+            if customer is None:
+                return None
+            policies = (
+                await session.scalars(
+                    select(Policy)
+                    .where(Policy.customer_id == customer_id)
+                    .order_by(Policy.end_date.desc())
+                )
+            ).all()
+            claims = (
+                await session.execute(
+                    select(Claim, Policy.number)
+                    .join(Policy, Policy.id == Claim.policy_id)
+                    .where(Claim.customer_id == customer_id)
+                    .order_by(Claim.stage_changed_at.desc())
+                )
+            ).all()
+            debt = await self._debts(session, customer_id)
+            holder = (
+                await session.scalars(
+                    select(Shareholder)
+                    .where(Shareholder.customer_id == customer_id)
+                    .options(selectinload(Shareholder.dividends))
+                )
+            ).first()
+            complaints = (
+                await session.scalars(
+                    select(Complaint)
+                    .where(
+                        Complaint.customer_id == customer_id,
+                        Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+                    )
+                    .order_by(Complaint.created_at.desc())
+                )
+            ).all()
+            tasks = (
+                await session.execute(
+                    select(CallbackTask, Policy.number)
+                    .outerjoin(Policy, Policy.id == CallbackTask.policy_id)
+                    .where(
+                        CallbackTask.customer_id == customer_id,
+                        CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
+                    )
+                    .order_by(CallbackTask.created_at.desc())
+                )
+            ).all()
+            interactions = await self._recent_interactions(session, customer_id, 10)
+            summary = _summary(customer)
+            return CustomerFileView(
+                customer=summary,
+                national_id_masked=mask_digits(customer.national_id)
+                if customer.national_id
+                else None,
+                company_id=customer.company_id,
+                birth_date=customer.birth_date,
+                phones=tuple(PhoneView(p.e164, p.kind, p.is_primary) for p in customer.phones),
+                emails=tuple(email.address for email in customer.emails),
+                addresses=tuple(
+                    AddressView(a.kind, a.postal_code, a.province, a.city, a.line)
+                    for a in customer.addresses
+                ),
+                policies=tuple(_policy_view(policy) for policy in policies),
+                claims=tuple(_claim_view(claim, number) for claim, number in claims),
+                debt=debt,
+                shareholder=None if holder is None else _shareholder_view(holder),
+                open_complaints=tuple(_complaint_view(c) for c in complaints),
+                open_callback_tasks=tuple(_callback_view(t, number) for t, number in tasks),
+                recent_interactions=tuple(interactions),
+            )
+
+    async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
+        query = normalize_persian(ascii_digits(text))
+        if not query:
+            return []
+        found: dict[int, CustomerSummary] = {}
+        async with self.database.session() as session:
+
+            async def add(statement: Any) -> None:
+                for row in (await session.execute(statement.limit(limit))).all():
+                    found.setdefault(row.id, _summary(row))
+
+            compact = "".join(query.split()).replace("-", "")
+            if compact.lstrip("+").isdigit():
+                if len(compact) == 10:
+                    await add(select(*_SUMMARY_COLUMNS).where(Customer.national_id == compact))
+                if len(compact) == 11:
+                    await add(select(*_SUMMARY_COLUMNS).where(Customer.company_id == compact))
+                e164 = try_normalize_phone(compact, self.region)
+                if e164:
+                    await add(
+                        select(*_SUMMARY_COLUMNS)
+                        .join(Phone, Phone.customer_id == Customer.id)
+                        .where(Phone.e164 == e164)
+                    )
+                await add(
+                    select(*_SUMMARY_COLUMNS)
+                    .join(Claim, Claim.customer_id == Customer.id)
+                    .where(Claim.tracking_code == compact)
+                )
+            await add(
+                select(*_SUMMARY_COLUMNS)
+                .join(Policy, Policy.customer_id == Customer.id)
+                .where(Policy.number == query)
+            )
+            if not compact.lstrip("+").isdigit():
+                # Every word must appear in one of the names, in either script.
+                conditions = []
+                for word in query.split():
+                    pattern = f"%{word.replace('%', '').replace('_', '')}%"
+                    conditions.append(
+                        or_(
+                            Customer.family_name_fa.ilike(pattern),
+                            Customer.given_name_fa.ilike(pattern),
+                            Customer.family_name_latin.ilike(pattern),
+                            Customer.given_name_latin.ilike(pattern),
+                        )
+                    )
+                await add(
+                    select(*_SUMMARY_COLUMNS)
+                    .where(and_(*conditions))
+                    .order_by(Customer.family_name_fa, Customer.id)
+                )
+        return list(found.values())[:limit]
+
+    async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:
+        r = registration
+        if r.kind not in KINDS:
+            raise CustomerFileError(f"kind must be one of {', '.join(KINDS)}")
+        if r.language not in LANGUAGES:
+            raise CustomerFileError(f"language must be one of {', '.join(LANGUAGES)}")
+        if r.tier not in TIERS:
+            raise CustomerFileError(f"tier must be one of {', '.join(TIERS)}")
+        family_name_fa = normalize_persian(r.family_name_fa)
+        if not family_name_fa:
+            raise CustomerFileError("family_name_fa is required")
+        national_id = validate_national_id(r.national_id) if r.national_id else None
+        company_id = validate_company_id(r.company_id) if r.company_id else None
+        phones = list(dict.fromkeys(normalize_phone(p, self.region) for p in r.phones))
+        postal_code = validate_postal_code(r.postal_code) if r.postal_code else None
+
+        customer = Customer(
+            kind=r.kind,
+            national_id=national_id,
+            company_id=company_id,
+            given_name_fa=normalize_persian(r.given_name_fa),
+            family_name_fa=family_name_fa,
+            given_name_latin=" ".join(r.given_name_latin.split()),
+            family_name_latin=" ".join(r.family_name_latin.split()),
+            gender=r.gender,
+            birth_date=r.birth_date,
+            language=r.language,
+            tier=r.tier,
+            created_at=_now(),
+        )
+        customer.phones = [
+            Phone(e164=e164, kind="mobile", is_primary=index == 0)
+            for index, e164 in enumerate(phones)
+        ]
+        customer.emails = [
+            Email(address=address.strip(), is_primary=index == 0)
+            for index, address in enumerate(r.emails)
+            if address.strip()
+        ]
+        if postal_code:
+            customer.addresses = [
+                Address(kind="home", postal_code=postal_code, city=r.city, line=r.address_line)
+            ]
+        async with self.database.session() as session:
+            await self._refuse_duplicates(session, national_id, company_id, phones)
+            session.add(customer)
+            try:
+                await session.commit()
+            except IntegrityError as error:
+                # Lost a race with another registration of the same person.
+                raise DuplicateCustomer("national ID or phone") from error
+        return _summary(customer)
+
+    async def _refuse_duplicates(
+        self,
+        session: AsyncSession,
+        national_id: str | None,
+        company_id: str | None,
+        phones: Sequence[str],
+    ) -> None:
+        if national_id and await session.scalar(
+            select(Customer.id).where(Customer.national_id == national_id)
+        ):
+            raise DuplicateCustomer("national ID")
+        if company_id and await session.scalar(
+            select(Customer.id).where(Customer.company_id == company_id)
+        ):
+            raise DuplicateCustomer("company ID")
+        if phones and await session.scalar(select(Phone.id).where(Phone.e164.in_(phones))):
+            raise DuplicateCustomer("phone")
+
+    async def verify_customer_pin(self, customer_id: int, pin: str) -> bool:
+        async with self.database.session() as session:
+            stored = await session.scalar(
+                select(Customer.pin_hash).where(Customer.id == customer_id)
+            )
+        # scrypt takes tens of milliseconds: keep it off the event loop.
+        return await asyncio.to_thread(pins.verify_pin, ascii_digits(pin), stored)
+
+    async def set_customer_pin(self, customer_id: int, pin: str) -> None:
+        hashed = await asyncio.to_thread(pins.hash_pin, ascii_digits(pin))
+        async with self.database.session() as session:
+            result = await session.execute(
+                update(Customer).where(Customer.id == customer_id).values(pin_hash=hashed)
+            )
+            await session.commit()
+        if _rowcount(result) == 0:
+            raise CustomerFileError(f"no customer {customer_id}")
+
+    # --- claims, policies, debts -----------------------------------------------------
+
+    async def claim_by_tracking_code(self, tracking_code: str) -> ClaimStatus | None:
+        code = _digits(tracking_code)
+        if not code:
+            return None
+        async with self.database.session() as session:
+            row = (
+                await session.execute(
+                    select(Claim, Policy.number, Customer.national_id, Customer.company_id)
+                    .join(Policy, Policy.id == Claim.policy_id)
+                    .join(Customer, Customer.id == Claim.customer_id)
+                    .where(Claim.tracking_code == code)
+                )
+            ).first()
+            if row is None:
+                return None
+            claim, policy_number, national_id, company_id = row
+            history = (
+                await session.scalars(
+                    select(ClaimStageChange)
+                    .where(ClaimStageChange.claim_id == claim.id)
+                    .order_by(ClaimStageChange.at, ClaimStageChange.id)
+                )
+            ).all()
+        identity = national_id or company_id or ""
+        return ClaimStatus(
+            claim=_claim_view(claim, policy_number),
+            history=tuple(StageChange(h.stage, _utc(h.at), h.note) for h in history),
+            customer_id=claim.customer_id,
+            national_id_last4=identity[-4:],
+        )
+
+    async def policy_for_authenticity(self, number_or_code: str) -> PolicyAuthenticity:
+        key = ascii_digits(number_or_code).strip()
+        if not key:
+            return PolicyAuthenticity(genuine=False)
+        async with self.database.session() as session:
+            row = (
+                await session.execute(
+                    select(Policy, Customer)
+                    .join(Customer, Customer.id == Policy.customer_id)
+                    .where(or_(Policy.number == key, Policy.authenticity_code == key))
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return PolicyAuthenticity(genuine=False)
+        policy, holder = row
+        return PolicyAuthenticity(
+            genuine=True,
+            number=policy.number,
+            line=policy.line,
+            status=policy.status,
+            holder_name_masked_fa=mask_name(f"{holder.given_name_fa} {holder.family_name_fa}"),
+            holder_name_masked_latin=mask_name(
+                f"{holder.given_name_latin} {holder.family_name_latin}"
+            ),
+            start_date=policy.start_date,
+            end_date=policy.end_date,
+        )
+
+    async def debts(self, customer_id: int) -> DebtView:
+        async with self.database.session() as session:
+            return await self._debts(session, customer_id)
+
+    async def _debts(self, session: AsyncSession, customer_id: int) -> DebtView:
+        installments = (
+            await session.execute(
+                select(Installment, Policy.number)
+                .join(Policy, Policy.id == Installment.policy_id)
+                .where(Policy.customer_id == customer_id, Installment.status != "paid")
+            )
+        ).all()
+        cheques = (
+            await session.scalars(
+                select(Cheque).where(
+                    Cheque.customer_id == customer_id, Cheque.status.in_(("due", "bounced"))
+                )
+            )
+        ).all()
+        return summarize_debt(
+            customer_id,
+            (
+                InstallmentView(
+                    policy_number=number,
+                    sequence=item.sequence,
+                    due_date=item.due_date,
+                    amount_rials=item.amount_rials,
+                    status=item.status,
+                )
+                for item, number in installments
+            ),
+            (_cheque_view(cheque) for cheque in cheques),
+            today=date.today(),
+        )
+
+    # --- places ----------------------------------------------------------------------
+
+    async def _postal_area(self, postal_code: str) -> tuple[float, float] | None:
+        """Where a postal code is: its area's centre (five-digit prefix), else the first area
+        sharing a shorter prefix. Raises InvalidIdentifier for a malformed postal code."""
+        prefix = validate_postal_code(postal_code)[:5]
+        async with self.database.session() as session:
+            area = await session.get(PostalArea, prefix)
+            # An area not on file yet: fall back to the district (3 digits), then the
+            # region (2 digits), which still points at the right city.
+            for length in (3, 2):
+                if area is not None:
+                    break
+                area = (
+                    await session.scalars(
+                        select(PostalArea)
+                        .where(PostalArea.prefix.startswith(prefix[:length]))
+                        .order_by(PostalArea.prefix)
+                        .limit(1)
+                    )
+                ).first()
+        return None if area is None else (area.latitude, area.longitude)
+
+    async def branches_near(self, postal_code: str, limit: int = 3) -> list[BranchView]:
+        area = await self._postal_area(postal_code)
+        if area is None:
+            return []
+        latitude, longitude = area
+        today = date.today()
+        async with self.database.session() as session:
+            for radius in _BRANCH_RADII_KM:
+                d_lat = radius / _KM_PER_DEGREE
+                d_lon = radius / (_KM_PER_DEGREE * max(0.1, cos(radians(latitude))))
+                branches = (
+                    await session.scalars(
+                        select(Branch).where(
+                            Branch.latitude.between(latitude - d_lat, latitude + d_lat),
+                            Branch.longitude.between(longitude - d_lon, longitude + d_lon),
+                            or_(Branch.licence_end.is_(None), Branch.licence_end >= today),
+                        )
+                    )
+                ).all()
+                ranked = sorted(
+                    (
+                        (distance_km(latitude, longitude, b.latitude, b.longitude), b.id, b)
+                        for b in branches
+                    ),
+                    key=lambda item: (item[0], item[1]),
+                )
+                within = [item for item in ranked if item[0] <= radius]
+                if len(within) >= limit or radius == _BRANCH_RADII_KM[-1]:
+                    return [
+                        _branch_view(branch, distance) for distance, _, branch in ranked[:limit]
+                    ]
+        return []
+
+    async def medical_centres(self, city: str | None = None) -> list[CentreView]:
+        statement = select(MedicalCentre).order_by(MedicalCentre.city, MedicalCentre.name_fa)
+        if city:
+            statement = statement.where(MedicalCentre.city == city)
+        async with self.database.session() as session:
+            rows = (await session.scalars(statement)).all()
+        return [
+            CentreView(c.id, c.kind, c.name_fa, c.name_en, c.city, c.address_fa, c.phone)
+            for c in rows
+        ]
+
+    async def payment_centres(self, city: str | None = None) -> list[CentreView]:
+        statement = select(PaymentCentre).order_by(PaymentCentre.city, PaymentCentre.name_fa)
+        if city:
+            statement = statement.where(PaymentCentre.city == city)
+        async with self.database.session() as session:
+            rows = (await session.scalars(statement)).all()
+        return [
+            CentreView(
+                c.id,
+                "payment",
+                c.name_fa,
+                c.name_en,
+                c.city,
+                c.address_fa,
+                c.phone,
+                c.opening_hours,
+            )
+            for c in rows
+        ]
+
+    # --- shareholders ----------------------------------------------------------------
+
+    async def shareholder(self, shareholder_number: str) -> ShareholderView | None:
+        number = _digits(shareholder_number)
+        async with self.database.session() as session:
+            holder = (
+                await session.scalars(
+                    select(Shareholder)
+                    .where(Shareholder.shareholder_number == number)
+                    .options(selectinload(Shareholder.dividends))
+                )
+            ).first()
+            return None if holder is None else _shareholder_view(holder)
+
+    async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
+        async with self.database.session() as session:
+            stored = await session.scalar(
+                select(Shareholder.pin_hash).where(
+                    Shareholder.shareholder_number == _digits(shareholder_number)
+                )
+            )
+        return await asyncio.to_thread(pins.verify_pin, ascii_digits(pin), stored)
+
+    async def next_general_meeting(
+        self, after: datetime | None = None
+    ) -> GeneralMeetingView | None:
+        moment = _utc(after) if after is not None else _now()
+        async with self.database.session() as session:
+            meeting = (
+                await session.scalars(
+                    select(GeneralMeeting)
+                    .where(GeneralMeeting.held_at > moment)
+                    .order_by(GeneralMeeting.held_at)
+                    .limit(1)
+                )
+            ).first()
+        if meeting is None:
+            return None
+        return GeneralMeetingView(
+            id=meeting.id,
+            kind=meeting.kind,
+            held_at=_utc(meeting.held_at),
+            place_fa=meeting.place_fa,
+            place_en=meeting.place_en,
+            agenda=tuple(meeting.agenda or ()),
+            resolutions=meeting.resolutions,
+            invitation_text=meeting.invitation_text,
+        )
+
+    # --- requests callers leave ------------------------------------------------------
+
+    async def _insert_tracked(self, prefix: str, make: Any) -> str:
+        """Insert a row under a fresh random tracking number, retrying on the rare clash."""
+        for _ in range(_TRACKING_ATTEMPTS):
+            number = prefix + f"{secrets.randbelow(10**7):07d}"
+            async with self.database.session() as session:
+                session.add(make(number))
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    continue
+            return number
+        raise CustomerFileError("could not allocate a tracking number; try again")
+
+    async def create_callback_task(
+        self,
+        kind: str,
+        phone: str,
+        *,
+        customer_id: int | None = None,
+        policy_number: str | None = None,
+        due_at: datetime | None = None,
+        note: str | None = None,
+        linkedid: str | None = None,
+    ) -> str:
+        if kind not in CALLBACK_KINDS:
+            raise CustomerFileError(f"callback kind must be one of {', '.join(CALLBACK_KINDS)}")
+        e164 = normalize_phone(phone, self.region)
+        policy_id = None
+        if policy_number:
+            async with self.database.session() as session:
+                policy_id = await session.scalar(
+                    select(Policy.id).where(Policy.number == policy_number.strip())
+                )
+            if policy_id is None:
+                # Keep what the caller keyed: the expert can still find the policy.
+                note = f"{note or ''} [policy number keyed: {policy_number}, not on file]".strip()
+        created_at = _now()
+
+        def make(number: str) -> CallbackTask:
+            return CallbackTask(
+                tracking_number=number,
+                kind=kind,
+                customer_id=customer_id,
+                phone=e164,
+                policy_id=policy_id,
+                status="open",
+                due_at=None if due_at is None else _utc(due_at),
+                note=note,
+                linkedid=linkedid,
+                created_at=created_at,
+            )
+
+        return await self._insert_tracked(CALLBACK_PREFIX, make)
+
+    async def callback_tasks_for_agent(
+        self, agent: str, include_unassigned: bool = True, limit: int = 50
+    ) -> list[CallbackTaskView]:
+        mine = CallbackTask.assigned_agent == agent
+        who = or_(mine, CallbackTask.assigned_agent.is_(None)) if include_unassigned else mine
+        statement = (
+            select(CallbackTask, Policy.number)
+            .outerjoin(Policy, Policy.id == CallbackTask.policy_id)
+            .where(CallbackTask.status.in_(OPEN_CALLBACK_STATUSES), who)
+            .order_by(
+                CallbackTask.due_at.is_(None),
+                CallbackTask.due_at,
+                CallbackTask.created_at,
+                CallbackTask.id,
+            )
+            .limit(limit)
+        )
+        async with self.database.session() as session:
+            rows = (await session.execute(statement)).all()
+        return [_callback_view(task, number) for task, number in rows]
+
+    async def create_complaint(
+        self,
+        category: str,
+        *,
+        customer_id: int | None = None,
+        caller_number: str | None = None,
+        recording_path: str | None = None,
+        description: str | None = None,
+        linkedid: str | None = None,
+    ) -> str:
+        if category not in COMPLAINT_CATEGORIES:
+            raise CustomerFileError(
+                f"complaint category must be one of {', '.join(COMPLAINT_CATEGORIES)}"
+            )
+        caller = try_normalize_phone(caller_number, self.region) if caller_number else None
+        now = _now()
+
+        def make(number: str) -> Complaint:
+            return Complaint(
+                tracking_number=number,
+                customer_id=customer_id,
+                caller_number=caller,
+                category=category,
+                status="received",
+                recording_path=recording_path,
+                description=description,
+                linkedid=linkedid,
+                created_at=now,
+                updated_at=now,
+            )
+
+        return await self._insert_tracked(COMPLAINT_PREFIX, make)
+
+    async def complaint_status(self, tracking_number: str) -> ComplaintView | None:
+        number = _digits(tracking_number)
+        async with self.database.session() as session:
+            complaint = (
+                await session.scalars(select(Complaint).where(Complaint.tracking_number == number))
+            ).first()
+        return None if complaint is None else _complaint_view(complaint)
+
+    # --- interactions ----------------------------------------------------------------
+
+    async def recent_interactions(self, customer_id: int, limit: int = 10) -> list[InteractionView]:
+        async with self.database.session() as session:
+            return await self._recent_interactions(session, customer_id, limit)
+
+    async def _recent_interactions(
+        self, session: AsyncSession, customer_id: int, limit: int
+    ) -> list[InteractionView]:
+        records = (
+            await session.scalars(
+                select(Interaction)
+                .where(Interaction.customer_id == customer_id)
+                .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return [_interaction_view(record) for record in records]
+
+    async def interactions_for_agent(self, agent: str, limit: int = 20) -> list[InteractionView]:
+        async with self.database.session() as session:
+            records = (
+                await session.scalars(
+                    select(Interaction)
+                    .where(Interaction.agent == agent)
+                    .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [_interaction_view(record) for record in records]
+
+    async def save_disposition(
+        self, linkedid: str, agent: str, disposition: str, notes: str | None = None
+    ) -> bool:
+        """False when no interaction has this linkedid, or another agent handled it."""
+        statement = (
+            update(Interaction)
+            .where(
+                Interaction.linkedid == linkedid,
+                or_(Interaction.agent.is_(None), Interaction.agent == agent),
+            )
+            .values(agent=agent, disposition=disposition[:64], notes=notes)
+        )
+        async with self.database.session() as session:
+            result = await session.execute(statement)
+            await session.commit()
+        return _rowcount(result) > 0
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,65 @@
+"""`tamas migrate`: create or upgrade the database schema to the newest revision.
+
+Safe to repeat (an up-to-date database is left alone) and safe to interrupt (the upgrade is
+one transaction, so a second run starts from a clean state)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from integrations import migrations
+from tamas.cli import CommandError
+from tamas.settings import Settings
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="print the database's revision and the newest one, change nothing",
+    )
+    parser.add_argument(
+        "--to", default="head", metavar="REVISION", help="target revision (default: head)"
+    )
+
+
+def _where(url: str) -> str:
+    # Never print a password from the URL.
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    url = settings.effective_database_url
+    # Alembic narrates every step at INFO; the one line printed below says what happened.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        where = _where(url)
+        if args.status:
+            current, head = await migrations.status(url)
+            state = "up to date" if current == head else "needs `tamas migrate`"
+            print(f"{where}: revision {current or 'none'}, newest {head} ({state})")
+            return 0
+        outcome = await migrations.upgrade(url, args.to)
+    except ArgumentError as error:
+        raise CommandError(
+            f"database_url is not a valid SQLAlchemy URL ({error}); set TAMAS_DATABASE_URL"
+            " to e.g. postgresql+asyncpg://user@host/tamas"
+        ) from error
+    except (OperationalError, DBAPIError, OSError) as error:
+        raise CommandError(
+            f"cannot reach the database ({type(error).__name__}: {str(error).splitlines()[0]});"
+            " check database_url and that the server is running"
+        ) from error
+    except migrations.SchemaNotManaged as error:
+        raise CommandError(str(error)) from error
+    messages = {
+        "upgraded": f"{where}: schema upgraded to {args.to}",
+        "unchanged": f"{where}: schema already at {args.to}, nothing to do",
+        "adopted": f"{where}: existing schema matches the models; recorded it as migrated",
+    }
+    print(messages[outcome])
+    return 0
