@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("tamas.asterisk.sandbox", "build, start, stop or query the Asterisk sandbox"),
     "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
     "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
+    "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
 }
 
 
