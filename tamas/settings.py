@@ -65,6 +65,15 @@ class Settings:
     # Country assumed for numbers dialled without a country code.
     default_region: str = "IR"
 
+    # The IVR: how long a menu waits for the customer file before apologising, the PIN
+    # lockout (wrong PINs per caller number and per identity within the window), where
+    # complaint recordings go (a path inside Asterisk's file system), and the survey offer.
+    ivr_lookup_timeout_ms: int = 3000
+    pin_max_failures: int = 3
+    pin_lockout_window_s: int = 900
+    ivr_recordings_dir: str = "/var/spool/asterisk/monitor"
+    ivr_offer_survey: bool = True
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
