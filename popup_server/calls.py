@@ -167,6 +167,8 @@ class CallTracker:
         changes: list[CallChange] = []
         rows = [_Fields(row) for row in channels if isinstance(row, Mapping)]
         present = {row["linkedid"] for row in rows if row["linkedid"]}
+        # The channel that started the call (its Uniqueid is the Linkedid) is the caller.
+        callers = {row["linkedid"]: row for row in rows if row["uniqueid"] == row["linkedid"]}
         for row in rows:
             agent = self._agent_of(row["channel"])
             linkedid = row["linkedid"]
@@ -177,11 +179,12 @@ class CallTracker:
             answered = state_desc == "up" or row["channelstate"] == "6"
             call = self.calls.get(linkedid)
             if call is None:
+                caller = callers.get(linkedid)
                 call = self._open(
                     linkedid,
-                    number=row["connectedlinenum"],
-                    name=row["connectedlinename"],
-                    channel="",
+                    number=caller["calleridnum"] if caller else row["connectedlinenum"],
+                    name=caller["calleridname"] if caller else row["connectedlinename"],
+                    channel=caller["channel"] if caller else "",
                     uniqueid=linkedid,
                     queue=None,
                     at=at,

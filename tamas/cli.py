@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
     "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
+    "popup-server": ("popup_server.command", "serve the agent desktop with call popups; add agents"),
 }
 
 

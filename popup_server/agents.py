@@ -1,0 +1,196 @@
+"""Agent accounts and their sessions: who may log in to the desktop, which device is their
+phone, and which session tokens are still valid.
+
+Passwords are salted scrypt hashes (checked in a worker thread: ~30 ms on purpose); session
+tokens are random, stored only as sha256, and expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from integrations.database import Database
+from popup_server.models import Agent, AgentSession
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+class AgentError(ValueError):
+    """An agent account cannot be made as asked; the message names the field."""
+
+
+def hash_password(password: str, n: int = _SCRYPT_N) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P)
+    salt_text, digest_text = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${salt_text}${digest_text}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """A malformed stored hash never matches."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive; we only ever store UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    """A logged-in agent, as the desktop and the websocket know them."""
+
+    id: int
+    number: str
+    name: str
+    interface: str
+    language: str
+    roles: frozenset[str]
+    session_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    agent: AgentIdentity
+
+
+class AgentDirectory:
+    """The agents table and the sessions table, through the one database session factory."""
+
+    def __init__(self, database: Database, session_ttl_s: int) -> None:
+        self.database = database
+        self.session_ttl = timedelta(seconds=session_ttl_s)
+
+    async def create_agent(
+        self,
+        number: str,
+        password: str,
+        interface: str,
+        *,
+        name: str = "",
+        language: str = "fa",
+        roles: str = "agent",
+        password_cost: int = _SCRYPT_N,
+    ) -> None:
+        if not number.isascii() or not number.isdigit() or len(number) > 16:
+            raise AgentError("agent number: digits only, at most 16")
+        if len(password) < 8:
+            raise AgentError("password: at least 8 characters")
+        if "/" not in interface:
+            raise AgentError("interface: a device such as PJSIP/101 or Local/101@tamas-agents")
+        if language not in ("fa", "en", "ru"):
+            raise AgentError("language: fa, en or ru")
+        password_hash = await asyncio.to_thread(hash_password, password, password_cost)
+        async with self.database.session() as session:
+            existing = await session.scalar(select(Agent).where(Agent.number == number))
+            if existing is None:
+                existing = Agent(number=number)
+                session.add(existing)
+            existing.name = name
+            existing.password_hash = password_hash
+            existing.interface = interface
+            existing.language = language
+            existing.roles = roles
+            existing.active = True
+            await session.commit()
+
+    async def interfaces(self) -> dict[str, str]:
+        """{interface: agent number} of active agents, for the call tracker."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(Agent.interface, Agent.number).where(Agent.active.is_(True))
+            )
+            return {interface: number for interface, number in rows}
+
+    async def log_in(self, number: str, password: str) -> NewSession | None:
+        """A new session for the right password; None otherwise (never says which was wrong)."""
+        async with self.database.session() as session:
+            agent = await session.scalar(
+                select(Agent).where(Agent.number == number, Agent.active.is_(True))
+            )
+            stored = agent.password_hash if agent else _DUMMY_HASH
+            # Check even for unknown agents so timing does not tell which numbers exist.
+            ok = await asyncio.to_thread(verify_password, password, stored)
+            if agent is None or not ok:
+                return None
+            token = secrets.token_urlsafe(32)
+            now = datetime.now(UTC)
+            record = AgentSession(
+                token_hash=_token_hash(token),
+                agent_id=agent.id,
+                created_at=now,
+                expires_at=now + self.session_ttl,
+            )
+            session.add(record)
+            # Expired sessions are cleared on login, so the table never grows without bound.
+            await session.execute(delete(AgentSession).where(AgentSession.expires_at < now))
+            await session.commit()
+            return NewSession(token, _identity(agent, record.expires_at))
+
+    async def agent_for_token(self, token: str) -> AgentIdentity | None:
+        if not token or len(token) > 200:
+            return None
+        async with self.database.session() as session:
+            row = (
+                await session.execute(
+                    select(Agent, AgentSession.expires_at)
+                    .join(AgentSession, AgentSession.agent_id == Agent.id)
+                    .where(AgentSession.token_hash == _token_hash(token))
+                )
+            ).first()
+            if row is None:
+                return None
+            agent, expires_at = row
+            if not agent.active or _utc(expires_at) <= datetime.now(UTC):
+                return None
+            return _identity(agent, _utc(expires_at))
+
+    async def log_out(self, token: str) -> None:
+        async with self.database.session() as session:
+            await session.execute(
+                delete(AgentSession).where(AgentSession.token_hash == _token_hash(token))
+            )
+            await session.commit()
+
+
+def _identity(agent: Agent, expires_at: datetime) -> AgentIdentity:
+    return AgentIdentity(
+        id=agent.id,
+        number=agent.number,
+        name=agent.name,
+        interface=agent.interface,
+        language=agent.language,
+        roles=frozenset(role.strip() for role in agent.roles.split(",") if role.strip()),
+        session_expires_at=_utc(expires_at),
+    )
+
+
+_DUMMY_HASH = hash_password("not-a-password", n=_SCRYPT_N)

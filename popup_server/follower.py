@@ -1,0 +1,146 @@
+"""The call follower: AMI events in, popups and call states out on the bus.
+
+It feeds every AMI event to the `CallTracker`, builds the popup card when a call starts
+ringing an agent, and publishes each change. Changes of one call are published in order (a
+call's `call.state` never overtakes its `call.popup`), while different calls never wait for
+each other. After every AMI (re)connect it resynchronises from `CoreShowChannels`, so calls
+that began or ended while we were disconnected are not lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from integrations.customer_file.port import CustomerFile
+from integrations.database import Database
+from popup_server.agents import AgentDirectory
+from popup_server.calls import CallChange, CallTracker, device_of
+from popup_server.card import build_popup, iso
+from popup_server.events import CallPopup, CallStateChanged
+from tamas.asterisk.ami import AmiClient, AmiError
+from tamas.bus import Bus, BusError
+
+log = logging.getLogger(__name__)
+
+AGENTS_REFRESH_S = 30.0
+
+
+class CallFollower:
+    def __init__(
+        self,
+        bus: Bus,
+        customer_file: CustomerFile,
+        database: Database,
+        directory: AgentDirectory,
+        region: str,
+    ) -> None:
+        self.bus = bus
+        self.customer_file = customer_file
+        self.database = database
+        self.directory = directory
+        self.region = region
+        self._devices: dict[str, str] = {}
+        self.tracker = CallTracker(self._devices.get)
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._refresher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.refresh_agents()
+        self._refresher = asyncio.create_task(self._refresh_forever(), name="agents-refresh")
+
+    async def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+        for task in list(self._chains.values()):
+            task.cancel()
+
+    async def refresh_agents(self) -> None:
+        interfaces = await self.directory.interfaces()
+        self._devices.clear()
+        self._devices.update({device_of(i): number for i, number in interfaces.items()})
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(AGENTS_REFRESH_S)
+            try:
+                await self.refresh_agents()
+            except Exception as error:  # a database hiccup must not stop call following
+                log.warning("follower: could not refresh agents: %r", error)
+
+    # -- input -----------------------------------------------------------------------------
+
+    def feed(self, event: Mapping[str, Any], observed_at: float | None = None) -> None:
+        """One AMI event (`observed_at`: wall-clock time it arrived, for latency figures)."""
+        observed_at = time.time() if observed_at is None else observed_at
+        for change in self.tracker.feed(event, observed_at):
+            self._publish_in_order(change, observed_at)
+
+    def attach(self, ami: AmiClient) -> None:
+        ami.on_event("*", lambda event: self.feed(event))
+        ami.on_connect(self._resync_from)
+
+    async def _resync_from(self, ami: AmiClient) -> None:
+        try:
+            reply = await ami.send_action({"Action": "CoreShowChannels"}, timeout_s=10.0)
+            queues = await ami.send_action({"Action": "QueueStatus"}, timeout_s=10.0)
+        except AmiError as error:
+            log.warning("follower: resync failed (%s); the next reconnect retries", error)
+            return
+        waiting = sum(1 for e in queues.events if str(e.get("Event", "")) == "QueueEntry")
+        now = time.time()
+        changes = self.tracker.resync(reply.events, now)
+        log.info(
+            "follower: resynced with %d channels, %d callers waiting in queues, %d changes",
+            len(reply.events),
+            waiting,
+            len(changes),
+        )
+        for change in changes:
+            self._publish_in_order(change, now)
+
+    def note_transfer(self, linkedid: str, agent: str) -> None:
+        self.tracker.note_transfer(linkedid, agent)
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _publish_in_order(self, change: CallChange, observed_at: float) -> None:
+        linkedid = change.call.linkedid
+        previous = self._chains.get(linkedid)
+        task = asyncio.create_task(self._after(previous, self._publish(change, observed_at)))
+        self._chains[linkedid] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._chains.get(linkedid) is done:
+                del self._chains[linkedid]
+
+        task.add_done_callback(forget)
+
+    @staticmethod
+    async def _after(previous: asyncio.Task[None] | None, step: Awaitable[None]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await step
+
+    async def _publish(self, change: CallChange, observed_at: float) -> None:
+        event: CallPopup | CallStateChanged
+        if change.is_offer:
+            popup = await build_popup(change, self.customer_file, self.database, self.region)
+            event = CallPopup(popup, observed_at=observed_at)
+        else:
+            event = CallStateChanged(
+                linkedid=change.call.linkedid,
+                agent=change.agent,
+                state=change.leg.state.value,
+                state_seq=change.leg.seq,
+                at=iso(change.leg.since),
+                transferred_from=change.call.transferred_from,
+                observed_at=observed_at,
+            )
+        try:
+            await self.bus.publish(event)
+        except BusError as error:
+            log.error("follower: %s", error)

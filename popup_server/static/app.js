@@ -1,0 +1,319 @@
+// The agent desktop. Every piece of customer data enters the page as text (textContent or
+// text nodes via el()); nothing here ever assigns innerHTML, so a customer called
+// "<script>…" is shown, never run.
+"use strict";
+
+const DISPOSITIONS = ["resolved", "follow_up", "callback_scheduled", "complaint_registered", "sale", "wrong_number", "other"];
+const LIVE = new Set(["ringing", "answered"]);
+const state = { lang: localStorage.getItem("tamas.lang") || "fa", agent: null, socket: null, retryMs: 1000, cards: new Map() };
+
+function t(key) {
+  const words = window.TAMAS_I18N[state.lang] || window.TAMAS_I18N.fa;
+  return words[key] || window.TAMAS_I18N.en[key] || key;
+}
+
+// el("td", {class: "x"}, "text", otherNode): text arguments become text nodes.
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
+
+// Jalali dates in Persian (the browser's persian calendar), Gregorian in English and Russian.
+function formatDate(iso, withTime) {
+  if (!iso) return t("none");
+  const d = new Date(iso.length === 10 ? iso + "T12:00:00Z" : iso);
+  if (isNaN(d)) return String(iso);
+  const options = { year: "numeric", month: "long", day: "numeric", timeZone: "Asia/Tehran" };
+  if (withTime) Object.assign(options, { hour: "2-digit", minute: "2-digit" });
+  return new Intl.DateTimeFormat(locale(), options).format(d);
+}
+
+function formatRials(amount) {
+  if (amount === null || amount === undefined) return t("none");
+  return new Intl.NumberFormat(locale().split("-u-")[0]).format(amount) + " " + t("rials");
+}
+
+async function api(method, path, body) {
+  const options = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
+  const response = await fetch(path, options);
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  if (response.status === 401 && path !== "/api/login") showLogin();
+  return { ok: response.ok, status: response.status, data };
+}
+
+// ---------------------------------------------------------------- language
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
+  document.getElementById("language").value = state.lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  document.getElementById("dial-form").number.placeholder = "0912…";
+  for (const card of state.cards.values()) renderCard(card);
+  if (state.agent) { loadSide(); }
+}
+
+// ---------------------------------------------------------------- login
+
+function showLogin() {
+  state.agent = null;
+  if (state.socket) { state.socket.onclose = null; state.socket.close(); state.socket = null; }
+  document.getElementById("login-view").hidden = false;
+  document.getElementById("desk-view").hidden = true;
+  document.getElementById("logout").hidden = true;
+  document.getElementById("me").textContent = "";
+  document.getElementById("connection").textContent = "";
+}
+
+function showDesk(agent) {
+  state.agent = agent;
+  document.getElementById("login-view").hidden = true;
+  document.getElementById("desk-view").hidden = false;
+  document.getElementById("logout").hidden = false;
+  document.getElementById("me").textContent = (agent.name ? agent.name + " · " : "") + agent.number;
+  connect();
+  loadSide();
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = document.getElementById("login-error");
+  error.textContent = "";
+  const reply = await api("POST", "/api/login", { agent: form.agent.value.trim(), password: form.password.value });
+  if (reply.ok) { form.password.value = ""; showDesk(reply.data); }
+  else error.textContent = reply.status === 429 ? t("too_many") : t("wrong_login");
+}
+
+// ---------------------------------------------------------------- websocket
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  state.socket = socket;
+  const status = document.getElementById("connection");
+  socket.onopen = () => { state.retryMs = 1000; status.textContent = t("connected"); status.dataset.state = "connected"; };
+  socket.onmessage = (message) => {
+    let frame;
+    try { frame = JSON.parse(message.data); } catch (_) { return; }
+    if (frame.type === "call.popup") onPopup(frame.payload);
+    else if (frame.type === "call.state") onCallState(frame.payload);
+  };
+  socket.onclose = (closing) => {
+    status.textContent = t("reconnecting"); status.dataset.state = "reconnecting";
+    if (closing.code === 4001 || !state.agent) { showLogin(); return; }
+    setTimeout(() => { if (state.agent && state.socket === socket) connect(); }, state.retryMs);
+    state.retryMs = Math.min(state.retryMs * 2, 10000);
+  };
+}
+
+setInterval(() => {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "ping" }));
+}, 20000);
+
+function onPopup(popup) {
+  const known = state.cards.get(popup.linkedid);
+  if (known && known.popup.state_seq > popup.state_seq) return;
+  const card = known || { node: el("article", { class: "card", "data-testid": "call-card" }), notice: "" };
+  card.popup = Object.assign({}, popup, known ? { state: known.popup.state, state_seq: Math.max(known.popup.state_seq, popup.state_seq) } : {});
+  if (known && popup.state_seq >= known.popup.state_seq) card.popup.state = popup.state;
+  state.cards.set(popup.linkedid, card);
+  const list = document.getElementById("calls");
+  if (!known) list.prepend(card.node);
+  document.getElementById("no-calls").hidden = true;
+  renderCard(card);
+}
+
+function onCallState(change) {
+  const card = state.cards.get(change.linkedid);
+  if (!card || change.state_seq < card.popup.state_seq) return;
+  card.popup.state = change.state;
+  card.popup.state_seq = change.state_seq;
+  renderCard(card);
+  if (!LIVE.has(change.state)) loadSide();
+}
+
+// ---------------------------------------------------------------- the card
+
+function section(title, ...content) {
+  return el("div", { class: "section" }, el("h4", {}, title), ...content);
+}
+
+function table(headers, rows) {
+  if (!rows.length) return el("p", { class: "muted" }, t("none"));
+  return el("table", {}, el("thead", {}, el("tr", {}, headers.map((h) => el("th", {}, h)))),
+    el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => el("td", {}, c))))));
+}
+
+function dialButton(number) {
+  return el("button", { type: "button", class: "link ltr", "data-testid": "dial", onclick: () => dial(number) }, number);
+}
+
+function renderCustomer(file) {
+  const c = file.customer;
+  const name = c.name_fa || c.name_latin;
+  const tier = el("span", { class: `badge tier-${c.tier}`, "data-testid": "tier" }, t(`tier_${c.tier}`));
+  const debt = file.debt;
+  return [
+    section(t("identity"),
+      el("div", {}, el("span", { "data-testid": "customer-name" }, name), " ", c.name_latin && c.name_fa ? el("span", { class: "muted ltr" }, c.name_latin) : null, " ", tier),
+      el("div", { class: "muted" }, t("national_id"), ": ", el("span", { class: "ltr" }, file.national_id_masked || file.company_id || t("none")),
+        " · ", t("birth_date"), ": ", formatDate(file.birth_date), " · ", t("language_label"), ": ", c.language),
+      el("div", {}, file.phones.map((p) => [dialButton(p.e164), " "]))),
+    section(t("policies"), table([t("number"), t("line"), t("status"), t("end_date")],
+      file.policies.map((p) => [el("span", { class: "ltr" }, p.number), p.line, p.status, formatDate(p.end_date)]))),
+    section(t("claims"), table([t("tracking"), t("stage"), t("date"), t("amount_claimed"), t("amount_approved"), t("amount_paid")],
+      file.claims.map((k) => [el("span", { class: "ltr" }, k.tracking_code), el("span", { "data-testid": "claim-stage" }, k.stage),
+        formatDate(k.stage_changed_at), formatRials(k.amount_claimed_rials), formatRials(k.amount_approved_rials), formatRials(k.amount_paid_rials)]))),
+    section(t("debt"),
+      el("div", { "data-testid": "debt" }, t("balance"), ": ", formatRials(debt.balance_rials), " · ", t("overdue"), ": ", formatRials(debt.overdue_rials)),
+      el("div", { class: "muted" }, t("installments_due")),
+      table([t("number"), t("due_date"), t("amount"), t("status")], debt.next_installments.map((i) => [el("span", { class: "ltr" }, `${i.policy_number}/${i.sequence}`), formatDate(i.due_date), formatRials(i.amount_rials), i.status])),
+      el("div", { class: "muted" }, t("cheques_due"), " / ", t("cheques_bounced")),
+      table([t("number"), t("due_date"), t("amount"), t("status")], [...debt.cheques_due, ...debt.cheques_bounced].map((q) => [el("span", { class: "ltr" }, q.number), formatDate(q.due_date), formatRials(q.amount_rials), q.status]))),
+    file.shareholder ? section(t("shareholder"), el("div", { "data-testid": "shareholder" },
+      el("span", { class: "ltr" }, file.shareholder.shareholder_number), " · ", t("shares"), ": ", file.shareholder.shares,
+      " · ", t("unpaid_dividends"), ": ", formatRials(file.shareholder.unpaid_dividends_rials),
+      file.shareholder.missing_documents.length ? [" · ", t("missing_documents"), ": ", file.shareholder.missing_documents.join(", ")] : null)) : null,
+    section(t("complaints"), table([t("tracking"), t("status"), t("date")], file.open_complaints.map((x) => [x.tracking_number, x.status, formatDate(x.created_at)]))),
+    section(t("callbacks_open"), table([t("tracking"), t("status"), t("due_date")], file.open_callback_tasks.map((x) => [x.tracking_number, `${x.kind} · ${x.status}`, formatDate(x.due_at, true)]))),
+    section(t("recent_interactions"), table([t("date"), t("queue"), t("outcome"), t("disposition")],
+      file.recent_interactions.map((x) => [formatDate(x.started_at, true), x.queue || t("none"), x.outcome || t("none"), [x.disposition || "", x.notes ? ` — ${x.notes}` : ""]]))),
+  ];
+}
+
+function renderIvr(ivr) {
+  if (!ivr) return null;
+  const path = (ivr.menu_path || []).map((step) => step.menu || step.name || JSON.stringify(step)).join(" › ");
+  const looked = (ivr.looked_up || []).map((item) => [item.kind || item.type || "", item.value || item.id || item.number || ""].join(" ").trim()).join(", ");
+  return section(t("ivr"), el("div", { "data-testid": "ivr" },
+    el("span", { class: ivr.identified ? "ok" : "bad" }, ivr.identified ? t("identified") : t("not_identified")),
+    path ? [" · ", t("menu_path"), ": ", path] : null, looked ? [" · ", t("looked_up"), ": ", looked] : null));
+}
+
+function renderNewCaller(card) {
+  const results = el("ul", { "data-testid": "search-results" });
+  const search = el("form", { class: "search", onsubmit: async (event) => {
+    event.preventDefault();
+    const reply = await api("GET", "/api/customers?q=" + encodeURIComponent(event.target.q.value));
+    results.replaceChildren();
+    if (!reply.ok) { results.append(el("li", { class: "bad" }, (reply.data && reply.data.error) || t("error"))); return; }
+    if (!reply.data.length) results.append(el("li", { class: "muted" }, t("no_results")));
+    for (const found of reply.data) {
+      results.append(el("li", {}, el("button", { type: "button", class: "link", onclick: () => openFile(card, found.id) },
+        found.name_fa || found.name_latin), " ", el("span", { class: "muted" }, t(`tier_${found.tier}`))));
+    }
+  } }, el("input", { name: "q", placeholder: t("search_placeholder"), "data-testid": "search-input" }), el("button", { type: "submit" }, t("search")));
+  const message = el("p", { role: "status" });
+  const field = (name, attrs) => el("label", {}, t(name), el("input", Object.assign({ name }, attrs || {})));
+  const register = el("form", { onsubmit: async (event) => {
+    event.preventDefault();
+    const f = event.target;
+    const body = { family_name_fa: f.family_name_fa.value, given_name_fa: f.given_name_fa.value, national_id: f.national_id.value, phone: f.phone.value, postal_code: f.postal_code.value, language: state.lang };
+    const reply = await api("POST", "/api/customers", body);
+    if (reply.ok) { card.popup.customer = reply.data; card.popup.lookup = "found"; renderCard(card); }
+    else { message.className = "bad"; message.textContent = (reply.data && reply.data.error) || t("error"); }
+  } }, field("given_name_fa"), field("family_name_fa", { required: true }), field("national_id", { dir: "ltr", inputmode: "numeric" }),
+    field("phone", { dir: "ltr", value: (card.popup.caller.e164 || card.popup.caller.number || "") }), field("postal_code", { dir: "ltr", inputmode: "numeric" }),
+    el("button", { type: "submit", "data-testid": "register-submit" }, t("register")));
+  return el("div", { class: "section newcaller", "data-testid": "new-caller" },
+    el("h4", {}, t("new_caller")),
+    el("p", { class: "muted" }, card.popup.lookup === "unavailable" ? t("lookup_unavailable") : t("unknown_number")),
+    search, results, el("h4", {}, t("register")), register, message);
+}
+
+async function openFile(card, customerId) {
+  const reply = await api("GET", `/api/customers/${customerId}`);
+  if (reply.ok) { card.popup.customer = reply.data; card.popup.lookup = "found"; renderCard(card); }
+}
+
+function renderActions(card) {
+  const p = card.popup;
+  const status = el("span", { role: "status", "data-testid": "action-status" }, card.notice || "");
+  const say = (ok, text) => { card.notice = text; status.className = ok ? "ok" : "bad"; status.textContent = text; };
+  const select = el("select", { name: "disposition", "data-testid": "disposition" }, DISPOSITIONS.map((d) => el("option", { value: d }, t(`d_${d}`))));
+  const notes = el("textarea", { name: "notes", placeholder: t("notes"), "data-testid": "notes" });
+  if (card.draft) { select.value = card.draft.disposition; notes.value = card.draft.notes; }
+  const keepDraft = () => { card.draft = { disposition: select.value, notes: notes.value }; };
+  select.addEventListener("change", keepDraft); notes.addEventListener("input", keepDraft);
+  const target = el("input", { name: "to", dir: "ltr", placeholder: t("transfer_to"), size: 10, "data-testid": "transfer-to" });
+  const live = LIVE.has(p.state);
+  return el("div", { class: "actions" },
+    live ? el("button", { type: "button", "data-testid": "hangup", onclick: async () => {
+      const reply = await api("POST", `/api/calls/${encodeURIComponent(p.linkedid)}/hangup`);
+      if (!reply.ok) say(false, (reply.data && reply.data.error) || t("error"));
+    } }, t("hangup")) : null,
+    p.state === "answered" ? [target, el("button", { type: "button", "data-testid": "transfer", onclick: async () => {
+      const reply = await api("POST", `/api/calls/${encodeURIComponent(p.linkedid)}/transfer`, { to: target.value });
+      if (!reply.ok) say(false, (reply.data && reply.data.error) || t("error"));
+    } }, t("transfer"))] : null,
+    el("label", {}, t("disposition"), " ", select), notes,
+    el("button", { type: "button", class: "primary", "data-testid": "save-disposition", onclick: async () => {
+      const reply = await api("POST", `/api/calls/${encodeURIComponent(p.linkedid)}/disposition`, { disposition: select.value, notes: notes.value });
+      say(reply.ok, reply.ok ? t("saved") : (reply.data && reply.data.error) || t("error"));
+      if (reply.ok) loadSide();
+    } }, t("save")), status);
+}
+
+function renderCard(card) {
+  const p = card.popup;
+  const name = p.customer ? (p.customer.customer.name_fa || p.customer.customer.name_latin) : (p.caller.name || t("new_caller"));
+  card.node.dataset.state = p.state;
+  card.node.dataset.linkedid = p.linkedid;
+  card.node.replaceChildren(
+    el("div", { class: "card-head" },
+      el("span", { class: "name", "data-testid": "caller-name" }, name),
+      el("span", { class: "ltr" }, p.caller.e164 || p.caller.number || ""),
+      el("span", { class: `badge state-${p.state}`, "data-testid": "call-state" }, t(`state_${p.state}`)),
+      p.queue ? el("span", { class: "muted" }, t("queue"), ": ", p.queue) : null,
+      p.transferred_from ? el("span", { class: "muted" }, t("transferred_from"), " ", p.transferred_from) : null),
+    renderIvr(p.ivr),
+    p.customer ? renderCustomer(p.customer) : renderNewCaller(card),
+    renderActions(card));
+}
+
+// ---------------------------------------------------------------- side panels
+
+async function loadSide() {
+  const [callbacks, recent] = await Promise.all([api("GET", "/api/callbacks"), api("GET", "/api/recent-calls")]);
+  const callbackList = document.getElementById("callbacks");
+  callbackList.replaceChildren(...(callbacks.ok ? callbacks.data : []).map((task) =>
+    el("li", {}, el("span", { class: "ltr" }, task.tracking_number), " · ", task.kind, " · ", formatDate(task.due_at, true), " ", dialButton(task.phone), task.note ? el("div", { class: "muted" }, task.note) : null)));
+  const recentList = document.getElementById("recent");
+  recentList.replaceChildren(...(recent.ok ? recent.data : []).map((call) =>
+    el("li", {}, formatDate(call.started_at, true), " · ", el("span", { class: "ltr" }, call.caller_number || ""), " · ", call.disposition ? t(`d_${call.disposition}`) : t("none"))));
+}
+
+async function dial(number) {
+  const status = document.getElementById("dial-status");
+  const reply = await api("POST", "/api/originate", { number });
+  status.className = reply.ok ? "ok" : "bad";
+  status.textContent = reply.ok ? `${t("call")}: ${number}` : (reply.data && reply.data.error) || t("error");
+}
+
+// ---------------------------------------------------------------- start
+
+document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("language").addEventListener("change", (event) => {
+    state.lang = event.target.value; localStorage.setItem("tamas.lang", state.lang); applyLanguage();
+  });
+  document.getElementById("login-form").addEventListener("submit", onLogin);
+  document.getElementById("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+  document.getElementById("dial-form").addEventListener("submit", (event) => { event.preventDefault(); dial(event.target.number.value); });
+  applyLanguage();
+  const me = await api("GET", "/api/me");
+  if (me.ok) showDesk(me.data); else showLogin();
+});
