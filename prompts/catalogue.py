@@ -104,7 +104,7 @@ def parse_catalogue(document: str, source: str = "<catalogue>") -> Catalogue:
                 f"(first on line {first_seen[key]})"
             )
         first_seen[key] = key_node.start_mark.line + 1
-        texts[key] = MappingProxyType(_languages(source, key, value_node))
+        texts[key] = MappingProxyType(_languages(source, key_node, value_node))
     return Catalogue(texts=MappingProxyType(texts))
 
 
@@ -123,10 +123,11 @@ def _key(source: str, node: yaml.Node) -> str:
     return str(node.value)
 
 
-def _languages(source: str, key: str, node: yaml.Node) -> dict[str, str]:
+def _languages(source: str, key_node: yaml.Node, node: yaml.Node) -> dict[str, str]:
+    key = key_node.value
     if not isinstance(node, yaml.MappingNode):
         raise CatalogueError(
-            f"{_at(source, node)}: prompt {key!r} needs a text per language "
+            f"{_at(source, key_node)}: prompt {key!r} needs a text per language "
             f"({', '.join(LANGUAGES)})"
         )
     found: dict[str, str] = {}
@@ -155,6 +156,6 @@ def _languages(source: str, key: str, node: yaml.Node) -> dict[str, str]:
     missing = [lang for lang in LANGUAGES if lang not in found]
     if missing:
         raise CatalogueError(
-            f"{_at(source, node)}: prompt {key!r} has no text in {', '.join(missing)}"
+            f"{_at(source, key_node)}: prompt {key!r} has no text in {', '.join(missing)}"
         )
     return found
