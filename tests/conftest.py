@@ -11,6 +11,8 @@ import pytest
 
 from integrations.database import Database
 from integrations.migrations import upgrade
+from tamas.settings import Settings
+from tamas.settings import load as load_settings
 
 POSTGRES_ADMIN_DSN = os.environ.get("TAMAS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 # One database per test process, so two test runs on one machine do not drop each other's.
@@ -47,3 +49,15 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
                 await admin.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_TEST_DB}" WITH (FORCE)')
             finally:
                 await admin.close()
+
+
+@pytest.fixture(scope="session")
+def asterisk_sandbox() -> Settings:
+    """Settings of the running Asterisk sandbox; starts it if needed (never rebuilds a root
+    that exists, so this takes seconds once `tamas sandbox up` has run on the machine)."""
+    from tamas.asterisk import sandbox
+
+    config = load_settings()
+    if sandbox.version(config) is None or not sandbox.ami_answers(config):
+        sandbox.up(config)
+    return config

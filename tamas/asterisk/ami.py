@@ -315,7 +315,11 @@ class AmiClient:
     ) -> OriginateResult:
         """Originate with our own ActionID and ChannelId, so every later event of the call
         (its Uniqueid, and the Linkedid of every channel it creates) is known in advance.
-        With `wait`, returns after OriginateResponse (the `reason` says how it went)."""
+        With `wait`, returns after OriginateResponse (the `reason` says how it went).
+
+        Asterisk refuses a ChannelId that is a prefix of a live channel's unique id ("Unique
+        ID 'x-1' already in use" while 'x-10' is up): keep ids fixed-width or random (the
+        default is a random uuid)."""
         action_id = action_id or self._next_id()
         channel_id = channel_id or f"tamas-{uuid.uuid4().hex}"
         action: dict[str, Any] = {
