@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import wave
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from prompts.sounds import all_sounds, build_sounds, sound_file, sound_names
 from prompts.speech import Synthesizer
 from prompts.vocabulary import words
 from tamas.cli import main
+from tamas.settings import Settings
 
 
 async def test_build_makes_every_persian_sound_once_then_reuses_the_cache(tmp_path: Path) -> None:
@@ -89,3 +91,24 @@ def test_tamas_prompts_say_shows_words_and_sound_names(capsys: pytest.CaptureFix
     assert capsys.readouterr().out.startswith("پانزدهم مهر هزار و چهارصد و سه\n")
     assert main(["prompts", "say", "time", "25:00", "--lang", "en"]) == 1
     assert "cannot say '25:00' as a time" in capsys.readouterr().err
+
+
+@pytest.mark.asterisk
+def test_the_sandboxs_asterisk_reads_the_built_sounds(
+    asterisk_sandbox: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tamas.asterisk import sandbox
+
+    # What a deployment runs: the whole set into the sandbox's sounds folder, by default.
+    assert main(["prompts", "build"]) == 0
+    assert str(sandbox.sounds_dir(asterisk_sandbox)) in capsys.readouterr().out
+
+    answer = default_catalogue().say("claim_amount_paid", "ru") + say_amount(21, "ru")
+    for name in sound_names(answer):
+        converted = f"/tmp/tamas-test-{uuid.uuid4().hex}.sln"
+        try:
+            reply = sandbox.cli(asterisk_sandbox, f"file convert {name}.wav {converted}")
+            assert reply.startswith(f"Converted {name}.wav"), reply
+            assert (sandbox.root_dir(asterisk_sandbox) / converted.lstrip("/")).stat().st_size > 0
+        finally:
+            (sandbox.root_dir(asterisk_sandbox) / converted.lstrip("/")).unlink(missing_ok=True)
