@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from integrations.customer_file.port import CustomerFile, DuplicateCustomer
+from integrations.customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
 from integrations.customer_file.views import CustomerRegistration, as_json
 from integrations.identifiers import InvalidIdentifier
 from popup_server.auth import read_json, require_agent
@@ -107,6 +107,8 @@ class DesktopRoutes:
             return _error(400, str(error), field=error_field(error))
         except DuplicateCustomer as error:
             return _error(409, str(error), field=error.field)
+        except CustomerFileError as error:
+            return _error(400, str(error))
         view = await self.customer_file.customer_file(summary.id)
         return web.json_response(as_json(view), status=201)
 
