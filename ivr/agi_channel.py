@@ -1,0 +1,96 @@
+"""The engine's `Channel` port over an AGI channel (FastAGI or process AGI).
+
+Prompts are played fragment by fragment with STREAM FILE and every key as an escape digit, so
+barge-in works; a missing sound file is logged and skipped, never fatal. AGI's hang-up becomes
+the engine's `CallerHungUp`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from agi_scripts.channel import AgiError
+from agi_scripts.channel import CallerHungUp as AgiHungUp
+from ivr.channel import ALL_KEYS, CallerHungUp, Recording, Spoken
+from prompts.sounds import sound_name
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SAMPLES_PER_MS = 8  # Asterisk reports recording positions in 8 kHz samples
+
+
+class AgiLike(Protocol):
+    async def stream_file(self, name: str, escape_digits: str = "") -> str | None: ...
+
+    async def wait_for_digit(self, timeout_ms: int) -> str | None: ...
+
+    async def record_file(
+        self,
+        name: str,
+        fmt: str = "wav",
+        escape_digits: str = "#",
+        timeout_ms: int = 60_000,
+        silence_s: int | None = None,
+        beep: bool = True,
+    ) -> Any: ...
+
+    async def get_variable(self, name: str) -> str | None: ...
+
+    async def set_variable(self, name: str, value: str) -> None: ...
+
+
+async def _guard(action: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await action()
+    except AgiHungUp as error:
+        raise CallerHungUp(str(error)) from error
+
+
+class AgiPort:
+    def __init__(self, agi: AgiLike) -> None:
+        self.agi = agi
+        self.missing_sounds: set[str] = set()
+
+    async def play(self, spoken: Spoken, escape_digits: str = ALL_KEYS) -> str | None:
+        for fragment in spoken.fragments:
+            name = sound_name(fragment)
+            if name in self.missing_sounds:
+                continue
+            try:
+                key = await self.agi.stream_file(name, escape_digits)
+            except AgiHungUp as error:
+                raise CallerHungUp(str(error)) from error
+            except AgiError as error:
+                # Most often a sound not built yet (`tamas prompts build`): skip it, keep going.
+                self.missing_sounds.add(name)
+                log.warning("cannot play %s: %s", name, error)
+                continue
+            if key is not None:
+                return key
+        return None
+
+    async def wait_for_digit(self, timeout_ms: int) -> str | None:
+        return await _guard(lambda: self.agi.wait_for_digit(timeout_ms))
+
+    async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
+        try:
+            result = await _guard(
+                lambda: self.agi.record_file(path, "wav", end_keys, max_s * 1000, silence_s=5)
+            )
+        except AgiError as error:
+            log.warning("cannot record %s: %s", path, error)
+            return Recording(path=f"{path}.wav", duration_ms=0, ended_by="error")
+        samples = int(result.extra.get("endpos", "0") or 0)
+        ended_by = "dtmf" if result.result_int > 0 else "timeout"
+        return Recording(
+            path=f"{path}.wav", duration_ms=samples // SAMPLES_PER_MS, ended_by=ended_by
+        )
+
+    async def get_variable(self, name: str) -> str | None:
+        return await _guard(lambda: self.agi.get_variable(name))
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await _guard(lambda: self.agi.set_variable(name, value))

@@ -1,0 +1,59 @@
+"""The port the IVR engine talks to: what it needs from a phone channel, and nothing more.
+
+The engine never sees AGI. `ivr.agi_channel` implements this over FastAGI (or process AGI);
+tests use a scripted channel. Keeping the port this small is what lets the menus be tested
+without Asterisk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+# Every key a caller can press. Prompts are played with all of them as escape digits so a
+# caller who already knows the menu can key ahead (barge-in).
+ALL_KEYS = "0123456789*#"
+
+
+class CallerHungUp(Exception):
+    """The caller is gone; the engine stops and writes the record."""
+
+
+class Spoken(Protocol):
+    """Something the IVR says: its text (for the transcript) and the sound files that say it."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def fragments(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A voice message the caller left."""
+
+    path: str
+    duration_ms: int
+    ended_by: str  # "dtmf", "timeout", "hangup"
+
+
+class Channel(Protocol):
+    """One caller's call as the engine sees it."""
+
+    async def play(self, spoken: Spoken, escape_digits: str = ALL_KEYS) -> str | None:
+        """Play every fragment in turn; stop at the first key pressed and return it."""
+        ...
+
+    async def wait_for_digit(self, timeout_ms: int) -> str | None:
+        """The next key pressed within the timeout, or None."""
+        ...
+
+    async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
+        """Record the caller's voice to `path` (no extension; Asterisk adds `.wav`)."""
+        ...
+
+    async def get_variable(self, name: str) -> str | None: ...
+
+    async def set_variable(self, name: str, value: str) -> None: ...

@@ -1,0 +1,302 @@
+"""The menus as data: load `ivr/menus.yaml`, check it, and hand the engine typed definitions.
+
+Every mistake is reported with the file, the line and the key path (`menus.main.options.9`),
+so whoever edits the menus finds it without reading Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("menus.yaml")
+LANGUAGES = ("fa", "en", "ru")
+KEYS = set("0123456789")
+
+
+class DefinitionError(ValueError):
+    """The menu file is wrong; the message names the file, line and key."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    attempts: int = 3
+    first_key_timeout_ms: int = 6000
+    next_key_timeout_ms: int = 3000
+    agent_key: str = "0"
+    back_key: str = "*"
+    end_key: str = "#"
+
+
+@dataclass(frozen=True)
+class InputRule:
+    name: str
+    prompt: str
+    min_digits: int
+    max_digits: int
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    menu: str | None = None
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class Menu:
+    name: str
+    prompt: str
+    options: tuple[Option, ...]
+
+    def option(self, key: str) -> Option | None:
+        return next((option for option in self.options if option.key == key), None)
+
+
+@dataclass(frozen=True)
+class Queues:
+    default: str = "support"
+    priority: str = "priority"
+    priority_tiers: tuple[str, ...] = ("gold", "vip")
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    prompt: str
+    keys: Mapping[str, str]
+    timeout_ms: int = 2500
+
+
+@dataclass(frozen=True)
+class MenuBook:
+    entry: str
+    behaviour: Behaviour
+    languages: LanguageChoice
+    queues: Queues
+    menus: Mapping[str, Menu]
+    inputs: Mapping[str, InputRule]
+    services: frozenset[str] = field(default_factory=frozenset)
+
+    def menu(self, name: str) -> Menu:
+        return self.menus[name]
+
+    def input(self, name: str) -> InputRule:
+        try:
+            return self.inputs[name]
+        except KeyError:
+            raise DefinitionError(
+                f"input {name!r} is used by a service but not defined under 'inputs'"
+            ) from None
+
+
+class _Document:
+    """YAML data plus the line of every key path, so errors can point at the line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines: dict[str, int] = {}
+        try:
+            node = yaml.compose(text)
+        except yaml.YAMLError as error:
+            raise DefinitionError(f"{path}: not valid YAML: {error}") from error
+        self.data = self._convert(node, "") if node is not None else {}
+
+    def _convert(self, node: yaml.Node, where: str) -> Any:
+        self.lines[where] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = f"{where}.{key}" if where else key
+                if key in result:
+                    raise DefinitionError(
+                        f"{self.path}:{key_node.start_mark.line + 1}: {child}: key given twice"
+                    )
+                result[key] = self._convert(value_node, child)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                self._convert(item, f"{where}[{index}]") for index, item in enumerate(node.value)
+            ]
+        return yaml.safe_load(yaml.serialize(node))
+
+    def error(self, where: str, message: str) -> DefinitionError:
+        probe = where
+        while probe and probe not in self.lines:
+            probe = probe.rpartition(".")[0]
+        line = self.lines.get(probe, 1)
+        return DefinitionError(f"{self.path}:{line}: {where}: {message}")
+
+
+def _mapping(doc: _Document, value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise doc.error(where, "must be a mapping of keys to values")
+    return value
+
+
+def _known_keys(doc: _Document, value: dict[str, Any], where: str, allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    for key in value:
+        if key not in allowed:
+            raise doc.error(
+                f"{where}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})"
+            )
+
+
+def _int(doc: _Document, value: Any, where: str, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise doc.error(where, f"must be a whole number >= {low}")
+    return value
+
+
+def _text(doc: _Document, value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise doc.error(where, "must be a non-empty text")
+    return value
+
+
+def _behaviour(doc: _Document, raw: Any) -> Behaviour:
+    data = _mapping(doc, raw or {}, "behaviour")
+    _known_keys(doc, data, "behaviour", Behaviour.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key.endswith("_key"):
+            if not isinstance(value, str) or len(value) != 1 or value not in "0123456789*#":
+                raise doc.error(f"behaviour.{key}", "must be one key: 0-9, * or #")
+            values[key] = value
+        else:
+            values[key] = _int(doc, value, f"behaviour.{key}", low=1)
+    return Behaviour(**values)
+
+
+def _inputs(doc: _Document, raw: Any) -> dict[str, InputRule]:
+    rules: dict[str, InputRule] = {}
+    for name, value in _mapping(doc, raw or {}, "inputs").items():
+        where = f"inputs.{name}"
+        data = _mapping(doc, value, where)
+        _known_keys(doc, data, where, ("prompt", "digits", "sensitive"))
+        digits = data.get("digits")
+        if isinstance(digits, list) and len(digits) == 2:
+            low, high = (_int(doc, d, f"{where}.digits", low=1) for d in digits)
+        elif isinstance(digits, int) and not isinstance(digits, bool):
+            low = high = _int(doc, digits, f"{where}.digits", low=1)
+        else:
+            raise doc.error(f"{where}.digits", "must be a length (10) or a range ([4, 6])")
+        if low > high:
+            raise doc.error(f"{where}.digits", f"range [{low}, {high}] is empty")
+        sensitive = data.get("sensitive", False)
+        if not isinstance(sensitive, bool):
+            raise doc.error(f"{where}.sensitive", "must be true or false")
+        rules[name] = InputRule(
+            name, _text(doc, data.get("prompt"), f"{where}.prompt"), low, high, sensitive
+        )
+    return rules
+
+
+def _menus(doc: _Document, raw: Any, services: frozenset[str], agent_key: str) -> dict[str, Menu]:
+    menus: dict[str, Menu] = {}
+    raw_menus = _mapping(doc, raw, "menus")
+    for name, value in raw_menus.items():
+        where = f"menus.{name}"
+        data = _mapping(doc, value, where)
+        _known_keys(doc, data, where, ("prompt", "options"))
+        prompt = _text(doc, data.get("prompt"), f"{where}.prompt")
+        options: list[Option] = []
+        for key, option_raw in _mapping(doc, data.get("options"), f"{where}.options").items():
+            owhere = f"{where}.options.{key}"
+            if key not in KEYS:
+                raise doc.error(owhere, "an option key must be one digit 0-9")
+            odata = _mapping(doc, option_raw, owhere)
+            _known_keys(doc, odata, owhere, ("menu", "service"))
+            targets = [t for t in ("menu", "service") if t in odata]
+            if len(targets) != 1:
+                raise doc.error(owhere, "needs exactly one of 'menu' or 'service'")
+            target = _text(doc, odata[targets[0]], f"{owhere}.{targets[0]}")
+            if targets[0] == "menu" and target not in raw_menus:
+                raise doc.error(f"{owhere}.menu", f"no menu named {target!r}")
+            if targets[0] == "service" and services and target not in services:
+                raise doc.error(
+                    f"{owhere}.service",
+                    f"no service named {target!r} (known: {', '.join(sorted(services))})",
+                )
+            options.append(
+                Option(
+                    key=key,
+                    menu=target if targets[0] == "menu" else None,
+                    service=target if targets[0] == "service" else None,
+                )
+            )
+        if not options:
+            raise doc.error(f"{where}.options", "a menu needs at least one option")
+        if any(option.key == agent_key for option in options) and not any(
+            option.key == agent_key and option.service == "agent" for option in options
+        ):
+            raise doc.error(
+                f"{where}.options.{agent_key}",
+                f"key {agent_key} is the agent key everywhere; it cannot lead elsewhere",
+            )
+        menus[name] = Menu(name, prompt, tuple(options))
+    return menus
+
+
+def _languages(doc: _Document, raw: Any) -> LanguageChoice:
+    data = _mapping(doc, raw, "languages")
+    _known_keys(doc, data, "languages", ("prompt", "keys", "timeout_ms"))
+    keys = _mapping(doc, data.get("keys"), "languages.keys")
+    for key, language in keys.items():
+        if key not in KEYS:
+            raise doc.error(f"languages.keys.{key}", "must be one digit 0-9")
+        if language not in LANGUAGES:
+            raise doc.error(f"languages.keys.{key}", f"must be one of {', '.join(LANGUAGES)}")
+    timeout = _int(doc, data.get("timeout_ms", 2500), "languages.timeout_ms", low=1)
+    return LanguageChoice(_text(doc, data.get("prompt"), "languages.prompt"), dict(keys), timeout)
+
+
+def _queues(doc: _Document, raw: Any) -> Queues:
+    data = _mapping(doc, raw or {}, "queues")
+    _known_keys(doc, data, "queues", ("default", "priority", "priority_tiers"))
+    tiers = data.get("priority_tiers", list(Queues.priority_tiers))
+    if not isinstance(tiers, list) or not all(isinstance(t, str) for t in tiers):
+        raise doc.error("queues.priority_tiers", "must be a list of loyalty tiers")
+    return Queues(
+        default=_text(doc, data.get("default", Queues.default), "queues.default"),
+        priority=_text(doc, data.get("priority", Queues.priority), "queues.priority"),
+        priority_tiers=tuple(t.lower() for t in tiers),
+    )
+
+
+def parse(text: str, path: Path = DEFAULT_PATH, services: Iterable[str] = ()) -> MenuBook:
+    """Parse and check a menu document. `services` are the service names the engine knows."""
+    doc = _Document(path, text)
+    data = _mapping(doc, doc.data, "")
+    _known_keys(
+        doc, data, "(top)", ("entry", "behaviour", "languages", "queues", "menus", "inputs")
+    )
+    known_services = frozenset(services)
+    behaviour = _behaviour(doc, data.get("behaviour"))
+    menus = _menus(doc, data.get("menus"), known_services, behaviour.agent_key)
+    entry = _text(doc, data.get("entry"), "entry")
+    if entry not in menus:
+        raise doc.error("entry", f"no menu named {entry!r}")
+    return MenuBook(
+        entry=entry,
+        behaviour=behaviour,
+        languages=_languages(doc, data.get("languages")),
+        queues=_queues(doc, data.get("queues")),
+        menus=menus,
+        inputs=_inputs(doc, data.get("inputs")),
+        services=known_services,
+    )
+
+
+def load(path: Path = DEFAULT_PATH, services: Iterable[str] = ()) -> MenuBook:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DefinitionError(f"{path}: cannot read the menu file: {error}") from error
+    return parse(text, path, services)

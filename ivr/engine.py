@@ -1,0 +1,343 @@
+"""Runs one caller through the menus: welcome, then the entry menu, each option leading to a
+submenu or a service, until the caller hangs up, is put through to an agent, or is done.
+
+`Call` is what a service works with: speak (with barge-in), ask for a number or a choice,
+look things up with a time limit, send a message. Whatever happens — hang-up, a slow core
+system, a bug in one service — the call's session ends with an outcome, so `ivr.record`
+always has a complete record to write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import phonenumbers
+
+from integrations.customer_file.port import CustomerFile, CustomerFileError
+from integrations.identifiers import InvalidIdentifier
+from ivr.channel import ALL_KEYS, CallerHungUp, Channel
+from ivr.definitions import MenuBook
+from ivr.hours import OpeningHours
+from ivr.input import INVALID, NO_INPUT, AgentRequested, GoBack, collect_choice, collect_number
+from ivr.lockout import PinGuard
+from ivr.session import CallSession
+from ivr.speech import Voice
+from prompts.utterance import Utterance
+
+if TYPE_CHECKING:
+    from integrations.messaging.outbox import Outbox
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A part of something said: a catalogue key, or an utterance already built (a number, a date).
+Part = str | Utterance
+Service = Callable[["Call"], Awaitable[None]]
+
+
+class ServiceUnavailable(Exception):
+    """The core system did not answer in time or failed; the caller hears an apology."""
+
+
+@dataclass
+class Facilities:
+    """What services need beyond the channel; made once per server, shared by every call."""
+
+    customers: CustomerFile
+    voice: Voice
+    pins: PinGuard
+    outbox: Outbox
+    hours: OpeningHours
+    lookup_timeout_s: float = 3.0
+    recordings_dir: str = "/var/spool/asterisk/tamas"
+    offer_survey: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Call:
+    def __init__(
+        self, channel: Channel, session: CallSession, book: MenuBook, facilities: Facilities
+    ) -> None:
+        self.channel = channel
+        self.session = session
+        self.book = book
+        self.facilities = facilities
+        # A key pressed while the IVR was speaking a statement (not a question) is kept for
+        # the next question: callers who know the menus key ahead.
+        self._pending_key: str | None = None
+        self.served: list[str] = []
+
+    # --- speaking ------------------------------------------------------------------------
+    @property
+    def language(self) -> str:
+        return self.session.language
+
+    @property
+    def voice(self) -> Voice:
+        return self.facilities.voice
+
+    def utter(self, *parts: Part) -> Utterance:
+        return Utterance.join(
+            self.voice.phrase(part, self.language) if isinstance(part, str) else part
+            for part in parts
+        )
+
+    def amount(self, rials: int) -> Utterance:
+        return self.voice.amount(rials, self.language)
+
+    def number(self, n: int) -> Utterance:
+        return self.voice.number(n, self.language)
+
+    def date(self, day: date) -> Utterance:
+        return self.voice.date(day, self.language)
+
+    def time(self, at: time) -> Utterance:
+        return self.voice.time(at, self.language)
+
+    def digits(self, text: str) -> Utterance:
+        return self.voice.digits(text, self.language)
+
+    def text(self, text: str) -> Utterance:
+        return self.voice.free_text(text, self.language)
+
+    def phone(self, e164: str) -> Utterance:
+        """A phone number as the caller would dial it from inside the country (0 21 ...)."""
+        try:
+            parsed = phonenumbers.parse(e164, None)
+            national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        except phonenumbers.NumberParseException:
+            national = e164
+        return self.digits("".join(ch for ch in national if ch.isdigit()))
+
+    async def _play(self, utterance: Utterance, escape_digits: str = ALL_KEYS) -> str | None:
+        self.session.said(utterance.text)
+        return await self.channel.play(utterance, escape_digits)
+
+    async def say(self, *parts: Part) -> None:
+        """A statement. A key pressed during it stops it and is kept for the next question."""
+        if self._pending_key is not None:
+            # The caller is already keying the next answer: don't talk over them.
+            self.session.said(self.utter(*parts).text)
+            return
+        key = await self._play(self.utter(*parts))
+        if key is not None:
+            self._pending_key = key
+
+    def _prompter(self, prompt: Utterance) -> Callable[[int, str | None], Awaitable[str | None]]:
+        async def play(attempt: int, failure: str | None) -> str | None:
+            if self._pending_key is not None:
+                key, self._pending_key = self._pending_key, None
+                self.session.said(prompt.text)
+                return key
+            parts: list[Utterance] = []
+            if failure == INVALID:
+                parts.append(self.utter("invalid_input"))
+            elif failure == NO_INPUT:
+                parts.append(self.utter("no_input"))
+            parts.append(prompt)
+            return await self._play(Utterance.join(parts))
+
+        return play
+
+    # --- asking ----------------------------------------------------------------------------
+    async def ask(
+        self,
+        input_name: str,
+        *,
+        accept: Callable[[str], bool] = lambda _digits: True,
+        prompt: Iterable[Part] = (),
+        allow_agent: bool = True,
+    ) -> str:
+        """A number the caller keys, by the rule named in menus.yaml's `inputs`."""
+        rule = self.book.input(input_name)
+        utterance = self.utter(*(tuple(prompt) or (rule.prompt,)))
+        answer = await collect_number(
+            self.channel,
+            rule,
+            self.book.behaviour,
+            self._prompter(utterance),
+            accept,
+            allow_agent=allow_agent,
+        )
+        self.session.keyed(input_name, answer.digits, sensitive=rule.sensitive)
+        return answer.digits
+
+    async def choose(self, keys: Collection[str], *prompt: Part, field: str | None = None) -> str:
+        """One key out of `keys`, after the prompt."""
+        key = await collect_choice(
+            self.channel, keys, self.book.behaviour, self._prompter(self.utter(*prompt))
+        )
+        if field:
+            self.session.keyed(field, key)
+        return key
+
+    async def yes_no(self, *prompt: Part, field: str | None = None) -> bool:
+        """1 for yes, 2 for no."""
+        return await self.choose(("1", "2"), *prompt, field=field) == "1"
+
+    async def offer_keys(
+        self, keys: Collection[str], *prompt: Part, timeout_ms: int = 3000, field: str | None = None
+    ) -> str | None:
+        """An offer taken by one of `keys`; silence or another key declines (None), without
+        re-prompting. The agent key still asks for an agent."""
+        key = self._pending_key
+        self._pending_key = None
+        if key is None:
+            key = await self._play(self.utter(*prompt))
+        else:
+            self.session.said(self.utter(*prompt).text)
+        if key is None:
+            key = await self.channel.wait_for_digit(timeout_ms)
+        if key == self.book.behaviour.agent_key and key not in keys:
+            raise AgentRequested
+        if field:
+            self.session.keyed(field, key or "")
+        return key if key in keys else None
+
+    async def offer(self, *prompt: Part, timeout_ms: int = 3000, field: str | None = None) -> bool:
+        """Press 1 to accept."""
+        return await self.offer_keys(("1",), *prompt, timeout_ms=timeout_ms, field=field) == "1"
+
+    # --- looking up --------------------------------------------------------------------------
+    async def lookup(self, kind: str, call: Awaitable[T]) -> T:
+        """Await the customer file with the time limit; failures become ServiceUnavailable."""
+        try:
+            async with asyncio.timeout(self.facilities.lookup_timeout_s):
+                return await call
+        except TimeoutError as error:
+            log.warning(
+                "customer file: %s took longer than %.1f s", kind, self.facilities.lookup_timeout_s
+            )
+            raise ServiceUnavailable(kind) from error
+        except InvalidIdentifier:
+            raise
+        except (CustomerFileError, OSError) as error:
+            log.warning("customer file: %s failed: %s", kind, error)
+            raise ServiceUnavailable(kind) from error
+
+    @property
+    def customers(self) -> CustomerFile:
+        return self.facilities.customers
+
+    async def send(self, kind: str, *, subject: str, body: str, to: str | None = None) -> bool:
+        """Queue an SMS/fax/email to the caller (or `to`); says nothing. False when no address."""
+        address = to or self.session.caller_number
+        if not address:
+            return False
+        await self.facilities.outbox.put(
+            kind,
+            to=address,
+            subject=subject,
+            body=body,
+            language=self.language,
+            linkedid=self.session.linkedid,
+            customer_id=self.session.customer.customer_id if self.session.customer else None,
+        )
+        self.session.looked("message", kind, subject=subject)
+        return True
+
+
+class Engine:
+    """Holds the menus and the services; `run` takes one call from start to end."""
+
+    def __init__(
+        self, book: MenuBook, services: dict[str, Service], facilities: Facilities
+    ) -> None:
+        self.book = book
+        self.services = services
+        self.facilities = facilities
+
+    async def run(
+        self,
+        channel: Channel,
+        session: CallSession,
+        *,
+        welcome: Service | None = None,
+        direct: str | None = None,
+    ) -> Call:
+        """Take the call to its end. `direct` names a service reached on its own line (a DID
+        for claims): the caller goes straight to it and the call ends after it."""
+        call = Call(channel, session, self.book, self.facilities)
+        try:
+            try:
+                if welcome is not None:
+                    await welcome(call)
+                if direct is not None:
+                    await self._direct(call, direct)
+                else:
+                    await self._menu(call, self.book.entry)
+            except AgentRequested as request:
+                await self._agent(call, request.reason)
+        except CallerHungUp:
+            pass
+        except Exception:
+            log.exception(
+                "IVR failed for call %s in menu %s", session.linkedid, session.current_menu
+            )
+            if session.outcome is None:
+                session.finish("failed", session.current_menu)
+        if session.outcome is None:
+            # The caller hung up (or the direct line's service ended): served if they got
+            # what they came for, else abandoned where they were.
+            if call.served:
+                session.finish("self_served", call.served[-1])
+            else:
+                session.finish("abandoned_in_menu", session.current_menu)
+        return call
+
+    async def _direct(self, call: Call, service: str) -> None:
+        call.session.enter(service)
+        try:
+            await self.services[service](call)
+        except GoBack:
+            return
+        except ServiceUnavailable:
+            await call.say("service_unavailable")
+            return
+        call.served.append(service)
+        await call.say("goodbye")
+
+    async def _agent(self, call: Call, reason: str) -> None:
+        agent = self.services["agent"]
+        call.session.keyed("agent_reason", reason)
+        if reason == "input_failed":
+            await call.say("too_many_attempts")
+        try:
+            await agent(call)
+        except (GoBack, AgentRequested):
+            pass
+
+    async def _menu(self, call: Call, name: str, *, top: bool = True) -> None:
+        """Run a menu until the caller goes back from it (GoBack propagates to the parent;
+        on the top menu there is nowhere to go back to, so it is spoken again)."""
+        menu = self.book.menu(name)
+        keys = [option.key for option in menu.options]
+        while True:
+            call.session.enter(name)
+            try:
+                key = await call.choose(keys, menu.prompt, field=f"menu:{name}")
+            except GoBack:
+                if top:
+                    continue
+                raise
+            option = menu.option(key)
+            assert option is not None
+            try:
+                if option.menu:
+                    await self._menu(call, option.menu, top=False)
+                    continue
+                assert option.service is not None
+                if option.service == "agent":
+                    raise AgentRequested
+                call.session.enter(option.service)
+                await self.services[option.service](call)
+                call.served.append(option.service)
+            except GoBack:
+                continue
+            except ServiceUnavailable:
+                await call.say("service_unavailable")

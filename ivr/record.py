@@ -1,0 +1,84 @@
+"""Writing a call's interaction record from its session: who called, the customer recognised,
+language, menus with timestamps, masked inputs, the transcript, what was looked up, outcome and
+duration. Keyed by linkedid, so a later AGI session of the same call (the survey after the
+agent) continues the same row instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from integrations.customer_file.interactions import Interaction
+from integrations.database import Database
+from ivr.session import CallSession
+
+log = logging.getLogger(__name__)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def save(database: Database, session: CallSession) -> None:
+    """Write (or continue) the call's row. Shielded, so a cancelled route still writes it."""
+    await asyncio.shield(_save(database, session))
+
+
+async def _save(database: Database, call: CallSession) -> None:
+    ended_at = call.ended_at or call.clock()
+    async with database.session() as db:
+        row = await db.scalar(select(Interaction).where(Interaction.linkedid == call.linkedid))
+        if row is None:
+            row = Interaction(
+                linkedid=call.linkedid,
+                channel="call",
+                direction="inbound",
+                caller_number=call.caller_number,
+                called_number=call.called_number,
+                started_at=call.started_at,
+                menu_path=[],
+                inputs=[],
+                transcript=[],
+                looked_up=[],
+            )
+            db.add(row)
+        row.caller_number = row.caller_number or call.caller_number
+        row.called_number = row.called_number or call.called_number
+        if call.customer is not None:
+            row.customer_id = call.customer.customer_id
+        row.language = call.language
+        # New lists (not appends in place) so SQLAlchemy sees the JSON columns change.
+        row.menu_path = [*(row.menu_path or []), *call.menu_path]
+        row.inputs = [*(row.inputs or []), *call.inputs]
+        row.transcript = [*(row.transcript or []), *call.transcript]
+        row.looked_up = [*(row.looked_up or []), *call.looked_up]
+        row.ended_at = ended_at
+        row.duration_s = round((ended_at - _aware(row.started_at)).total_seconds(), 3)
+        if call.outcome is not None:
+            row.outcome = call.outcome
+            row.outcome_detail = call.outcome_detail
+        if call.queue is not None:
+            row.queue = call.queue
+        await db.commit()
+
+
+async def save_survey(database: Database, linkedid: str, score: int, nps: int) -> bool:
+    """Store the survey's answers on the call's record; False when there is no such call."""
+    async with database.session() as db:
+        row = await db.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
+        if row is None:
+            log.warning("survey answers for unknown call %s", linkedid)
+            return False
+        row.survey_score = score
+        row.survey_nps = nps
+        await db.commit()
+    return True
+
+
+async def load(database: Database, linkedid: str) -> Interaction | None:
+    async with database.session() as db:
+        return await db.scalar(select(Interaction).where(Interaction.linkedid == linkedid))

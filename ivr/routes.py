@@ -1,0 +1,138 @@
+"""The IVR's FastAGI routes, and the one place that assembles the IVR from settings.
+
+    exten => 200,1,AGI(${TAMAS_AGI}/ivr)                    the main menu
+    exten => 201,1,AGI(${TAMAS_AGI}/ivr,claim_status)       a direct line to one service
+    same  => n,AGI(${TAMAS_AGI}/ivr-survey)                 after the agent, if accepted
+
+`IvrRoutes(settings, database).routes()` is the route table the FastAGI server serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from agi_scripts.call_record import normalize_number
+from agi_scripts.channel import AgiChannel
+from integrations.customer_file.port import CustomerFile
+from integrations.database import Database
+from integrations.messaging.outbox import Outbox
+from ivr import definitions, record
+from ivr.agi_channel import AgiPort
+from ivr.channel import CallerHungUp
+from ivr.engine import Call, Engine, Facilities
+from ivr.hours import OpeningHours, default_hours
+from ivr.input import AgentRequested, GoBack
+from ivr.lockout import PinGuard, guard_for
+from ivr.services import SERVICES, survey, welcome
+from ivr.session import CallSession
+from ivr.speech import PromptVoice, Voice
+from tamas.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Route = Callable[[AgiChannel], Awaitable[None]]
+LANGUAGES = ("fa", "en", "ru")
+
+
+class IvrRoutes:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        customers: CustomerFile | None = None,
+        voice: Voice | None = None,
+        pins: PinGuard | None = None,
+        hours: OpeningHours | None = None,
+    ) -> None:
+        if customers is None:
+            from integrations.customer_file.sql import SqlCustomerFile
+
+            customers = SqlCustomerFile(database, settings.default_region)
+        self.settings = settings
+        self.database = database
+        self.book = definitions.load(services=SERVICES)
+        self.facilities = Facilities(
+            customers=customers,
+            voice=voice or PromptVoice(),
+            pins=pins
+            or guard_for(
+                settings.redis_url, settings.pin_max_failures, settings.pin_lockout_window_s
+            ),
+            outbox=Outbox(database),
+            hours=hours or default_hours(),
+            lookup_timeout_s=settings.ivr_lookup_timeout_ms / 1000,
+            recordings_dir=settings.ivr_recordings_dir,
+            offer_survey=settings.ivr_offer_survey,
+        )
+        self.engine = Engine(self.book, SERVICES, self.facilities)
+
+    def routes(self) -> dict[str, Route]:
+        return {"ivr": self.menu, "ivr-survey": self.survey}
+
+    async def _session(self, agi: AgiChannel) -> CallSession:
+        called = agi.headers.get("agi_dnid", "")
+        if called in ("", "unknown"):
+            called = agi.headers.get("agi_extension", "")
+        return CallSession(
+            linkedid=await agi.linkedid(),
+            caller_number=normalize_number(agi.caller_number, self.settings.default_region),
+            called_number=called or None,
+            language=self.settings.default_language,
+        )
+
+    async def menu(self, agi: AgiChannel) -> None:
+        """`ivr` [service [language]]: the main menu, or one service's direct line."""
+        args = agi.args
+        direct = args[0] if args and args[0] else None
+        if direct is not None and direct not in SERVICES:
+            log.error(
+                "ivr route: unknown service %r in the dialplan; running the main menu", direct
+            )
+            direct = None
+        session = await self._session(agi)
+        try:
+            if direct is None:
+                await self.engine.run(AgiPort(agi), session, welcome=welcome.run)
+            else:
+                forced = args[1] if len(args) > 1 and args[1] in LANGUAGES else None
+                await self.engine.run(
+                    AgiPort(agi), session, welcome=_direct_welcome(forced), direct=direct
+                )
+        finally:
+            await record.save(self.database, session)
+
+    async def survey(self, agi: AgiChannel) -> None:
+        """`ivr-survey`: after the agent hangs up, for callers who accepted the survey."""
+        port = AgiPort(agi)
+        session = await self._session(agi)
+        answers = None
+        try:
+            language = await port.get_variable("TAMAS_LANGUAGE")
+            if language in LANGUAGES:
+                session.language = language
+            call = Call(port, session, self.book, self.facilities)
+            answers = await survey.run(call)
+        except (CallerHungUp, GoBack, AgentRequested):
+            pass
+        finally:
+            await record.save(self.database, session)
+            if answers is not None:
+                await record.save_survey(
+                    self.database, session.linkedid, answers.score, answers.nps
+                )
+
+
+def _direct_welcome(language: str | None) -> Callable[[Call], Awaitable[None]]:
+    async def start(call: Call) -> None:
+        await welcome.recognise(call)
+        if language is not None:
+            call.session.language = language
+
+    return start
+
+
+def ivr_routes(settings: Settings, database: Database) -> dict[str, Route]:
+    """The IVR's part of the FastAGI route table (`tamas agi` serves it with its own)."""
+    return IvrRoutes(settings, database).routes()

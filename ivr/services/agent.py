@@ -1,0 +1,80 @@
+"""Putting the caller through to an agent: the queue (priority for gold and VIP), what the
+caller did in the menus as channel variables for the agent's popup, and the survey offer.
+Outside opening hours the caller hears the hours and can leave a callback request instead."""
+
+from __future__ import annotations
+
+from ivr.engine import Call, ServiceUnavailable
+from ivr.services import callback
+from ivr.services.welcome import opening_hours
+
+# Channel variables the dialplan (dialplans/ivr.conf) and the popup read after the hand-off.
+NEXT = "TAMAS_NEXT"
+QUEUE = "TAMAS_QUEUE"
+SURVEY = "TAMAS_SURVEY"
+CALLBACK_KEYS = ("9", "1")
+
+
+def queue_for(call: Call) -> str:
+    queues = call.book.queues
+    customer = call.session.customer
+    if customer is not None and customer.tier.lower() in queues.priority_tiers:
+        return queues.priority
+    return queues.default
+
+
+def handoff_variables(call: Call, queue: str, survey: bool) -> dict[str, str]:
+    session = call.session
+    customer = session.customer
+    return {
+        QUEUE: queue,
+        SURVEY: "yes" if survey else "no",
+        "TAMAS_LANGUAGE": session.language,
+        "TAMAS_IDENTIFIED": "yes" if customer else "no",
+        "TAMAS_CUSTOMER_ID": str(customer.customer_id) if customer else "",
+        "TAMAS_TIER": customer.tier if customer else "",
+        "TAMAS_PATH": ">".join(step["menu"] for step in session.menu_path),
+        "TAMAS_LOOKED_UP": ",".join(f"{item['kind']}:{item['ref']}" for item in session.looked_up),
+    }
+
+
+async def run(call: Call) -> None:
+    session = call.session
+    came_from = session.current_menu
+    session.enter("agent")
+    if not call.facilities.hours.is_open(session.clock()):
+        await _after_hours(call)
+        return
+    queue = queue_for(call)
+    survey = False
+    if call.facilities.offer_survey:
+        survey = await call.offer("survey_offer", timeout_ms=2000, field="survey_offer")
+    for name, value in handoff_variables(call, queue, survey).items():
+        await call.channel.set_variable(name, value)
+    # The dialplan reads TAMAS_NEXT last: set once everything else is in place.
+    await call.channel.set_variable(NEXT, "queue")
+    if queue == call.book.queues.priority:
+        await call.say("priority_caller", "transfer_to_agent")
+    else:
+        await call.say("transfer_to_agent")
+    session.finish("queued", came_from, queue=queue)
+
+
+async def _after_hours(call: Call) -> None:
+    session = call.session
+    choice = await call.offer_keys(
+        CALLBACK_KEYS, "outside_hours", *opening_hours(call), field="callback_offer"
+    )
+    if choice is None:
+        await call.say("goodbye")
+        session.finish(
+            "after_hours", session.menu_path[-2]["menu"] if len(session.menu_path) > 1 else None
+        )
+        return
+    try:
+        tracking = await callback.run(call)
+    except ServiceUnavailable:
+        await call.say("service_unavailable")
+        session.finish("failed", "callback")
+        return
+    session.finish("callback_requested", tracking)

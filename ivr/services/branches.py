@@ -1,0 +1,41 @@
+"""Nearest branch or agency: the caller keys a 10-digit postal code and hears the closest one
+to three (by distance from the postal area) with address and phone; by SMS on request."""
+
+from __future__ import annotations
+
+from integrations.customer_file.views import BranchView
+from integrations.identifiers import is_valid_postal_code
+from ivr.engine import Call
+from prompts.utterance import Utterance
+
+
+async def run(call: Call) -> None:
+    postal_code = await call.ask("postal_code", accept=is_valid_postal_code)
+    branches = await call.lookup("branches", call.customers.branches_near(postal_code, 3))
+    call.session.looked("postal_code", postal_code, found=len(branches))
+    if not branches:
+        await call.say("branch_none")
+        return
+    for branch in branches:
+        call.session.looked("branch", branch.code)
+    report = Utterance.join([call.utter("branch_nearest"), *(describe(call, b) for b in branches)])
+    await call.say(report)
+    if await call.offer("sms_offer", field="sms"):
+        await call.send("sms", subject="branches", body=report.text)
+        await call.say("sms_sent")
+
+
+def describe(call: Call, branch: BranchView) -> Utterance:
+    latin = call.language != "fa"
+    name = branch.name_en if latin and branch.name_en else branch.name_fa
+    address = branch.address_en if latin and branch.address_en else branch.address_fa
+    return Utterance.join(
+        [
+            call.utter(f"branch_kind_{branch.kind}"),
+            call.text(name),
+            call.utter("branch_address"),
+            call.text(address),
+            call.utter("branch_phone"),
+            call.phone(branch.phone),
+        ]
+    )

@@ -1,0 +1,55 @@
+"""Claim status: the caller keys the claim's tracking code, proves it is theirs with the last
+four digits of the policyholder's national ID (or their PIN), and hears the stage, when it
+last changed, the amounts approved and paid, and the next step; by SMS on request."""
+
+from __future__ import annotations
+
+from integrations.customer_file.views import ClaimView
+from ivr.engine import Call
+from ivr.services.identity import LockedOut, check_secret, identify, tehran
+from prompts.utterance import Utterance
+
+
+async def run(call: Call) -> None:
+    code = await call.ask("tracking_code")
+    status = await call.lookup("claim", call.customers.claim_by_tracking_code(code))
+    if status is None:
+        call.session.looked("claim", code, found=False)
+        await call.say("claim_not_found")
+        return
+    call.session.looked("claim", code, found=True)
+
+    async def verify(secret: str) -> bool:
+        if secret == status.national_id_last4:
+            return True
+        return await call.customers.verify_customer_pin(status.customer_id, secret)
+
+    try:
+        await check_secret(call, f"claim:{code}", "claim_secret", verify, "identity_not_verified")
+    except LockedOut:
+        return
+    known = call.session.customer
+    if known is None or known.customer_id != status.customer_id:
+        customer = await call.lookup("customer", call.customers.customer(status.customer_id))
+        if customer is not None:
+            identify(call, customer)
+
+    report = describe(call, status.claim)
+    await call.say(report)
+    if await call.offer("sms_offer", field="sms"):
+        await call.send("sms", subject="claim_status", body=report.text)
+        await call.say("sms_sent")
+
+
+def describe(call: Call, claim: ClaimView) -> Utterance:
+    """What the caller hears about a claim (also the SMS text)."""
+    parts = [
+        call.utter(f"claim_stage_{claim.stage}", "claim_last_change"),
+        call.date(tehran(claim.stage_changed_at).date()),
+    ]
+    if claim.amount_approved_rials is not None:
+        parts += [call.utter("claim_amount_approved"), call.amount(claim.amount_approved_rials)]
+    if claim.amount_paid_rials:
+        parts += [call.utter("claim_amount_paid"), call.amount(claim.amount_paid_rials)]
+    parts.append(call.utter(f"claim_next_step_{claim.next_step or 'none'}"))
+    return Utterance.join(parts)

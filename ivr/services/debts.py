@@ -1,0 +1,79 @@
+"""Debts and due dates: the caller identifies with national ID and PIN (or policy number and
+PIN) and hears the balance, the next installments, cheques due and bounced cheques."""
+
+from __future__ import annotations
+
+from integrations.customer_file.views import CustomerSummary, DebtView
+from integrations.identifiers import is_valid_company_id, is_valid_national_id
+from ivr.engine import Call
+from ivr.services.identity import LockedOut, check_secret, identify
+from prompts.utterance import Utterance
+
+SHOWN = 3  # installments and cheques read out; the SMS and the agent's popup have the rest
+
+
+def _valid_id(digits: str) -> bool:
+    return is_valid_national_id(digits) or is_valid_company_id(digits)
+
+
+async def run(call: Call) -> None:
+    how = await call.choose(("1", "2"), "identify_menu", field="identify_by")
+    customer: CustomerSummary | None
+    if how == "1":
+        national_id = await call.ask("national_id", accept=_valid_id)
+        customer = await call.lookup(
+            "customer", call.customers.customer_by_national_id(national_id)
+        )
+        identity = f"national_id:{national_id}"
+    else:
+        number = await call.ask("policy_number")
+        customer = await call.lookup("customer", call.customers.customer_by_policy_number(number))
+        identity = f"policy:{number}"
+
+    async def verify(pin: str) -> bool:
+        # An unknown identity is checked like a wrong PIN, so callers cannot probe who is on file.
+        return customer is not None and await call.customers.verify_customer_pin(customer.id, pin)
+
+    try:
+        await check_secret(call, identity, "pin", verify)
+    except LockedOut:
+        return
+    assert customer is not None
+    identify(call, customer)
+    debt = await call.lookup("debts", call.customers.debts(customer.id))
+    call.session.looked("debts", str(customer.id), balance_rials=debt.balance_rials)
+    report = describe(call, debt)
+    await call.say(report)
+    if await call.offer("sms_offer", field="sms"):
+        await call.send("sms", subject="debts", body=report.text)
+        await call.say("sms_sent")
+
+
+def describe(call: Call, debt: DebtView) -> Utterance:
+    if debt.balance_rials == 0 and not debt.cheques_due:
+        return call.utter("no_debt")
+    parts = [call.utter("debt_balance"), call.amount(debt.balance_rials)]
+    if debt.next_installments:
+        parts.append(call.utter("next_installments"))
+        for installment in debt.next_installments[:SHOWN]:
+            parts += [
+                call.utter("installment_due_on"),
+                call.date(installment.due_date),
+                call.utter("installment_amount"),
+                call.amount(installment.amount_rials),
+            ]
+    for prompt, cheques in (
+        ("cheques_due", debt.cheques_due),
+        ("cheques_bounced", debt.cheques_bounced),
+    ):
+        if not cheques:
+            continue
+        parts += [call.utter(prompt), call.number(len(cheques))]
+        for cheque in cheques[:SHOWN]:
+            parts += [
+                call.utter("installment_due_on"),
+                call.date(cheque.due_date),
+                call.utter("installment_amount"),
+                call.amount(cheque.amount_rials),
+            ]
+    return Utterance.join(parts)

@@ -1,0 +1,76 @@
+"""The start of every call: recognise the caller by number, let them pick a language (the one
+on their file, else Persian, when they press nothing), greet them by name, and say when the
+centre is closed (self-service still works, and 9 leaves a callback request)."""
+
+from __future__ import annotations
+
+from integrations.customer_file.views import CustomerSummary
+from ivr.engine import Call, ServiceUnavailable
+from ivr.input import AgentRequested
+from ivr.services.identity import identify
+from prompts.utterance import Utterance
+
+
+async def recognise(call: Call) -> CustomerSummary | None:
+    """The customer owning the calling number, if any; their language becomes the call's."""
+    session = call.session
+    if not session.caller_number:
+        return None
+    try:
+        customer = await call.lookup(
+            "customer_by_phone", call.customers.customer_by_phone(session.caller_number)
+        )
+    except ServiceUnavailable:
+        return None  # unrecognised is fine: the menus work for anyone
+    if customer is not None:
+        session.language = customer.language
+        identify(call, customer)
+    return customer
+
+
+async def run(call: Call) -> None:
+    session = call.session
+    session.enter("welcome")
+    customer = await recognise(call)
+    await choose_language(call)
+    if customer is not None:
+        identify(call, customer)  # again: the name in the script of the chosen language
+        name = session.customer.name if session.customer else ""
+        await call.say("welcome", "hello", call.text(name))
+    else:
+        await call.say("welcome")
+    if not call.facilities.hours.is_open(session.clock()):
+        await call.say("outside_hours", *opening_hours(call))
+
+
+async def choose_language(call: Call) -> None:
+    choice = call.book.languages
+    # The choice is offered in each language, in that language, Persian first.
+    prompt = Utterance.join(
+        call.voice.phrase(choice.prompt, language)
+        for language in dict.fromkeys(choice.keys.values())
+    )
+    call.session.said(prompt.text)
+    key = await call.channel.play(prompt)
+    if key is None:
+        key = await call.channel.wait_for_digit(choice.timeout_ms)
+    if key is not None and key in choice.keys:
+        call.session.language = choice.keys[key]
+        call.session.keyed("language", key)
+    elif key == call.book.behaviour.agent_key:
+        raise AgentRequested
+
+
+def opening_hours(call: Call) -> list[Utterance]:
+    """ "We are open from 8:00 until 16:00" for today's (or the next working day's) hours."""
+    hours = call.facilities.hours
+    opening = hours.next_opening(call.session.clock())
+    span = hours.span_on(opening.date())
+    if span is None:
+        return []
+    return [
+        call.utter("opening_hours_from"),
+        call.time(span[0]),
+        call.utter("opening_hours_until"),
+        call.time(span[1]),
+    ]

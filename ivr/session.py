@@ -1,0 +1,86 @@
+"""What one call has done so far: language, who the caller is, the menus visited, what was
+keyed (masked when sensitive), what the IVR said, what was looked up, and how it ended.
+
+Pure state with no I/O; `ivr.record` turns it into the interaction row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+MASK = "****"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class KnownCaller:
+    """The customer recognised for this call (by number, or after a PIN)."""
+
+    customer_id: int
+    name: str
+    tier: str = "regular"
+    language: str | None = None
+
+
+@dataclass
+class CallSession:
+    linkedid: str
+    caller_number: str | None
+    called_number: str | None = None
+    language: str = "fa"
+    clock: Callable[[], datetime] = utc_now
+    started_at: datetime = field(default_factory=utc_now)
+    customer: KnownCaller | None = None
+    menu_path: list[dict[str, Any]] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    looked_up: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str | None = None
+    outcome_detail: str | None = None
+    queue: str | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def current_menu(self) -> str | None:
+        return self.menu_path[-1]["menu"] if self.menu_path else None
+
+    def enter(self, menu: str) -> None:
+        self.menu_path.append({"menu": menu, "at": self.clock().isoformat()})
+
+    def said(self, text: str) -> None:
+        if text:
+            self.transcript.append(
+                {"text": text, "language": self.language, "at": self.clock().isoformat()}
+            )
+
+    def keyed(self, name: str, value: str, *, sensitive: bool = False) -> None:
+        # PINs and national IDs never reach the record in clear; the length is kept because
+        # it helps an agent see that the caller keyed something of the right shape.
+        shown = MASK if sensitive and value else value
+        self.inputs.append({"field": name, "value": shown, "at": self.clock().isoformat()})
+
+    def looked(self, kind: str, reference: str, **details: Any) -> None:
+        self.looked_up.append({"kind": kind, "ref": reference, **details})
+
+    def identify(self, caller: KnownCaller) -> None:
+        self.customer = caller
+
+    def finish(self, outcome: str, detail: str | None = None, *, queue: str | None = None) -> None:
+        """How the call left the menus: self_served, queued, abandoned_in_menu, failed."""
+        self.outcome = outcome
+        self.outcome_detail = detail
+        if queue is not None:
+            self.queue = queue
+        self.ended_at = self.clock()
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return round((self.ended_at - self.started_at).total_seconds(), 3)

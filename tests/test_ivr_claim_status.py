@@ -1,0 +1,180 @@
+"""Claim status and the engine's input rules, driven by a scripted caller against a real
+customer file (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from ivr_support import (
+    APPROVED_RIALS,
+    CLAIM_CODE,
+    GOLD_PHONE,
+    NATIONAL_ID,
+    PIN,
+    STRANGER_PHONE,
+    ScriptedCaller,
+    build_customer_file,
+    keyed,
+    make_engine,
+    menus,
+    session_for,
+)
+
+from integrations.database import Database
+from integrations.messaging.outbox import Outbox
+from ivr import record
+from ivr.lockout import MemoryFailures, PinGuard
+from ivr.services import welcome
+from prompts.numbers import say_amount
+
+LAST4 = NATIONAL_ID[-4:]
+
+
+async def test_caller_hears_claim_stage_and_amount(database: Database) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", LAST4, "~", "1")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    heard = caller.heard
+    assert "Your claim has been approved." in heard
+    assert say_amount(APPROVED_RIALS, "en").text in heard  # one billion two hundred fifty million
+    assert "The amount will be paid into your account shortly." in heard
+    assert session.language == "en"
+    assert session.outcome == "self_served"
+    assert session.outcome_detail == "claim_status"
+    assert keyed(session)["claim_secret"] == "****"  # never in clear
+    assert keyed(session)["tracking_code"] == CLAIM_CODE
+    assert menus(session)[:3] == ["welcome", "main", "claim_status"]
+    messages = await Outbox(database).for_call(session.linkedid)
+    assert [m.kind for m in messages] == ["sms"]
+    assert say_amount(APPROVED_RIALS, "en").text in messages[0].body
+
+
+async def test_the_record_of_the_call_holds_transcript_customer_and_masked_inputs(
+    database: Database,
+) -> None:
+    ids = await build_customer_file(database)
+    engine = make_engine(database)
+    caller = ScriptedCaller.keys("~", "1", CLAIM_CODE + "#", PIN + "#", "~")
+    session = session_for(GOLD_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+    await record.save(database, session)
+
+    row = await record.load(database, session.linkedid)
+    assert row is not None
+    assert row.customer_id == ids.gold_id
+    assert row.language == "fa"  # the language on file, as the caller pressed nothing
+    assert row.outcome == "self_served"
+    texts = " ".join(item["text"] for item in row.transcript)
+    assert "مریم احمدی" in texts  # greeted by name
+    assert say_amount(APPROVED_RIALS, "fa").text in texts
+    assert PIN not in str(row.inputs)
+    assert row.duration_s is not None
+
+
+async def test_keys_pressed_during_a_prompt_are_kept(database: Database) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    # The caller keys the menu choice and the whole code while the prompts still play.
+    caller = ScriptedCaller.keys("^2", "^1", "^" + CLAIM_CODE[0], CLAIM_CODE[1:] + "#", LAST4, "~")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert keyed(session)["tracking_code"] == CLAIM_CODE
+    assert "Your claim has been approved." in caller.heard
+
+
+async def test_star_goes_back_to_the_main_menu(database: Database) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    caller = ScriptedCaller.keys("2", "1", "*", "5")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert menus(session) == ["welcome", "main", "claim_status", "main", "authenticity"]
+    assert session.outcome == "abandoned_in_menu"
+    assert session.outcome_detail == "authenticity"
+
+
+async def test_unknown_claim_is_said_and_the_caller_is_back_in_the_menu(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    caller = ScriptedCaller.keys("2", "1", "99999999#")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert "We could not find a claim with this code." in caller.heard
+    assert menus(session)[-1] == "main"
+
+
+async def test_three_wrong_secrets_lock_the_claim_and_the_number(database: Database) -> None:
+    await build_customer_file(database)
+    pins = PinGuard(MemoryFailures(), max_failures=3, window_s=900)
+    engine = make_engine(database, pins=pins)
+    caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", "1111#", "2222#", "3333#")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert caller.heard.count("The details you entered do not match our records.") == 2
+    assert "access is locked for now" in caller.heard
+    assert "Your claim has been approved." not in caller.heard
+    assert await pins.locked(STRANGER_PHONE, f"claim:{CLAIM_CODE}")
+    # Even the right digits from another phone are refused while the claim is locked.
+    again = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", LAST4, "~")
+    await engine.run(again, session_for("+989350000001", "test-call-2"), welcome=welcome.run)
+    assert "Your claim has been approved." not in again.heard
+    assert "access is locked for now" in again.heard
+
+
+async def test_silence_re_prompts_then_puts_the_caller_through_to_an_agent(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database, offer_survey=False)
+    caller = ScriptedCaller.keys("2", "1", "~", "~", "~")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert caller.heard.count("We did not receive your entry.") == 2
+    assert "Too many attempts." in caller.heard
+    assert session.outcome == "queued"
+    assert session.queue == "support"
+    assert caller.variables["TAMAS_NEXT"] == "queue"
+
+
+async def test_invalid_entry_is_explained_before_asking_again(database: Database) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    caller = ScriptedCaller.keys("2", "1", "12#", CLAIM_CODE + "#", LAST4, "~")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert "That is not a valid entry. Please try again." in caller.heard
+    assert "Your claim has been approved." in caller.heard
+
+
+async def test_caller_hanging_up_mid_menu_leaves_a_complete_record(database: Database) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    caller = ScriptedCaller.keys("2", "1", "7700", "H")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+    await record.save(database, session)
+
+    row = await record.load(database, session.linkedid)
+    assert row is not None
+    assert row.outcome == "abandoned_in_menu"
+    assert row.outcome_detail == "claim_status"
+    assert row.ended_at is not None
+    assert row.transcript
