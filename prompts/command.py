@@ -13,7 +13,7 @@ from prompts.catalogue import CatalogueError, default_catalogue, load_catalogue
 from prompts.dates import say_date, say_time
 from prompts.numbers import say_amount, say_digits, say_number
 from prompts.sounds import all_sounds, build_sounds, sound_names
-from prompts.speech import EspeakEngine, SpeechError, Synthesizer, engine_named
+from prompts.speech import SpeechError, synthesizer_from_settings
 from prompts.utterance import Utterance
 from prompts.vocabulary import LANGUAGES
 from tamas.cli import CommandError
@@ -65,13 +65,6 @@ def default_target(settings: Settings) -> Path:
     return settings.data_dir / "sounds"
 
 
-def synthesizer_for(settings: Settings, cache_dir: Path, max_processes: int = 2) -> Synthesizer:
-    """The configured engine, with espeak speaking what it cannot (Persian for gTTS)."""
-    engine = engine_named(settings.tts_engine)
-    fallback = None if isinstance(engine, EspeakEngine) else EspeakEngine()
-    return Synthesizer(cache_dir, engine, fallback, max_processes=max_processes)
-
-
 async def _build(args: argparse.Namespace, settings: Settings) -> int:
     languages = [lang.strip() for lang in args.lang.split(",") if lang.strip()]
     unknown = [lang for lang in languages if lang not in LANGUAGES]
@@ -84,7 +77,7 @@ async def _build(args: argparse.Namespace, settings: Settings) -> int:
     except CatalogueError as error:
         raise CommandError(str(error)) from error
     target = args.target or default_target(settings)
-    synthesizer = synthesizer_for(settings, settings.data_dir / "prompts", args.jobs)
+    synthesizer = synthesizer_from_settings(settings, settings.data_dir / "prompts", args.jobs)
     try:
         report = await build_sounds(target, all_sounds(catalogue, languages), synthesizer)
     except SpeechError as error:
@@ -136,7 +129,7 @@ async def _speak(args: argparse.Namespace, settings: Settings) -> int:
     lang = args.lang or settings.default_language
     if lang not in LANGUAGES:
         raise CommandError(f"--lang {lang!r}: choose among {', '.join(LANGUAGES)}")
-    synthesizer = synthesizer_for(settings, settings.data_dir / "prompts")
+    synthesizer = synthesizer_from_settings(settings, settings.data_dir / "prompts")
     try:
         path = await synthesizer.synthesize(args.text, lang)
     except SpeechError as error:

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prompts.catalogue import Catalogue
-from prompts.speech import Synthesizer
+from prompts.speech import Synthesizer, synthesizer_from_settings
 from prompts.utterance import Utterance
 from prompts.vocabulary import LANGUAGES, check_language, words
+from tamas.settings import Settings
 
 SOUND_PREFIX = "tamas"
 
@@ -107,7 +108,7 @@ def _install(source: Path, target: Path) -> bool:
     return True
 
 
-class Voice:
+class OnDemandSpeech:
     """What the IVR speaks with: fixed fragments by name, any other text (a caller's name, an
     address) synthesised on demand into the sounds folder and cached there."""
 
@@ -116,6 +117,10 @@ class Voice:
             raise ValueError("the synthesizer must cache into the sounds folder Asterisk plays")
         self.sounds_dir = sounds_dir
         self.synthesizer = synthesizer
+
+    @classmethod
+    def from_settings(cls, settings: Settings, sounds_dir: Path) -> OnDemandSpeech:
+        return cls(sounds_dir, synthesizer_from_settings(settings, sounds_dir))
 
     async def speak(self, text: str, lang: str) -> Utterance:
         """`text` as an utterance of one fragment `<lang>/tts/<hash>`, made if not cached."""

@@ -14,12 +14,14 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 import wave
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol
 
 from prompts.vocabulary import check_language
+from tamas.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +165,15 @@ async def _kill(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
+def synthesizer_from_settings(
+    settings: Settings, cache_dir: Path, max_processes: int = 2
+) -> Synthesizer:
+    """The configured engine (`tts_engine`), with espeak speaking what it cannot."""
+    engine = engine_named(settings.tts_engine)
+    fallback = None if isinstance(engine, EspeakEngine) else EspeakEngine()
+    return Synthesizer(cache_dir, engine, fallback, max_processes=max_processes)
+
+
 def engine_named(name: str) -> Engine:
     if name == "espeak":
         return EspeakEngine()
@@ -176,7 +187,8 @@ class Synthesizer:
 
     With `cache_dir` set to the folder Asterisk plays `tamas/` from, a file is playable as the
     fragment `<lang>/tts/<sha256>` (see `prompts.sounds`). When the engine has no voice for a
-    language, or fails (no internet for gTTS), the fallback engine speaks instead.
+    language, or fails (no internet for gTTS), the fallback engine speaks instead; after a
+    failure the engine rests for `primary_rest_s` (what it already made is still served).
     """
 
     def __init__(
@@ -188,12 +200,15 @@ class Synthesizer:
         max_processes: int = 2,
         sox: str = "sox",
         timeout_s: float = 30.0,
+        primary_rest_s: float = 60.0,
     ) -> None:
         self.cache_dir = cache_dir
         self.engine = engine or EspeakEngine()
         self.fallback = fallback
         self.sox = sox
         self.timeout_s = timeout_s
+        self.primary_rest_s = primary_rest_s
+        self._primary_rests_until = 0.0
         self._slots = asyncio.Semaphore(max_processes)
         self._pending: dict[Path, asyncio.Future[Path]] = {}
         self.synthesized = 0  # files made by an engine
@@ -215,17 +230,32 @@ class Synthesizer:
         if not text:
             raise SpeechError("there is no text to speak")
         engine = self._engine_for(lang)
+        if self.fallback is not None and engine is not self.fallback and self._primary_resting():
+            cached = self.cache_path(text, lang, engine)
+            if cached.exists():
+                self.cache_hits += 1
+                return cached
+            engine = self.fallback
         try:
             return await self._once(engine, text, lang)
         except SpeechError as error:
             if self.fallback is None or engine is self.fallback:
                 raise
-            # Say it robotically rather than not at all; the text may be personal data, so
-            # it is not logged.
+            # Say it robotically rather than not at all, and stop asking the failing engine
+            # for a while so callers do not wait for its timeout on every prompt. The text
+            # may be personal data (a name), so it is not logged.
+            self._primary_rests_until = time.monotonic() + self.primary_rest_s
             logger.warning(
-                "%s failed (%s); speaking with %s", engine.name, error, self.fallback.name
+                "%s failed (%s); speaking with %s for the next %g s",
+                engine.name,
+                error,
+                self.fallback.name,
+                self.primary_rest_s,
             )
             return await self._once(self.fallback, text, lang)
+
+    def _primary_resting(self) -> bool:
+        return time.monotonic() < self._primary_rests_until
 
     def _engine_for(self, lang: str) -> Engine:
         try:

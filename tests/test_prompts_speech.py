@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prompts.sounds import Voice, sound_file
+from prompts.sounds import OnDemandSpeech, sound_file
 from prompts.speech import (
     EspeakEngine,
     GttsEngine,
@@ -18,6 +18,7 @@ from prompts.speech import (
     run_tool,
 )
 from prompts.utterance import Utterance
+from tamas.settings import load
 
 # A top-level domain reserved never to resolve (RFC 2606): gTTS fails the same way with or
 # without internet on the machine running the tests.
@@ -112,6 +113,26 @@ async def test_a_failing_gtts_falls_back_to_espeak(tmp_path: Path) -> None:
     assert path == Synthesizer(tmp_path).cache_path("Hello", "en")
 
 
+class CountingGtts(GttsEngine):
+    def __init__(self) -> None:
+        super().__init__(timeout_s=2, tld=UNREACHABLE_TLD)
+        self.renders = 0
+
+    async def render(self, text: str, lang: str, path: Path) -> None:
+        self.renders += 1
+        await super().render(text, lang, path)
+
+
+async def test_after_gtts_fails_it_rests_and_callers_do_not_wait_for_it(tmp_path: Path) -> None:
+    gtts = CountingGtts()
+    synthesizer = Synthesizer(tmp_path, gtts, EspeakEngine(), primary_rest_s=600)
+    await asyncio.wait_for(synthesizer.synthesize("Hello", "en"), timeout=60)
+    await synthesizer.synthesize("Goodbye", "en")
+    await synthesizer.synthesize("До свидания", "ru")
+    assert gtts.renders == 1
+    assert synthesizer.synthesized == 3
+
+
 async def test_without_a_fallback_the_gtts_error_reaches_the_caller(tmp_path: Path) -> None:
     synthesizer = Synthesizer(tmp_path, GttsEngine(timeout_s=2, tld=UNREACHABLE_TLD))
     with pytest.raises(SpeechError, match="gTTS"):
@@ -145,11 +166,11 @@ async def test_nothing_to_say_is_an_error(tmp_path: Path) -> None:
 
 
 async def test_callers_name_is_spoken_on_demand_into_the_sounds_folder(tmp_path: Path) -> None:
-    voice = Voice(tmp_path, Synthesizer(tmp_path))
-    said = await voice.speak("علی  رضایی", "fa")
+    speech = OnDemandSpeech.from_settings(load(env={}), tmp_path)
+    said = await speech.speak("علی  رضایی", "fa")
     assert said.text == "علی رضایی"
     (fragment,) = said.fragments
     assert fragment.startswith("fa/tts/")
     assert sound_file(tmp_path, fragment).exists()
-    assert voice.missing(said) == []
-    assert voice.missing(Utterance("صد", ("fa/num/100",))) == ["fa/num/100"]
+    assert speech.missing(said) == []
+    assert speech.missing(Utterance("صد", ("fa/num/100",))) == ["fa/num/100"]
