@@ -14,6 +14,7 @@ lint: setup
 
 test: lint
 	.venv/bin/tamas sandbox up
+	.venv/bin/tamas prompts build
 	.venv/bin/pytest -q
 
 bench: setup
