@@ -112,11 +112,18 @@ def manager_conf(settings: Settings) -> str:
     )
 
 
+def agi_url(settings: Settings) -> str:
+    """Where Asterisk finds our FastAGI server (a wildcard listen address means loopback)."""
+    host = settings.fastagi_host
+    if host in {"0.0.0.0", "::", ""}:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"agi://{host}:{settings.fastagi_port}"
+
+
 def extensions_conf(settings: Settings, dialplan_files: list[str]) -> str:
     """The entry dialplan: globals our contexts read, then every file of dialplans/."""
-    agi_host = (
-        "127.0.0.1" if settings.fastagi_host in {"0.0.0.0", "::", ""} else settings.fastagi_host
-    )
     lines = [
         "; Written by tamas; the contexts themselves live in the repository's dialplans/.",
         "[general]",
@@ -127,7 +134,7 @@ def extensions_conf(settings: Settings, dialplan_files: list[str]) -> str:
         "[globals]",
         # Every AGI() in dialplans/ is written as AGI(${TAMAS_AGI}/route,...), so the FastAGI
         # address comes from settings and no .conf file hard-codes a port.
-        f"TAMAS_AGI = agi://{agi_host}:{settings.fastagi_port}",
+        f"TAMAS_AGI = {agi_url(settings)}",
         "",
     ]
     lines += [f"#include tamas/{name}" for name in dialplan_files]

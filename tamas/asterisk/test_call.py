@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from integrations.customer_file.interactions import Interaction
 from integrations.database import Database
 from tamas.asterisk.ami import AmiClient, AmiError, Message
+from tamas.asterisk.config import agi_url
 from tamas.settings import Settings
 
 CALLER = "Local/s@tamas-caller"
@@ -118,7 +120,9 @@ async def run_call(
                     f"cannot reach AMI at {settings.ami_host}:{settings.ami_port} ({error}); "
                     "is the sandbox running? (tamas sandbox up)"
                 ) from error
-        channel_vars = {"TAMAS_DTMF": dtmf, **(variables or {})}
+        # TAMAS_AGI on the channel beats the dialplan's global: the call reaches the FastAGI
+        # server these settings name, even if the sandbox was started with other settings.
+        channel_vars = {"TAMAS_DTMF": dtmf, "TAMAS_AGI": agi_url(settings), **(variables or {})}
         if hold_s is not None:
             channel_vars["TAMAS_HOLD_S"] = f"{hold_s:g}"
         started = time.monotonic()
@@ -148,6 +152,9 @@ async def run_call(
                     await client.send_action({"Action": "Hangup", "Channel": name}, 5)
                 except AmiError:
                     pass
+            # Hangup is queued, not done, when its response comes: wait for the Hangup events.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), 5)
             raise TestCallError(
                 f"the call {call.linkedid} was still up after {timeout_s:g} s; hung it up"
             ) from error
