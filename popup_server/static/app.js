@@ -12,6 +12,14 @@ function t(key) {
   return words[key] || window.TAMAS_I18N.en[key] || key;
 }
 
+// A code from the customer file (claim stage, policy status, line) in the agent's language;
+// an unknown code is shown as it is.
+function code(prefix, value) {
+  if (value === null || value === undefined) return t("none");
+  const words = window.TAMAS_I18N[state.lang] || window.TAMAS_I18N.fa;
+  return words[`${prefix}_${value}`] || String(value);
+}
+
 // el("td", {class: "x"}, "text", otherNode): text arguments become text nodes.
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -20,7 +28,7 @@ function el(tag, attrs, ...children) {
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -174,22 +182,22 @@ function renderCustomer(file) {
         " · ", t("birth_date"), ": ", formatDate(file.birth_date), " · ", t("language_label"), ": ", c.language),
       el("div", {}, file.phones.map((p) => [dialButton(p.e164), " "]))),
     section(t("policies"), table([t("number"), t("line"), t("status"), t("end_date")],
-      file.policies.map((p) => [el("span", { class: "ltr" }, p.number), p.line, p.status, formatDate(p.end_date)]))),
+      file.policies.map((p) => [el("span", { class: "ltr" }, p.number), code("line", p.line), code("status", p.status), formatDate(p.end_date)]))),
     section(t("claims"), table([t("tracking"), t("stage"), t("date"), t("amount_claimed"), t("amount_approved"), t("amount_paid")],
-      file.claims.map((k) => [el("span", { class: "ltr" }, k.tracking_code), el("span", { "data-testid": "claim-stage" }, k.stage),
+      file.claims.map((k) => [el("span", { class: "ltr" }, k.tracking_code), el("span", { "data-testid": "claim-stage" }, code("stage", k.stage)),
         formatDate(k.stage_changed_at), formatRials(k.amount_claimed_rials), formatRials(k.amount_approved_rials), formatRials(k.amount_paid_rials)]))),
     section(t("debt"),
       el("div", { "data-testid": "debt" }, t("balance"), ": ", formatRials(debt.balance_rials), " · ", t("overdue"), ": ", formatRials(debt.overdue_rials)),
       el("div", { class: "muted" }, t("installments_due")),
-      table([t("number"), t("due_date"), t("amount"), t("status")], debt.next_installments.map((i) => [el("span", { class: "ltr" }, `${i.policy_number}/${i.sequence}`), formatDate(i.due_date), formatRials(i.amount_rials), i.status])),
+      table([t("number"), t("due_date"), t("amount"), t("status")], debt.next_installments.map((i) => [el("span", { class: "ltr" }, `${i.policy_number}/${i.sequence}`), formatDate(i.due_date), formatRials(i.amount_rials), code("status", i.status)])),
       el("div", { class: "muted" }, t("cheques_due"), " / ", t("cheques_bounced")),
-      table([t("number"), t("due_date"), t("amount"), t("status")], [...debt.cheques_due, ...debt.cheques_bounced].map((q) => [el("span", { class: "ltr" }, q.number), formatDate(q.due_date), formatRials(q.amount_rials), q.status]))),
+      table([t("number"), t("due_date"), t("amount"), t("status")], [...debt.cheques_due, ...debt.cheques_bounced].map((q) => [el("span", { class: "ltr" }, q.number), formatDate(q.due_date), formatRials(q.amount_rials), code("status", q.status)]))),
     file.shareholder ? section(t("shareholder"), el("div", { "data-testid": "shareholder" },
       el("span", { class: "ltr" }, file.shareholder.shareholder_number), " · ", t("shares"), ": ", file.shareholder.shares,
       " · ", t("unpaid_dividends"), ": ", formatRials(file.shareholder.unpaid_dividends_rials),
       file.shareholder.missing_documents.length ? [" · ", t("missing_documents"), ": ", file.shareholder.missing_documents.join(", ")] : null)) : null,
-    section(t("complaints"), table([t("tracking"), t("status"), t("date")], file.open_complaints.map((x) => [x.tracking_number, x.status, formatDate(x.created_at)]))),
-    section(t("callbacks_open"), table([t("tracking"), t("status"), t("due_date")], file.open_callback_tasks.map((x) => [x.tracking_number, `${x.kind} · ${x.status}`, formatDate(x.due_at, true)]))),
+    section(t("complaints"), table([t("tracking"), t("status"), t("date")], file.open_complaints.map((x) => [x.tracking_number, code("status", x.status), formatDate(x.created_at)]))),
+    section(t("callbacks_open"), table([t("tracking"), t("status"), t("due_date")], file.open_callback_tasks.map((x) => [x.tracking_number, `${x.kind} · ${code("status", x.status)}`, formatDate(x.due_at, true)]))),
     section(t("recent_interactions"), table([t("date"), t("queue"), t("outcome"), t("disposition")],
       file.recent_interactions.map((x) => [formatDate(x.started_at, true), x.queue || t("none"), x.outcome || t("none"), [x.disposition || "", x.notes ? ` — ${x.notes}` : ""]]))),
   ];
@@ -273,7 +281,7 @@ function renderCard(card) {
   const name = p.customer ? (p.customer.customer.name_fa || p.customer.customer.name_latin) : (p.caller.name || t("new_caller"));
   card.node.dataset.state = p.state;
   card.node.dataset.linkedid = p.linkedid;
-  card.node.replaceChildren(
+  card.node.replaceChildren(...[
     el("div", { class: "card-head" },
       el("span", { class: "name", "data-testid": "caller-name" }, name),
       el("span", { class: "ltr" }, p.caller.e164 || p.caller.number || ""),
@@ -282,7 +290,7 @@ function renderCard(card) {
       p.transferred_from ? el("span", { class: "muted" }, t("transferred_from"), " ", p.transferred_from) : null),
     renderIvr(p.ivr),
     p.customer ? renderCustomer(p.customer) : renderNewCaller(card),
-    renderActions(card));
+    renderActions(card)].flat().filter((part) => part !== null && part !== undefined));
 }
 
 // ---------------------------------------------------------------- side panels
