@@ -1,0 +1,145 @@
+"""The Asterisk sandbox: its configuration (pure), and the real commands on the real root."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tamas.asterisk import config, sandbox
+from tamas.settings import Settings
+
+
+def test_mirror_comes_from_the_machines_debian_entry_not_the_security_one(
+    tmp_path: Path,
+) -> None:
+    sources = tmp_path / "sources.list.d"
+    sources.mkdir()
+    (sources / "debian.sources").write_text(
+        "Types: deb\n"
+        "URIs: http://mirror.example/debian-security\n"
+        "Suites: bookworm-security\n"
+        "Components: main\n"
+        "\n"
+        "Types: deb\n"
+        "# a comment inside the stanza\n"
+        "URIs: http://mirror.example/debian\n"
+        "Suites: bookworm bookworm-updates\n"
+        "Components: main\n"
+    )
+    assert sandbox.debian_mirror(sources, tmp_path / "none") == "http://mirror.example/debian"
+
+
+def test_mirror_falls_back_to_the_one_line_sources_list(tmp_path: Path) -> None:
+    listing = tmp_path / "sources.list"
+    listing.write_text(
+        "# deb http://old.example/debian bookworm main\n"
+        "deb [arch=amd64] http://mirror.example/debian bookworm main\n"
+    )
+    assert sandbox.debian_mirror(tmp_path, listing) == "http://mirror.example/debian"
+
+
+def test_no_apt_sources_says_which_setting_to_use(tmp_path: Path) -> None:
+    with pytest.raises(sandbox.SandboxError, match="sandbox_mirror"):
+        sandbox.debian_mirror(tmp_path, tmp_path / "missing")
+
+
+def test_only_the_modules_we_use_are_loaded() -> None:
+    text = config.modules_conf({"res_agi.so", "app_queue.so", "app_voicemail.so"})
+    assert "autoload=no" in text
+    assert "load => res_agi.so" in text and "load => app_queue.so" in text
+    assert "app_voicemail" not in text
+
+
+def test_manager_listens_on_loopback_with_the_secret_from_settings() -> None:
+    settings = Settings(ami_secret="from-the-settings", ami_username="ops", ami_port=5099)
+    text = config.manager_conf(settings)
+    assert "bindaddr = 127.0.0.1" in text and "port = 5099" in text
+    assert "[ops]\nsecret = from-the-settings\n" in text
+
+
+def test_dialplan_reaches_fastagi_at_the_configured_address() -> None:
+    settings = Settings(fastagi_host="0.0.0.0", fastagi_port=4600)
+    text = config.extensions_conf(settings, ["inbound.conf", "ivr.conf"])
+    assert "TAMAS_AGI = agi://127.0.0.1:4600" in text
+    assert "#include tamas/inbound.conf" in text and "#include tamas/ivr.conf" in text
+
+
+def test_queue_agents_are_local_channels() -> None:
+    text = config.queues_conf()
+    assert "[support]" in text
+    assert "member => Local/101@tamas-agents/n,0,Agent 101,Local/101@tamas-agents" in text
+
+
+def test_without_debootstrap_the_error_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH where no debootstrap lives
+    settings = Settings(sandbox_dir=tmp_path / "sandbox")
+    with pytest.raises(sandbox.SandboxError, match="apt-get install debootstrap"):
+        sandbox.build(settings)
+
+
+def test_asterisk_gone_from_the_archive_is_said_plainly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real debootstrap against the machine's mirror, asked for a package sid does not have.
+    monkeypatch.setattr(sandbox, "PACKAGES", ("asterisk-tamas-no-such-package",))
+    settings = Settings(sandbox_dir=tmp_path / "sandbox")
+    with pytest.raises(sandbox.SandboxError, match="no longer has the package"):
+        sandbox.build(settings)
+    assert not (tmp_path / "sandbox" / "root").exists()
+
+
+@pytest.mark.asterisk
+def test_up_again_reuses_the_root_and_keeps_asterisk_running(asterisk_sandbox: Settings) -> None:
+    root = sandbox.root_dir(asterisk_sandbox)
+    marker = root.stat().st_ino
+    line = sandbox.up(asterisk_sandbox)
+    assert line.startswith("Asterisk 22")
+    assert root.stat().st_ino == marker  # not rebuilt
+    assert sandbox.ami_answers(asterisk_sandbox)
+    modules = sandbox.cli(asterisk_sandbox, "module show like app_voicemail")
+    assert "0 modules loaded" in modules
+
+
+@pytest.mark.asterisk
+def test_our_dialplan_and_queues_are_loaded(asterisk_sandbox: Settings) -> None:
+    assert "AGI(${TAMAS_AGI}/skeleton)" in sandbox.cli(
+        asterisk_sandbox, "dialplan show 100@tamas-inbound"
+    )
+    assert "Local/101@tamas-agents/n" in sandbox.cli(asterisk_sandbox, "queue show support")
+    assert sandbox.sounds_dir(asterisk_sandbox).is_dir()
+
+
+@pytest.mark.asterisk
+async def test_status_and_cli_commands(asterisk_sandbox: Settings) -> None:
+    status, out, _ = await _tamas("sandbox", "status")
+    assert status == 0 and "running; Asterisk 22" in out
+    status, out, _ = await _tamas("sandbox", "cli", "core", "show", "uptime")
+    assert status == 0 and "System uptime" in out
+
+
+@pytest.mark.asterisk
+async def test_commands_need_root_and_say_so(asterisk_sandbox: Settings) -> None:
+    status, _, err = await _tamas("sandbox", "up", user="nobody")
+    assert status == 1
+    assert "need root" in err
+
+
+async def _tamas(*argv: str, user: str | None = None) -> tuple[int, str, str]:
+    command = [str(Path(sys.executable).with_name("tamas")), *argv]
+    env = dict(os.environ)
+    if user:
+        # The settings' secret file is root's: give the unprivileged run its own.
+        command = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *command]
+        env["TAMAS_AMI_SECRET"] = "unused"
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
