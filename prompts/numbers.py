@@ -63,23 +63,34 @@ def say_amount(amount_rials: int, lang: str, currency: Currency = "rial") -> Utt
 def say_digits(digits: str, lang: str) -> Utterance:
     """A tracking code or phone number read digit by digit ("۰۹۱۲" → صفر نه یک دو).
 
-    Latin, Persian and Arabic-Indic digits are read; spaces and dashes are skipped; anything
-    else is a ValueError (a code with letters needs its own reading rules).
+    Latin, Persian and Arabic-Indic digits are read; a space or dash between groups is a short
+    pause ("0912 123 4567"); anything else is a ValueError (a code with letters needs its own
+    reading rules).
     """
     check_language(lang)
-    parts = []
+    groups: list[list[Utterance]] = [[]]
     for position, char in enumerate(digits):
         if char in _SILENT:
+            if groups[-1]:
+                groups.append([])
             continue
         digit = _DIGITS.get(char)
         if digit is None:
             raise ValueError(
                 f"cannot read {char!r} at position {position} of {digits!r} as a digit"
             )
-        parts.append(_digit(digit, lang))
-    if not parts:
+        groups[-1].append(_digit(digit, lang))
+    spoken = [Utterance.join(group) for group in groups if group]
+    if not spoken:
         raise ValueError(f"{digits!r} has no digits to read")
-    return Utterance.join(parts)
+    pause = fragment(f"{lang}/pause/group")
+    said = spoken[0]
+    for group in spoken[1:]:
+        said = Utterance(
+            text=f"{said.text}{pause.text} {group.text}",
+            fragments=(*said.fragments, *pause.fragments, *group.fragments),
+        )
+    return said
 
 
 def plural_category(n: int) -> PluralCategory:

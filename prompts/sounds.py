@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prompts.catalogue import Catalogue
-from prompts.speech import Synthesizer, synthesizer_from_settings
+from prompts.speech import (
+    Synthesizer,
+    synthesizer_from_settings,
+    wav_duration_s,
+    write_silence,
+)
 from prompts.utterance import Utterance
 from prompts.vocabulary import LANGUAGES, check_language, words
 from tamas.settings import Settings
@@ -47,6 +52,7 @@ class Sound:
     fragment: str
     lang: str
     speak: str
+    silence_s: float = 0.0  # a pause made with sox instead of speech
 
 
 def all_sounds(catalogue: Catalogue, languages: Iterable[str] = LANGUAGES) -> list[Sound]:
@@ -54,7 +60,7 @@ def all_sounds(catalogue: Catalogue, languages: Iterable[str] = LANGUAGES) -> li
     sounds = []
     for lang in languages:
         check_language(lang)
-        sounds += [Sound(name, lang, w.spoken) for name, w in words(lang).items()]
+        sounds += [Sound(name, lang, w.spoken, w.silence_s) for name, w in words(lang).items()]
         sounds += [Sound(name, lang, text) for name, text in catalogue.fragments(lang).items()]
     return sounds
 
@@ -63,7 +69,7 @@ def all_sounds(catalogue: Catalogue, languages: Iterable[str] = LANGUAGES) -> li
 class BuildReport:
     sounds: int = 0
     synthesized: int = 0  # made by a speech engine in this run
-    from_cache: int = 0  # already in the synthesizer's cache
+    from_cache: int = 0  # already in the synthesizer's cache (pauses are not cached)
     installed: int = 0  # written into the sounds folder (new or changed)
     by_language: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
@@ -78,9 +84,15 @@ async def build_sounds(
     made_before, hits_before = synthesizer.synthesized, synthesizer.cache_hits
 
     async def one(sound: Sound) -> None:
-        cached = await synthesizer.synthesize(sound.speak, sound.lang)
-        if await asyncio.to_thread(_install, cached, sound_file(sounds_dir, sound.fragment)):
-            report.installed += 1
+        target = sound_file(sounds_dir, sound.fragment)
+        if sound.silence_s:
+            if not target.exists() or wav_duration_s(target) != sound.silence_s:
+                await write_silence(target, sound.silence_s)
+                report.installed += 1
+        else:
+            cached = await synthesizer.synthesize(sound.speak, sound.lang)
+            if await asyncio.to_thread(_install, cached, target):
+                report.installed += 1
         report.by_language[sound.lang] += 1
 
     await asyncio.gather(*(one(sound) for sound in sounds))

@@ -306,6 +306,30 @@ class Synthesizer:
         return path
 
 
+async def write_silence(path: Path, seconds: float, sox: str = "sox") -> None:
+    """A WAV of silence in the format Asterisk plays, written atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".making-") as workdir:
+        made = Path(workdir) / "silence.wav"
+        argv = [
+            sox,
+            "--no-dither",
+            "-n",
+            "-r",
+            str(SAMPLE_RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+        ]
+        argv += [str(made), "trim", "0", f"{seconds:g}"]
+        await run_tool(argv, timeout_s=30, package="sox")
+        os.chmod(made, 0o644)
+        os.replace(made, path)
+
+
 def wav_duration_s(path: Path) -> float:
     """Length of a WAV file in seconds (0 when it has no frames)."""
     try:

@@ -21,6 +21,8 @@ class Word:
 
     text: str
     speak: str = ""
+    # A pause, not speech: this many seconds of silence (the text is the punctuation).
+    silence_s: float = 0.0
 
     @property
     def spoken(self) -> str:
@@ -172,7 +174,13 @@ def _russian() -> dict[str, Word]:
     return words
 
 
-_WORDS: Mapping[str, Word] = MappingProxyType(_persian() | _english() | _russian())
+def _pauses() -> dict[str, Word]:
+    # Between the groups of a phone number or code ("0912 123 4567").
+    commas = {"fa": "،", "en": ",", "ru": ","}
+    return {f"{lang}/pause/group": Word(commas[lang], silence_s=0.3) for lang in LANGUAGES}
+
+
+_WORDS: Mapping[str, Word] = MappingProxyType(_persian() | _english() | _russian() | _pauses())
 
 
 def words(lang: str | None = None) -> Mapping[str, Word]:

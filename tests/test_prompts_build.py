@@ -31,7 +31,7 @@ async def test_build_makes_every_persian_sound_once_then_reuses_the_cache(tmp_pa
 
     again = await build_sounds(target, sounds, Synthesizer(tmp_path / "cache"))
     assert (again.synthesized, again.installed) == (0, 0)
-    assert again.from_cache == len(sounds)
+    assert again.from_cache == len(sounds) - 1  # the pause is made with sox, not cached
 
     # A claim-status answer: every fragment it needs is a file Asterisk can play.
     answer = (
@@ -47,6 +47,8 @@ async def test_build_makes_every_persian_sound_once_then_reuses_the_cache(tmp_pa
             assert (audio.getframerate(), audio.getnchannels()) == (8000, 1)
             assert audio.getnframes() > 0
     assert sound_names(answer)[0] == "tamas/fa/prompt/claim_amount_approved"
+    with wave.open(str(sound_file(target, "fa/pause/group")), "rb") as pause:
+        assert pause.readframes(pause.getnframes()) == bytes(pause.getnframes() * 2)
 
 
 def test_tamas_prompts_build_command(

@@ -207,11 +207,25 @@ def test_caller_hears_a_billion_rial_claim_amount_in_persian() -> None:
         ("09121234567", "fa", "صفر نه یک دو یک دو سه چهار پنج شش هفت"),
         ("۰۹۱۲", "fa", "صفر نه یک دو"),
         ("٠٩١٢", "en", "zero nine one two"),
-        ("12-34 56", "ru", "один два три четыре пять шесть"),
+        ("12-34 56", "ru", "один два, три четыре, пять шесть"),
+        ("021-8877 6655", "fa", "صفر دو یک، هشت هشت هفت هفت، شش شش پنج پنج"),
     ],
 )
 def test_codes_and_phone_numbers_are_read_digit_by_digit(digits: str, lang: str, text: str) -> None:
     assert say_digits(digits, lang).text == text
+
+
+def test_groups_of_a_phone_number_are_parted_by_a_short_pause() -> None:
+    assert say_digits("0912 34", "en").fragments == (
+        "en/num/0",
+        "en/num/9",
+        "en/num/1",
+        "en/num/2",
+        "en/pause/group",
+        "en/num/3",
+        "en/num/4",
+    )
+    assert say_digits(" 12 - ", "en").fragments == ("en/num/1", "en/num/2")
 
 
 def test_digit_strings_with_letters_or_nothing_to_read_are_refused() -> None:
