@@ -174,3 +174,37 @@ async def test_callers_name_is_spoken_on_demand_into_the_sounds_folder(tmp_path:
     assert sound_file(tmp_path, fragment).exists()
     assert speech.missing(said) == []
     assert speech.missing(Utterance("صد", ("fa/num/100",))) == ["fa/num/100"]
+
+
+async def test_other_calls_keep_running_while_speech_is_made(tmp_path: Path) -> None:
+    synthesizer = Synthesizer(tmp_path)
+    ticks = 0
+    finished = asyncio.Event()
+
+    async def other_call() -> None:
+        nonlocal ticks
+        while not finished.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(other_call())
+    await asyncio.gather(*(synthesizer.synthesize(f"شماره {n}", "fa") for n in range(6)))
+    finished.set()
+    await ticker
+    # Blocking subprocess calls would have starved the other coroutine entirely.
+    assert ticks > 6
+
+
+async def test_a_caller_hanging_up_does_not_cancel_speech_another_caller_waits_for(
+    tmp_path: Path,
+) -> None:
+    synthesizer = Synthesizer(tmp_path)
+    hung_up = asyncio.create_task(synthesizer.synthesize("مریم احمدی", "fa"))
+    waiting = asyncio.create_task(synthesizer.synthesize("مریم احمدی", "fa"))
+    await asyncio.sleep(0)
+    hung_up.cancel()
+    path = await waiting
+    assert _format(path)[3] > 0
+    assert synthesizer.synthesized == 1
+    with pytest.raises(asyncio.CancelledError):
+        await hung_up
