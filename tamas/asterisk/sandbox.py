@@ -219,7 +219,35 @@ def write_config(settings: Settings) -> None:
     if hold_sound is not None and not (moh / "beep.gsm").exists():
         shutil.copyfile(hold_sound, moh / "beep.gsm")
     (root / "run/asterisk").mkdir(parents=True, exist_ok=True)
+    install_process_agi(settings)
     _chown_to_asterisk(root)
+
+
+PROCESS_AGI_DIR = "opt/tamas"
+
+
+def install_process_agi(settings: Settings) -> None:
+    """Copy the process-AGI script, the modules it imports and pyst2 into ROOT/opt/tamas, so
+    the root's own python3 runs `AGI(/opt/tamas/agi_scripts/process_agi.py,ROUTE)`. Only the
+    standard library and pyst2 are needed there; the FastAGI server stays on the host."""
+    import asterisk as pyst2
+    import six
+
+    target = root_dir(settings) / PROCESS_AGI_DIR
+    scripts = target / "agi_scripts"
+    scripts.mkdir(parents=True, exist_ok=True)
+    for name in ("__init__.py", "channel.py", "process_agi.py"):
+        mode = 0o755 if name == "process_agi.py" else 0o644
+        _write(
+            scripts / name, (REPOSITORY / "agi_scripts" / name).read_text(encoding="utf-8"), mode
+        )
+    package = Path(pyst2.__file__).parent
+    (target / "asterisk").mkdir(exist_ok=True)
+    for source in package.glob("*.py"):
+        _write(target / "asterisk" / source.name, source.read_text(encoding="utf-8"), 0o644)
+    _write(target / "six.py", Path(six.__file__).read_text(encoding="utf-8"), 0o644)
+    for directory in (target, scripts, target / "asterisk"):
+        directory.chmod(0o755)
 
 
 def _modules_dir(root: Path) -> Path | None:
