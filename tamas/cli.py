@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.setup(config.log_level)
     try:
         result = module.run(args, config)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
             result = asyncio.run(result)
     except CommandError as error:
         print(f"tamas {known.command}: {error}", file=sys.stderr)
