@@ -16,12 +16,16 @@ from tamas import logs, settings
 # name -> (module, one-line help). The module defines `configure(parser)` and
 # `run(args, settings) -> int` (or an async `run`).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("tamas.demo", "run the whole engine on demo data: Asterisk, menus, agent desktop"),
     "migrate": ("integrations.migrations.command", "create or upgrade the database schema"),
     "sandbox": ("tamas.asterisk.sandbox", "build, start, stop or query the Asterisk sandbox"),
     "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
     "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
-    "popup-server": ("popup_server.command", "serve the agent desktop with call popups; add agents"),
+    "popup-server": (
+        "popup_server.command",
+        "serve the agent desktop with call popups; add agents",
+    ),
 }
 
 
@@ -30,7 +34,9 @@ class CommandError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tamas", description="Tamas: telephony IVR and contact-center engine for insurers.")
+    parser = argparse.ArgumentParser(
+        prog="tamas", description="Tamas: telephony IVR and contact-center engine for insurers."
+    )
     parser.add_argument("--config", help="TOML settings file (default: ./tamas.toml if present)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in COMMANDS.items():
