@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect
 
-import integrations.customer_file  # noqa: F401  (registers every table)
 from integrations import migrations
 from integrations.database import Base, Database
 from integrations.migrations import command as migrate_command
 from tamas import settings as tamas_settings
 from tamas.cli import CommandError
+
+migrations.load_models()
 
 
 async def _table_names(database: Database) -> set[str]:

@@ -10,16 +10,16 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-import integrations.customer_file  # noqa: F401  (registers every table on Base.metadata)
-from integrations.database import Base
+from integrations.migrations import load_models, migration_engine
 
 config = context.config
+metadata = load_models()
 
 
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=True,
@@ -36,8 +36,6 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_with_own_engine() -> None:
-    from integrations.migrations import migration_engine
-
     engine = migration_engine(config.get_main_option("sqlalchemy.url") or "")
     try:
         async with engine.begin() as connection:
@@ -49,7 +47,7 @@ async def _run_with_own_engine() -> None:
 def _run_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         literal_binds=True,
         render_as_batch=True,
     )
