@@ -83,14 +83,13 @@ class CallChange:
 
     call: Call
     leg: Leg
+    # The first change of this call for this agent: their desktop has no card for it yet
+    # (usually a ring; after a resync it can be a call already answered).
+    first: bool = False
 
     @property
     def agent(self) -> str:
         return self.leg.agent
-
-    @property
-    def is_offer(self) -> bool:
-        return self.leg.state is LegState.RINGING
 
 
 AgentLookup = Callable[[str], str | None]
@@ -250,9 +249,10 @@ class CallTracker:
 
     def _set(self, call: Call, agent: str, channel: str, state: LegState, at: float) -> CallChange:
         call.seq += 1
+        first = agent not in call.legs
         leg = Leg(agent=agent, channel=channel, state=state, since=at, seq=call.seq)
         call.legs[agent] = leg
-        return CallChange(call=snapshot(call), leg=leg)
+        return CallChange(call=snapshot(call), leg=leg, first=first)
 
     def _offer(
         self, fields: _Fields, at: float, dest_channel: str, queue: str | None

@@ -127,7 +127,7 @@ class CallFollower:
 
     async def _publish(self, change: CallChange, observed_at: float) -> None:
         event: CallPopup | CallStateChanged
-        if change.is_offer:
+        if change.first:
             popup = await build_popup(change, self.customer_file, self.database, self.region)
             event = CallPopup(popup, observed_at=observed_at)
         else:

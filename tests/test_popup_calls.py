@@ -59,6 +59,7 @@ def test_queue_call_rings_every_member_then_one_answers() -> None:
     ringing = calls.feed(agent_called(AGENT_101, "Local/101@tamas-agents/n"), at=1.0)
     ringing += calls.feed(agent_called(AGENT_102, "Local/102@tamas-agents/n"), at=1.0)
     assert states(ringing) == [("101", "ringing"), ("102", "ringing")]
+    assert all(change.first for change in ringing)
     call = ringing[0].call
     assert (call.caller_number, call.caller_name, call.queue) == (
         "09121234567",
@@ -71,6 +72,7 @@ def test_queue_call_rings_every_member_then_one_answers() -> None:
     )
     cancelled = calls.feed(event("DialEnd", DestChannel=AGENT_101, DialStatus="CANCEL"), 2.0)
     assert states(answered) == [("102", "answered")]
+    assert not answered[0].first
     assert states(cancelled) == [("101", "missed")]
     assert calls.live_calls_for("102")[0][1].state is LegState.ANSWERED
     assert calls.live_calls_for("101") == []
@@ -204,6 +206,7 @@ def test_resync_after_reconnect_ends_vanished_calls_and_finds_new_ones() -> None
     ]
     changes = calls.resync(snapshot, 30.0)  # type: ignore[arg-type]
     assert sorted(states(changes)) == [("101", "missed"), ("102", "answered")]
+    assert [c.first for c in changes if c.agent == "102"] == [True]  # 102 gets a whole card
     call = calls.calls[other]
     assert (call.caller_number, call.caller_name) == ("+79161234567", "Иван Петров")
     # A second resync with the same picture changes nothing.
