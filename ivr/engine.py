@@ -122,7 +122,6 @@ class Call:
         """A statement. A key pressed during it stops it and is kept for the next question."""
         if self._pending_key is not None:
             # The caller is already keying the next answer: don't talk over them.
-            self.session.said(self.utter(*parts).text)
             return
         key = await self._play(self.utter(*parts))
         if key is not None:
@@ -132,7 +131,6 @@ class Call:
         async def play(attempt: int, failure: str | None) -> str | None:
             if self._pending_key is not None:
                 key, self._pending_key = self._pending_key, None
-                self.session.said(prompt.text)
                 return key
             parts: list[Utterance] = []
             if failure == INVALID:
@@ -189,8 +187,6 @@ class Call:
         self._pending_key = None
         if key is None:
             key = await self._play(self.utter(*prompt))
-        else:
-            self.session.said(self.utter(*prompt).text)
         if key is None:
             key = await self.channel.wait_for_digit(timeout_ms)
         if key == self.book.behaviour.agent_key and key not in keys:
@@ -202,6 +198,13 @@ class Call:
     async def offer(self, *prompt: Part, timeout_ms: int = 3000, field: str | None = None) -> bool:
         """Press 1 to accept."""
         return await self.offer_keys(("1",), *prompt, timeout_ms=timeout_ms, field=field) == "1"
+
+    def delivered(self) -> None:
+        """The service gave the caller what they came for (what follows is optional: an SMS
+        offer...): hanging up from here on counts as self-served."""
+        service = self.session.current_menu
+        if service and service not in self.served:
+            self.served.append(service)
 
     # --- looking up --------------------------------------------------------------------------
     async def lookup(self, kind: str, call: Awaitable[T]) -> T:
@@ -299,7 +302,7 @@ class Engine:
         except ServiceUnavailable:
             await call.say("service_unavailable")
             return
-        call.served.append(service)
+        call.delivered()
         await call.say("goodbye")
 
     async def _agent(self, call: Call, reason: str) -> None:
@@ -336,7 +339,7 @@ class Engine:
                     raise AgentRequested
                 call.session.enter(option.service)
                 await self.services[option.service](call)
-                call.served.append(option.service)
+                call.delivered()
             except GoBack:
                 continue
             except ServiceUnavailable:

@@ -27,6 +27,7 @@ from ivr.lockout import MemoryFailures, PinGuard
 from ivr.services import SERVICES
 from ivr.session import CallSession
 from ivr.speech import PromptVoice
+from prompts.utterance import Utterance
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 # A Saturday at 10:00 in Tehran: open. A Friday: closed.
@@ -245,6 +246,13 @@ def _branch(code: str, name_fa: str, name_en: str, latitude: float, longitude: f
     )
 
 
+class StrictVoice(PromptVoice):
+    """The real voice, except that a prompt missing from the catalogue fails the test."""
+
+    def phrase(self, key: str, language: str) -> Utterance:
+        return self.catalogue.say(key, language)
+
+
 def make_engine(
     database: Database,
     *,
@@ -255,7 +263,7 @@ def make_engine(
     book = definitions.load(services=SERVICES)
     facilities = Facilities(
         customers=SqlCustomerFile(database),
-        voice=PromptVoice(),
+        voice=StrictVoice(),
         pins=pins or PinGuard(MemoryFailures(), max_failures=3, window_s=900),
         outbox=Outbox(database),
         hours=hours or OpeningHours(),

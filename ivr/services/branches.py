@@ -20,6 +20,7 @@ async def run(call: Call) -> None:
         call.session.looked("branch", branch.code)
     report = Utterance.join([call.utter("branch_nearest"), *(describe(call, b) for b in branches)])
     await call.say(report)
+    call.delivered()
     if await call.offer("sms_offer", field="sms"):
         await call.send("sms", subject="branches", body=report.text)
         await call.say("sms_sent")

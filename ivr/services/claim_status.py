@@ -36,6 +36,7 @@ async def run(call: Call) -> None:
 
     report = describe(call, status.claim)
     await call.say(report)
+    call.delivered()
     if await call.offer("sms_offer", field="sms"):
         await call.send("sms", subject="claim_status", body=report.text)
         await call.say("sms_sent")

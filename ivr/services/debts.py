@@ -44,6 +44,7 @@ async def run(call: Call) -> None:
     call.session.looked("debts", str(customer.id), balance_rials=debt.balance_rials)
     report = describe(call, debt)
     await call.say(report)
+    call.delivered()
     if await call.offer("sms_offer", field="sms"):
         await call.send("sms", subject="debts", body=report.text)
         await call.say("sms_sent")

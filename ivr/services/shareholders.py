@@ -27,6 +27,7 @@ async def run(call: Call) -> None:
         return
     call.session.looked("shareholder", number)
     await call.say(describe(call, holder))
+    call.delivered()
     meeting = await call.lookup(
         "general_meeting", call.customers.next_general_meeting(call.session.clock())
     )

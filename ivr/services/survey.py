@@ -18,5 +18,5 @@ async def run(call: Call) -> SurveyAnswers:
     call.session.enter("survey")
     score = await call.ask("survey_score", accept=lambda d: 1 <= int(d) <= 5, allow_agent=False)
     nps = await call.ask("survey_nps", accept=lambda d: 0 <= int(d) <= 10, allow_agent=False)
-    await call.say("ivr.survey.thanks")
+    await call.say("survey_thanks")
     return SurveyAnswers(int(score), int(nps))

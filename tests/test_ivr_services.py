@@ -1,0 +1,293 @@
+"""Each service of the insurer's catalogue, driven by a scripted caller against a real
+customer file (SQLite and PostgreSQL): what the caller hears and what is left behind."""
+
+from __future__ import annotations
+
+from ivr_support import (
+    AUTHENTICITY_CODE,
+    CLOSED_AT,
+    GOLD_PHONE,
+    NATIONAL_ID,
+    PIN,
+    POLICY_NUMBER,
+    POSTAL_CODE,
+    REGULAR_PHONE,
+    SHAREHOLDER_NUMBER,
+    SHAREHOLDER_PIN,
+    STRANGER_PHONE,
+    ScriptedCaller,
+    build_customer_file,
+    keyed,
+    make_engine,
+    menus,
+    session_for,
+)
+from sqlalchemy import select
+
+from integrations.customer_file.service_requests import CallbackTask, Complaint
+from integrations.database import Database
+from integrations.messaging.outbox import Outbox
+from ivr.engine import Call
+from ivr.services import survey, welcome
+from prompts.numbers import say_amount, say_digits, say_number
+
+
+async def test_nearest_branches_by_postal_code_with_address_and_phone(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "2", POSTAL_CODE, "1")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    heard = caller.heard
+    assert "The nearest branches and agencies are:" in heard
+    assert heard.index("Azadi branch") < heard.index("Vanak branch")  # closest first
+    assert "Address of Azadi branch" in heard
+    assert say_digits("02166001234", "en").text in heard
+    assert [m.subject for m in await Outbox(database).for_call(session.linkedid)] == ["branches"]
+    assert session.outcome == "self_served"
+
+
+async def test_a_postal_code_that_is_not_ten_valid_digits_is_asked_again(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "2", "123#", POSTAL_CODE)
+
+    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+
+    assert "That is not a valid entry. Please try again." in caller.heard
+    assert "Azadi branch" in caller.heard
+
+
+async def test_debts_after_national_id_and_pin(database: Database) -> None:
+    ids = await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "4", "1", NATIONAL_ID + "#", PIN + "#", "~")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    heard = caller.heard
+    # Balance: two unpaid installments (15M each) + one bounced cheque (8M).
+    assert "Your outstanding balance:" in heard
+    assert say_amount(38_000_000, "en").text in heard
+    assert "Bounced cheques:" in heard
+    assert session.customer is not None and session.customer.customer_id == ids.gold_id
+    assert keyed(session)["national_id"] == "****"
+    assert keyed(session)["pin"] == "****"
+
+
+async def test_debts_by_policy_number_refuse_a_wrong_pin(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "4", "2", POLICY_NUMBER + "#", "9999#", PIN + "#", "~")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert "The PIN is incorrect." in caller.heard
+    assert "Your outstanding balance:" in caller.heard
+
+
+async def test_policy_authenticity_says_line_masked_holder_and_dates(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "5", AUTHENTICITY_CODE + "#")
+
+    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+
+    heard = caller.heard
+    assert "This policy is genuine." in heard
+    assert "motor hull insurance" in heard
+    assert "Maryam Ahmadi" not in heard  # masked: anyone may ask
+    assert "Valid from:" in heard
+    assert "This policy is in force." in heard
+
+
+async def test_an_unknown_policy_is_said_not_genuine(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "5", "123456789#")
+
+    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+
+    assert "No policy matches this number." in caller.heard
+
+
+async def test_shareholder_hears_shares_dividend_documents_and_meeting(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys(
+        "2", "3", SHAREHOLDER_NUMBER + "#", SHAREHOLDER_PIN + "#", "2"
+    )  # 2: the invitation by fax
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    heard = caller.heard
+    assert "Number of shares:" in heard
+    assert say_number(12_000, "en").text in heard
+    assert say_amount(5_400_000, "en").text in heard
+    assert "your bank account number" in heard
+    assert "Tehran, conference hall" in heard
+    messages = await Outbox(database).for_call(session.linkedid)
+    assert [(m.kind, m.body) for m in messages] == [("fax", "دعوت به مجمع عمومی")]
+
+
+async def test_shareholder_with_wrong_pins_is_locked_out(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "3", SHAREHOLDER_NUMBER + "#", "1111#", "2222#", "3333#")
+
+    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+
+    assert "access is locked for now" in caller.heard
+    assert "Number of shares:" not in caller.heard
+
+
+async def test_renewal_request_creates_a_callback_task_with_a_tracking_number(
+    database: Database,
+) -> None:
+    ids = await build_customer_file(database)
+    caller = ScriptedCaller.keys("~", "6", POLICY_NUMBER + "#")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    async with database.session() as db:
+        task = await db.scalar(select(CallbackTask))
+    assert task is not None
+    assert task.kind == "renewal"
+    assert task.customer_id == ids.gold_id
+    assert task.linkedid == session.linkedid
+    assert say_digits(task.tracking_number, "fa").text in caller.heard
+
+
+async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "7", "1", "2", "#")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    async with database.session() as db:
+        complaint = await db.scalar(select(Complaint))
+    assert complaint is not None
+    assert complaint.category == "service"
+    assert complaint.recording_path is not None
+    assert complaint.recording_path.endswith(f"complaint-{session.linkedid}.wav")
+    assert "Your complaint has been registered." in caller.heard
+
+    later = ScriptedCaller.keys("2", "7", "2", complaint.tracking_number + "#")
+    await make_engine(database).run(
+        later, session_for(STRANGER_PHONE, "call-2"), welcome=welcome.run
+    )
+    assert "Your complaint has been received and is waiting to be reviewed." in later.heard
+
+
+async def test_centres_are_sent_by_email_to_the_address_on_file(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "8", "2")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    messages = await Outbox(database).for_call(session.linkedid)
+    assert [(m.kind, m.to) for m in messages] == [("email", "maryam@example.com")]
+    assert "Milad Hospital" in messages[0].body
+    assert "Central payment centre" in messages[0].body
+    assert "The email has been sent." in caller.heard
+
+
+async def test_centres_by_email_for_an_unknown_caller_explain_there_is_no_address(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "8", "2")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert "There is no email address on your file." in caller.heard
+    assert await Outbox(database).for_call(session.linkedid) == []
+
+
+async def test_callers_are_greeted_in_the_language_on_their_file(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("~")
+    session = session_for(REGULAR_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert session.language == "ru"
+    assert "Ivan Petrov" in caller.heard
+    assert "Добро пожаловать" in caller.heard
+
+
+async def test_agent_hand_off_carries_what_the_caller_did(database: Database) -> None:
+    ids = await build_customer_file(database)
+    caller = ScriptedCaller.keys("~", "5", AUTHENTICITY_CODE + "#", "0", "1")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    variables = caller.variables
+    assert variables["TAMAS_NEXT"] == "queue"
+    assert variables["TAMAS_QUEUE"] == "priority"  # gold
+    assert variables["TAMAS_SURVEY"] == "yes"
+    assert variables["TAMAS_CUSTOMER_ID"] == str(ids.gold_id)
+    assert variables["TAMAS_PATH"] == "welcome>main>authenticity>main>agent"
+    assert f"policy_authenticity:{AUTHENTICITY_CODE}" in variables["TAMAS_LOOKED_UP"]
+    assert session.outcome == "queued" and session.queue == "priority"
+    assert menus(session)[-1] == "agent"
+
+
+async def test_an_unknown_caller_goes_to_the_support_queue(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "0", "~")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert caller.variables["TAMAS_QUEUE"] == "support"
+    assert caller.variables["TAMAS_IDENTIFIED"] == "no"
+
+
+async def test_outside_hours_callers_hear_the_hours_and_can_leave_a_callback(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "0", "9")
+    session = session_for(STRANGER_PHONE, at=CLOSED_AT)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    heard = caller.heard
+    assert "We are closed now." in heard
+    assert "We are open from" in heard
+    assert "Your callback request has been registered." in heard
+    assert session.outcome == "callback_requested"
+    assert "TAMAS_NEXT" not in caller.variables
+    async with database.session() as db:
+        task = await db.scalar(select(CallbackTask))
+    assert task is not None and task.phone == STRANGER_PHONE
+
+
+async def test_survey_takes_a_score_and_an_nps_of_zero(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("4", "0#")
+    engine = make_engine(database)
+    call = Call(caller, session_for(STRANGER_PHONE), engine.book, engine.facilities)
+
+    answers = await survey.run(call)
+
+    assert (answers.score, answers.nps) == (4, 0)
+    assert caller.played[-1] == "از شرکت شما در نظرسنجی سپاسگزاریم."
+
+
+async def test_survey_refuses_a_score_out_of_range(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("7", "5", "10")
+    engine = make_engine(database)
+    call = Call(caller, session_for(STRANGER_PHONE), engine.book, engine.facilities)
+
+    answers = await survey.run(call)
+
+    assert (answers.score, answers.nps) == (5, 10)
