@@ -65,6 +65,9 @@ class Settings:
     # Country assumed for numbers dialled without a country code.
     default_region: str = "IR"
 
+    # The insurer's own customer-file adapter, "package.module:factory"; empty = our tables.
+    customer_file_adapter: str = ""
+
     # The IVR: how long a menu waits for the customer file before apologising, the PIN
     # lockout (wrong PINs per caller number and per identity within the window), where
     # complaint recordings go (a path inside Asterisk's file system), and the survey offer.

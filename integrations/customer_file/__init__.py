@@ -14,6 +14,7 @@ from integrations.customer_file import (
     service_requests,
     shareholders,
 )
+from integrations.customer_file.adapters import open_customer_file
 from integrations.customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
 from integrations.customer_file.sql import SqlCustomerFile
 
@@ -25,6 +26,7 @@ __all__ = [
     "claims",
     "customers",
     "interactions",
+    "open_customer_file",
     "payments",
     "places",
     "policies",

@@ -4,9 +4,12 @@ The IVR, the agent popup and the dialer never touch tables: they call a `Custome
 `SqlCustomerFile` (integrations.customer_file.sql) implements it on our own tables and is the
 default. An insurer points Tamas at its own core system by writing one class with these
 methods — over SQL views of its database, or over its REST services with aiohttp — and
-naming it in the settings; no menu changes. Every method is async, returns the frozen views
-of integrations.customer_file.views (never ORM objects), returns None (or an empty list)
-when nothing matches, and raises `integrations.identifiers.InvalidIdentifier` for malformed
+naming its factory in the `customer_file_adapter` setting (see
+integrations.customer_file.adapters.open_customer_file); no menu changes.
+
+Every method is async, returns the frozen views of integrations.customer_file.views (never
+ORM objects), returns None (or an empty list) when nothing matches, and raises
+`integrations.identifiers.InvalidIdentifier` (a ValueError naming the field) for malformed
 input. A slow core system should be awaited with a timeout by the caller
 (`asyncio.timeout`), which then speaks a polite fallback.
 
