@@ -18,6 +18,7 @@ from tamas import logs, settings
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("tamas.demo", "run the whole engine on demo data: Asterisk, menus, agent desktop"),
     "migrate": ("integrations.migrations.command", "create or upgrade the database schema"),
+    "demo-data": ("integrations.demo_data.command", "load a deterministic demo customer file"),
     "sandbox": ("tamas.asterisk.sandbox", "build, start, stop or query the Asterisk sandbox"),
     "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
     "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
