@@ -1,30 +1,37 @@
-"""The menus end to end: real calls through the Asterisk sandbox (`place_call`, as `tamas call`
-does), real DTMF, our FastAGI server with the IVR's routes, a real database; each test checks
-the call's interaction record and transcript."""
+"""Every menu end to end: real calls through the Asterisk sandbox (`run_call`, what `tamas
+call` does), real DTMF, our FastAGI server with the IVR's routes, the demo customer file
+(SHOWCASE records); each test checks the call's interaction record and its transcript.
+
+Keys are spaced with W (1 s) after each # because Asterisk drops DTMF that arrives while no
+AGI command is listening (res_agi reads and discards frames between commands), which is the
+moment the IVR looks something up.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ivr_support import (
-    APPROVED_RIALS,
-    CLAIM_CODE,
-    GOLD_PHONE,
-    NATIONAL_ID,
-    STRANGER_PHONE,
-    build_customer_file,
-)
+from sqlalchemy import select
 
-from agi_scripts.fastagi import AgiServer, build_server, ensure_schema
+from agi_scripts.fastagi import AgiServer, build_server
+from integrations import migrations
+from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.database import Database
+from integrations.demo_data.portfolio import Plan
+from integrations.demo_data.showcase import SHOWCASE
+from integrations.demo_data.writer import load
+from integrations.messaging.outbox import Outbox
 from ivr.hours import OpeningHours
 from ivr.routes import IvrRoutes
-from prompts.numbers import say_amount
+from prompts.catalogue import default_catalogue
+from prompts.numbers import say_amount, say_digits, say_number
 from tamas.asterisk.ami import AmiClient
 from tamas.asterisk.test_call import run_call
 from tamas.settings import Settings
@@ -32,6 +39,34 @@ from tamas.settings import Settings
 pytestmark = pytest.mark.asterisk
 
 ALWAYS_OPEN = OpeningHours(week={day: (time(0, 0), time(23, 59, 59)) for day in range(7)})
+STRANGER = "09350000000"  # on no file
+VIP_LAST4 = SHOWCASE.vip_national_id[-4:]
+
+
+def fa(key: str) -> str:
+    return default_catalogue().text(key, "fa")
+
+
+def en(key: str) -> str:
+    return default_catalogue().text(key, "en")
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo customer file (showcase customers), built once and copied for each test."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+
+    async def build() -> None:
+        url = f"sqlite+aiosqlite:///{path}"
+        await migrations.upgrade(url)
+        database = Database(url)
+        try:
+            await load(database, Plan(5, 1, date.today()), workers=0)
+        finally:
+            await database.dispose()
+
+    asyncio.run(build())
+    return path
 
 
 @dataclass
@@ -42,7 +77,7 @@ class Line:
     ami: AmiClient
 
     async def call(self, caller: str, extension: str, dtmf: str, **options: Any) -> dict[str, Any]:
-        options.setdefault("timeout_s", 90)
+        options.setdefault("timeout_s", 120)
         call = await run_call(
             self.settings,
             caller,
@@ -58,13 +93,11 @@ class Line:
 
 
 @pytest.fixture
-async def line(asterisk_sandbox: Settings, tmp_path: Path) -> AsyncIterator[Line]:
-    settings = replace(
-        asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{tmp_path / 'ivr.sqlite3'}"
-    )
+async def line(asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path) -> AsyncIterator[Line]:
+    copy = tmp_path / "ivr.sqlite3"
+    shutil.copy(demo_file, copy)
+    settings = replace(asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{copy}")
     database = Database(settings.effective_database_url)
-    await ensure_schema(database)
-    await build_customer_file(database)
     routes = IvrRoutes(settings, database, hours=ALWAYS_OPEN).routes()
     server = build_server(settings, routes, host="127.0.0.1", port=0)
     await server.start()
@@ -86,36 +119,131 @@ def inputs(record: dict[str, Any]) -> dict[str, str]:
     return {item["field"]: item["value"] for item in record["inputs"]}
 
 
-async def test_claim_status_by_phone_in_english(line: Line) -> None:
-    # 2: English; 1: claim status; the code; the last four digits of the national ID.
-    record = await line.call(
-        "09350000000", "200", f"2W1W{CLAIM_CODE}#WW{NATIONAL_ID[-4:]}#", hold_s=20
-    )
-    assert record["caller_number"] == STRANGER_PHONE
+async def test_claim_status_from_the_main_menu_in_english(line: Line) -> None:
+    # 2: English; 1: claim status; the paid claim's code; the last four national-ID digits.
+    dtmf = f"2W1W{SHOWCASE.claim_paid}#WW{VIP_LAST4}#"
+    record = await line.call(STRANGER, "200", dtmf, hold_s=20)
+
+    assert record["caller_number"] == "+989350000000"
     assert record["language"] == "en"
-    assert inputs(record)["tracking_code"] == CLAIM_CODE
+    assert inputs(record)["tracking_code"] == SHOWCASE.claim_paid
     assert inputs(record)["claim_secret"] == "****"
     said = transcript(record)
-    assert "Your claim has been approved." in said
-    assert say_amount(APPROVED_RIALS, "en").text in said
+    assert en("claim_stage_paid") in said
+    assert say_amount(72_000_000, "en").text in said
+    assert record["customer_id"] == 2  # the claim's owner, once the digits matched
     assert record["outcome"] == "self_served"
     assert record["outcome_detail"] == "claim_status"
 
 
-async def test_known_caller_is_greeted_by_name_and_put_through_to_the_priority_queue(
+async def test_nearest_branches_on_their_direct_line(line: Line) -> None:
+    record = await line.call(STRANGER, "202", f"{SHOWCASE.postal_code_near_branches}WW1", hold_s=25)
+
+    said = transcript(record)
+    assert fa("branch_nearest") in said
+    assert said.index("شعبه ونک تهران") < said.index("نمایندگی میرداماد تهران")
+    assert say_digits("02147191842", "fa").text in said
+    assert record["outcome"] == "self_served"
+    looked = {item["kind"] for item in record["looked_up"]}
+    assert {"postal_code", "branch"} <= looked
+
+
+async def test_shareholder_hears_holding_dividend_and_gets_the_invitation_by_fax(
     line: Line,
 ) -> None:
-    # The gold customer's phone; 1: Persian; 0: an agent; no survey.
-    record = await line.call(GOLD_PHONE, "200", "1W0")
-    assert record["customer_id"] is not None
-    assert "مریم احمدی" in transcript(record)
-    assert record["outcome"] == "queued"
+    dtmf = f"{SHOWCASE.shareholder_number}#WW{SHOWCASE.shareholder_pin}#"
+    record = await line.call(STRANGER, "203", dtmf + "W" * 30 + "2", hold_s=8)
+
+    said = transcript(record)
+    assert say_number(250_000, "fa").text in said
+    assert say_amount(600, "fa").text in said  # dividend per share, fiscal 1404
+    assert fa("document_bank_account_number") in said
+    assert "سالن همایش" in said
+    assert inputs(record)["pin"] == "****"
+    messages = await Outbox(line.database).for_call(record["linkedid"])
+    assert [m.kind for m in messages] == ["fax"]
+
+
+async def test_debts_after_national_id_and_pin(line: Line) -> None:
+    dtmf = f"1W{SHOWCASE.gold_national_id}#WW{SHOWCASE.gold_pin}#"
+    record = await line.call(SHOWCASE.gold_caller, "204", dtmf, hold_s=30)
+
+    said = transcript(record)
+    assert fa("debt_balance") in said
+    assert say_amount(345_000_000, "fa").text in said
+    assert fa("cheques_bounced") in said
+    assert inputs(record)["national_id"] == "****"
+    assert record["customer_id"] == 1
+
+
+async def test_policy_authenticity_on_its_direct_line(line: Line) -> None:
+    record = await line.call(STRANGER, "205", f"{SHOWCASE.policy_number}#", hold_s=20)
+
+    said = transcript(record)
+    assert fa("policy_genuine") in said
+    assert fa("policy_line_motor_hull") in said
+    assert "ع*** ر***" in said
+    assert record["outcome"] == "self_served"
+
+
+async def test_renewal_request_leaves_a_callback_task_and_says_its_number(line: Line) -> None:
+    record = await line.call(SHOWCASE.gold_caller, "206", f"{SHOWCASE.policy_number}#", hold_s=20)
+
+    async with line.database.session() as db:
+        task = await db.scalar(
+            select(CallbackTask).where(CallbackTask.linkedid == record["linkedid"])
+        )
+    assert task is not None and task.kind == "renewal"
+    assert say_digits(task.tracking_number, "fa").text in transcript(record)
+
+
+async def test_complaint_with_a_voice_message_gets_a_tracking_number(line: Line) -> None:
+    # 1: a new complaint; 2: about our service; speak (3 s of the caller's line), then #.
+    record = await line.call(STRANGER, "207", "1W2" + "W" * 14 + "#", hold_s=15)
+
+    async with line.database.session() as db:
+        complaint = await db.scalar(
+            select(Complaint).where(Complaint.linkedid == record["linkedid"])
+        )
+    assert complaint is not None
+    assert complaint.category == "service"
+    assert say_digits(complaint.tracking_number, "fa").text in transcript(record)
+
+
+async def test_medical_and_payment_centres_are_sent_by_sms(line: Line) -> None:
+    record = await line.call(STRANGER, "208", "1", hold_s=15)
+
+    messages = await Outbox(line.database).for_call(record["linkedid"])
+    assert [(m.kind, m.to) for m in messages] == [("sms", "+989350000000")]
+    assert fa("sms_sent") in transcript(record)
+
+
+async def test_callback_request_on_its_line(line: Line) -> None:
+    record = await line.call(SHOWCASE.russian_caller, "209", "", hold_s=15)
+
+    assert record["language"] == "ru"
+    assert default_catalogue().text("callback_registered", "ru") in transcript(record)
+    assert record["outcome"] == "self_served"
+
+
+async def test_vip_caller_greeted_by_name_queues_with_priority_then_takes_the_survey(
+    line: Line,
+) -> None:
+    # 1: Persian; 0: an agent; 1: yes to the survey; the agent answers and hangs up after
+    # a few seconds; then 4 (satisfaction) and 9# (recommendation).
+    dtmf = "1W0W1" + "W" * 24 + "4WW9#"
+    record = await line.call(SHOWCASE.vip_caller, "200", dtmf)
+
+    assert "سارا احمدی" in transcript(record)
     assert record["queue"] == "priority"
-    assert record["outcome_detail"] == "main"
+    assert record["outcome"] == "queued"
+    assert (record["survey_score"], record["survey_nps"]) == (4, 9)
+    assert [step["menu"] for step in record["menu_path"]][-1] == "survey"
 
 
 async def test_caller_hanging_up_in_the_menu_leaves_an_abandoned_record(line: Line) -> None:
-    record = await line.call("09350000000", "200", "2W1W77", hold_s=1)
+    record = await line.call(STRANGER, "200", "2W1W14", hold_s=1)
+
     assert record["outcome"] == "abandoned_in_menu"
     assert record["outcome_detail"] == "claim_status"
     assert record["ended_at"] is not None
