@@ -313,6 +313,8 @@ def cli(settings: Settings, command: str, timeout: float = 30.0) -> str:
     if not is_built(settings):
         raise SandboxError("the sandbox is not built; run: tamas sandbox up")
     result = _chroot(settings, "asterisk", "-rx", command, timeout=timeout)
+    if result.returncode != 0 and "Unable to connect" in result.stdout + result.stderr:
+        raise SandboxError("Asterisk is not running; start it with: tamas sandbox up")
     if result.returncode != 0:
         raise SandboxError(
             (result.stdout + result.stderr).strip()
@@ -391,7 +393,15 @@ def up(settings: Settings) -> str:
             f"see {asterisk_log(settings)}"
         )
     _wait_for_ami(settings)
-    return version(settings) or ""
+    return _version_when_ready(settings)
+
+
+def _version_when_ready(settings: Settings) -> str:
+    # Just after start the remote console may answer before the CLI commands are registered.
+    deadline = time.monotonic() + 10
+    while (line := version(settings)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return line or "version unknown"
 
 
 def _wait_for_ami(settings: Settings) -> None:
