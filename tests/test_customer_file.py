@@ -9,7 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from integrations.customer_file import CustomerFile, DuplicateCustomer, SqlCustomerFile
+from integrations.customer_file import (
+    CustomerFile,
+    CustomerFileError,
+    DuplicateCustomer,
+    SqlCustomerFile,
+)
 from integrations.customer_file.claims import Claim, advance_claim
 from integrations.customer_file.customers import Address, Customer, Email, Phone
 from integrations.customer_file.interactions import Interaction
@@ -545,6 +550,23 @@ async def test_a_renewal_request_becomes_a_task_agents_see(
     file = await customer_file.customer_file(built.customer_id)
     assert file is not None
     assert [t.tracking_number for t in file.open_callback_tasks] == [number]
+
+
+async def test_an_agent_takes_a_task_and_finishes_it(
+    customer_file: SqlCustomerFile, built: File
+) -> None:
+    number = await customer_file.create_callback_task("callback", MOBILE)
+    assert await customer_file.update_callback_task(number, "1001", "assigned")
+    # Held by 1001 now: other agents no longer see it or change it.
+    assert await customer_file.callback_tasks_for_agent("1002") == []
+    assert not await customer_file.update_callback_task(number, "1002", "done")
+    [task] = await customer_file.callback_tasks_for_agent("1001", include_unassigned=False)
+    assert (task.status, task.assigned_agent) == ("assigned", "1001")
+    assert await customer_file.update_callback_task(number, "1001", "done")
+    assert await customer_file.callback_tasks_for_agent("1001") == []
+    assert not await customer_file.update_callback_task("59999999", "1001", "done")
+    with pytest.raises(CustomerFileError):
+        await customer_file.update_callback_task(number, "1001", "open")
 
 
 async def test_a_callback_for_an_unknown_policy_keeps_what_was_keyed(

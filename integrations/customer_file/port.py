@@ -140,6 +140,11 @@ class CustomerFile(Protocol):
         """Open tasks assigned to `agent` (and unassigned ones), soonest due first."""
         ...
 
+    async def update_callback_task(self, tracking_number: str, agent: str, status: str) -> bool:
+        """An agent takes a task ("assigned") or finishes it ("done", "cancelled").
+        False when no such task, or another agent holds it."""
+        ...
+
     async def create_complaint(
         self,
         category: str,

@@ -45,6 +45,7 @@ from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
 from integrations.customer_file.privacy import mask_name
 from integrations.customer_file.service_requests import (
     CALLBACK_KINDS,
+    CALLBACK_STATUSES,
     COMPLAINT_CATEGORIES,
     OPEN_CALLBACK_STATUSES,
     OPEN_COMPLAINT_STATUSES,
@@ -878,6 +879,22 @@ class SqlCustomerFile:
         async with self.database.session() as session:
             rows = (await session.execute(statement)).all()
         return [_callback_view(task, number) for task, number in rows]
+
+    async def update_callback_task(self, tracking_number: str, agent: str, status: str) -> bool:
+        if status not in CALLBACK_STATUSES or status == "open":
+            raise CustomerFileError("a task can be assigned, done or cancelled")
+        statement = (
+            update(CallbackTask)
+            .where(
+                CallbackTask.tracking_number == _digits(tracking_number),
+                or_(CallbackTask.assigned_agent.is_(None), CallbackTask.assigned_agent == agent),
+            )
+            .values(assigned_agent=agent, status=status)
+        )
+        async with self.database.session() as session:
+            result = await session.execute(statement)
+            await session.commit()
+        return _rowcount(result) > 0
 
     async def create_complaint(
         self,
