@@ -1,0 +1,374 @@
+"""A load generator that plays Asterisk's side of FastAGI, to measure the server alone.
+
+Each session connects to the FastAGI server, sends the `agi_*` headers Asterisk sends, then
+answers every command the server writes with the line Asterisk would give (`200 result=...`),
+pressing the caller's keys when the IVR listens (GET DATA, WAIT FOR DIGIT). Commands that
+play or listen are answered after a short, jittered delay (a prompt being played, a caller
+typing), so that N concurrent sessions look like N calls rather than N tight loops.
+
+The figure it measures is the server's own time per command: from the moment our answer is
+written to the moment the server's next command arrives. It is taken in the protocol's
+`data_received`, with no task switch in between, so the generator adds as little as it can.
+
+    report = await run_load(LoadPlan(CallerScript("bench-trivial", keys="1234567"), 500, 15))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Commands that play audio or wait for the caller, and how long a real call spends in each
+# (seconds, before jitter and the plan's pace): a prompt fragment, a caller keying a code,
+# the pause between two keys, a short recording.
+MEDIA_DELAY_S = {
+    "STREAM FILE": 0.4,
+    "CONTROL STREAM FILE": 0.4,
+    "GET DATA": 1.5,
+    "GET OPTION": 0.4,
+    "WAIT FOR DIGIT": 0.25,
+    "RECORD FILE": 2.0,
+    "SAY": 0.5,
+}
+# A session that runs longer than this is counted as failed and closed.
+SESSION_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class CallerScript:
+    """One kind of call: the route, its AGI arguments, the caller and the keys they press.
+
+    `keys` are handed out in order whenever the IVR listens; once they run out the caller
+    stays silent (timeouts). `expect` names a variable the route must set for the session to
+    count as right (e.g. the trivial handler sets BENCH_RESULT=ok when it got the digits)."""
+
+    script: str
+    args: tuple[str, ...] = ()
+    caller_number: str = "+989121234567"
+    extension: str = "201"
+    keys: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    expect: tuple[str, str] | None = None
+
+    def headers(self, linkedid: str, port: int) -> bytes:
+        """The header block Asterisk 22 sends when it opens a FastAGI session."""
+        lines = {
+            "agi_network": "yes",
+            "agi_network_script": self.script,
+            "agi_request": f"agi://127.0.0.1:{port}/{self.script}",
+            "agi_channel": f"Local/s@bench-{linkedid};1",
+            "agi_language": "en",
+            "agi_type": "Local",
+            "agi_uniqueid": linkedid,
+            "agi_version": "22.0.0",
+            "agi_callerid": self.caller_number,
+            "agi_calleridname": "unknown",
+            "agi_callingpres": "0",
+            "agi_callingani2": "0",
+            "agi_callington": "0",
+            "agi_callingtns": "0",
+            "agi_dnid": "unknown",
+            "agi_rdnis": "unknown",
+            "agi_context": "tamas-ivr-line",
+            "agi_extension": self.extension,
+            "agi_priority": "2",
+            "agi_enhanced": "0.0",
+            "agi_accountcode": "",
+            "agi_threadid": "140000000000000",
+            "agi_linkedid": linkedid,
+        }
+        for index, value in enumerate(self.args, start=1):
+            lines[f"agi_arg_{index}"] = value
+        text = "".join(f"{key}: {value}\n" for key, value in lines.items()) + "\n"
+        return text.encode("utf-8")
+
+
+def _kind(command: str) -> str:
+    upper = command.upper()
+    for name in MEDIA_DELAY_S:
+        if upper.startswith(name):
+            return name
+    return upper.split(" ", 1)[0]
+
+
+def _words(command: str) -> list[str]:
+    """AGI arguments, honouring double quotes (as Asterisk's parser does)."""
+    words: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    started = False
+    for char in command:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+            started = True
+        elif char == " " and not quoted:
+            if started or current:
+                words.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(char)
+    if started or current:
+        words.append("".join(current))
+    return words
+
+
+class AsteriskSide:
+    """What Asterisk answers to each command of one call (pure: no I/O, no clock)."""
+
+    def __init__(self, caller: CallerScript, linkedid: str) -> None:
+        self.caller = caller
+        self.linkedid = linkedid
+        self.keys = list(caller.keys)
+        self.variables: dict[str, str] = {"CHANNEL(linkedid)": linkedid, **caller.variables}
+        self.set_variables: dict[str, str] = {}
+        self.unknown: list[str] = []
+        self.hung_up = False
+
+    def media_kind(self, command: str) -> str | None:
+        kind = _kind(command)
+        return kind if kind in MEDIA_DELAY_S else None
+
+    def answer(self, command: str) -> str:
+        words = _words(command)
+        verb = " ".join(words[:2]).upper()
+        if verb in {"GET VARIABLE", "GET FULL"} and len(words) >= 3:
+            # GET VARIABLE name | GET FULL VARIABLE expression
+            name = words[3] if verb == "GET FULL" and len(words) > 3 else words[2]
+            value = self.set_variables.get(name, self.variables.get(name))
+            return "200 result=0" if value is None else f"200 result=1 ({value})"
+        if verb == "SET VARIABLE" and len(words) >= 4:
+            self.set_variables[words[2]] = words[3]
+            return "200 result=1"
+        if verb == "GET DATA":
+            limit = int(words[4]) if len(words) > 4 and words[4].isdigit() else 1024
+            digits = ""
+            while self.keys and len(digits) < limit:
+                key = self.keys.pop(0)
+                if key == "#":
+                    break
+                digits += key
+            return f"200 result={digits}" if digits else "200 result= (timeout)"
+        if verb == "WAIT FOR":  # WAIT FOR DIGIT
+            return f"200 result={ord(self.keys.pop(0)) if self.keys else 0}"
+        if verb == "STREAM FILE" or verb == "CONTROL STREAM":
+            return "200 result=0 endpos=8000"
+        if verb == "RECORD FILE":
+            return "200 result=0 (timeout) endpos=16000"
+        if words and words[0].upper() in {"SAY", "ANSWER", "EXEC", "SET"}:
+            return "200 result=0"
+        if verb == "CHANNEL STATUS":
+            return "200 result=6"  # up
+        if words and words[0].upper() == "VERBOSE":
+            return "200 result=1"
+        if words and words[0].upper() == "HANGUP":
+            self.hung_up = True
+            return "200 result=1"
+        if words and words[0].upper() == "NOOP":
+            return "200 result=0"
+        self.unknown.append(command)
+        return "510 Invalid or unknown command"
+
+    @property
+    def right(self) -> bool:
+        if self.unknown:
+            return False
+        if self.caller.expect is None:
+            return True
+        name, value = self.caller.expect
+        return self.set_variables.get(name) == value
+
+
+@dataclass
+class SessionResult:
+    linkedid: str
+    commands: int
+    round_trips_s: list[float]
+    right: bool
+    error: str | None = None
+
+
+class _AsteriskProtocol(asyncio.Protocol):
+    """One FastAGI session, Asterisk's end. Round trips are stamped in data_received."""
+
+    def __init__(self, side: AsteriskSide, pace: float, rng: random.Random) -> None:
+        self.side = side
+        self.pace = pace
+        self.rng = rng
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.answered_at: float | None = None
+        self.round_trips: list[float] = []
+        self.commands = 0
+        self.pending: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def send_headers(self, headers: bytes) -> None:
+        assert self.transport is not None
+        self.transport.write(headers)
+        # The first command's wait is the server's time to read headers and pick the route.
+        self.answered_at = time.perf_counter()
+
+    def data_received(self, data: bytes) -> None:
+        arrived = time.perf_counter()
+        self.buffer += data
+        while b"\n" in self.buffer:
+            raw, self.buffer = self.buffer.split(b"\n", 1)
+            command = raw.decode("utf-8", errors="replace").strip()
+            if not command:
+                continue
+            self.commands += 1
+            if self.answered_at is not None:
+                self.round_trips.append(arrived - self.answered_at)
+                self.answered_at = None
+            self._answer(command)
+
+    def _answer(self, command: str) -> None:
+        reply = self.side.answer(command)
+        kind = self.side.media_kind(command)
+        delay = MEDIA_DELAY_S[kind] * self.pace * self.rng.uniform(0.5, 1.5) if kind else 0.0
+        if delay <= 0:
+            self._write(reply)
+        else:
+            self.pending = self.loop.call_later(delay, self._write, reply)
+
+    def _write(self, reply: str) -> None:
+        self.pending = None
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(reply.encode("utf-8") + b"\n")
+        self.answered_at = time.perf_counter()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def run_session(
+    host: str,
+    port: int,
+    caller: CallerScript,
+    linkedid: str,
+    *,
+    pace: float = 1.0,
+    rng: random.Random | None = None,
+    timeout_s: float = SESSION_TIMEOUT_S,
+) -> SessionResult:
+    """One call from connect to the server's close."""
+    side = AsteriskSide(caller, linkedid)
+    loop = asyncio.get_running_loop()
+    try:
+        _transport, protocol = await loop.create_connection(
+            lambda: _AsteriskProtocol(side, pace, rng or random.Random()), host, port
+        )
+    except OSError as refused:
+        return SessionResult(linkedid, 0, [], False, f"connect: {refused}")
+    protocol.send_headers(caller.headers(linkedid, port))
+    error: str | None = None
+    try:
+        await asyncio.wait_for(asyncio.shield(protocol.done), timeout_s)
+    except TimeoutError:
+        error = f"still running after {timeout_s:g} s"
+        protocol.close()
+    if error is None and protocol.commands == 0:
+        error = "the server closed without a command (no such route?)"
+    if error is None and side.unknown:
+        error = f"unknown command {side.unknown[0]!r}"
+    if error is None and not side.right:
+        error = f"route did not set {caller.expect}: {side.set_variables}"
+    return SessionResult(linkedid, protocol.commands, protocol.round_trips, error is None, error)
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    caller: CallerScript
+    concurrent: int = 500
+    duration_s: float = 15.0
+    pace: float = 1.0  # 1: realistic waits in media commands; 0: answer everything at once
+    ramp_s: float = 1.0  # sessions start spread over this time, not all in one instant
+    host: str = "127.0.0.1"
+    port: int = 4573
+    run_id: str = "bench"
+
+
+@dataclass
+class LoadReport:
+    sessions: int = 0
+    right: int = 0
+    commands: int = 0
+    round_trips_s: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    linkedids: list[str] = field(default_factory=list)
+    peak_concurrent: int = 0
+    elapsed_s: float = 0.0
+
+    def add(self, result: SessionResult) -> None:
+        self.sessions += 1
+        self.right += int(result.right)
+        self.commands += result.commands
+        self.round_trips_s.extend(result.round_trips_s)
+        self.linkedids.append(result.linkedid)
+        if result.error:
+            key = result.error[:80]
+            self.errors[key] = self.errors.get(key, 0) + 1
+
+    def percentile_ms(self, fraction: float) -> float:
+        if not self.round_trips_s:
+            return float("nan")
+        ordered = sorted(self.round_trips_s)
+        index = min(len(ordered) - 1, int(fraction * len(ordered)))
+        return ordered[index] * 1000
+
+
+async def run_load(plan: LoadPlan) -> LoadReport:
+    """`plan.concurrent` slots each place calls back to back until `duration_s` has passed;
+    calls in flight at the end are waited for."""
+    report = LoadReport()
+    rng = random.Random(plan.run_id)
+    started = time.perf_counter()
+    deadline = started + plan.duration_s
+    live = 0
+    counter = itertools.count()
+
+    async def slot(index: int) -> None:
+        nonlocal live
+        await asyncio.sleep(plan.ramp_s * index / max(1, plan.concurrent))
+        while time.perf_counter() < deadline:
+            linkedid = f"{plan.run_id}-{index:04d}-{next(counter):06d}"
+            live += 1
+            report.peak_concurrent = max(report.peak_concurrent, live)
+            try:
+                result = await run_session(
+                    plan.host,
+                    plan.port,
+                    plan.caller,
+                    linkedid,
+                    pace=plan.pace,
+                    rng=random.Random(rng.random()),
+                )
+            finally:
+                live -= 1
+            report.add(result)
+
+    await asyncio.gather(*(slot(i) for i in range(plan.concurrent)))
+    report.elapsed_s = time.perf_counter() - started
+    return report

@@ -1,0 +1,193 @@
+"""The FastAGI server alone, no Asterisk: 500 concurrent calls played by a load generator.
+
+The generator (bench/agi_protocol_client.py) speaks Asterisk's side of the protocol from
+this process; the server runs in a process of its own (bench/server_process.py). Measured:
+the server's time per command, from our answer to its next command, p50 and p99, first for
+the trivial handler (five GET VARIABLE and one GET DATA: the baseline), then for the real
+claim-status menu on a demo customer file (customer lookup, claim lookup, prompts, the
+interaction record written). Goal: p99 under 2 ms at 500 concurrent calls.
+
+    python -m bench agi_server_load [--concurrent 500] [--duration 15] [--database sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bench.agi_protocol_client import CallerScript, LoadPlan, LoadReport, run_load
+from bench.demo_database import prepare
+from bench.server_process import ServerProcess, ServerStats
+from bench.trivial_agi import EXPECTED_VARIABLE, RESULT_VARIABLE
+from bench.trivial_agi import ROUTE as TRIVIAL_ROUTE
+from integrations.customer_file.interactions import Interaction
+from integrations.database import Database
+from integrations.demo_data.showcase import SHOWCASE
+
+GOAL_P99_MS = 2.0
+DIGITS = "1234567"
+
+TRIVIAL_CALLER = CallerScript(
+    TRIVIAL_ROUTE,
+    keys=DIGITS,
+    variables={EXPECTED_VARIABLE: DIGITS},
+    expect=(RESULT_VARIABLE, "ok"),
+)
+# The showcase's gold customer on the claim-status line (201): keys the claim's tracking code,
+# the last four digits of the national ID, then 1 for the SMS.
+CLAIM_CALLER = CallerScript(
+    "ivr",
+    args=("claim_status",),
+    caller_number=SHOWCASE.gold_caller,
+    keys=f"{SHOWCASE.claim_in_assessment}#{SHOWCASE.gold_national_id[-4:]}#1",
+)
+
+
+@dataclass
+class Scenario:
+    name: str
+    report: LoadReport
+    server: ServerStats
+    records: int | None = None  # interaction rows written right (claim status only)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrent", type=int, default=500, help="calls at once")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=1.0,
+        help="scale of the simulated prompt/typing waits (0: answer at once, a stress test)",
+    )
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--customers", type=int, default=2000, help="demo customers")
+    parser.add_argument("--warmup", type=int, default=20, help="calls before measuring")
+    parser.add_argument("--quick", action="store_true", help="100 calls at once for 5 s")
+
+
+async def _load(
+    caller: CallerScript, port: int, args: argparse.Namespace, run_id: str
+) -> LoadReport:
+    warm = LoadPlan(caller, min(args.warmup, args.concurrent), 0.5, args.pace, 0.2, port=port,
+                    run_id=f"{run_id}w")  # fmt: skip
+    if args.warmup:
+        await run_load(warm)
+    plan = LoadPlan(
+        caller, args.concurrent, args.duration, args.pace, ramp_s=1.0, port=port, run_id=run_id
+    )
+    return await run_load(plan)
+
+
+def _scenario(
+    name: str, caller: CallerScript, args: argparse.Namespace, run_id: str, url: str | None
+) -> Scenario:
+    server = ServerProcess("trivial" if url is None else "claim", url)
+    port = server.start()
+    try:
+        report = asyncio.run(_load(caller, port, args, run_id))
+    finally:
+        stats = server.stop()
+    return Scenario(name, report, stats)
+
+
+async def _records_written(url: str, run_id: str) -> tuple[int, int]:
+    """(rows of this run, rows that say the caller was served the claim's status)."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            mine = Interaction.linkedid.like(f"{run_id}-%")
+            total = await session.scalar(select(func.count()).where(mine))
+            served = await session.scalar(
+                select(func.count()).where(
+                    mine,
+                    Interaction.outcome == "self_served",
+                    Interaction.outcome_detail == "claim_status",
+                    Interaction.ended_at.is_not(None),
+                )
+            )
+    finally:
+        await database.dispose()
+    return int(total or 0), int(served or 0)
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    pairs = enumerate(zip(cells, widths, strict=True))
+    return "  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in pairs)
+
+
+def print_table(scenarios: list[Scenario], concurrent: int) -> None:
+    base = scenarios[0].report
+    header = ["scenario", "calls", "right", "failed", "peak", "cmds/s", "p50 ms", "p99 ms",
+              "max ms", "p99/base", "records"]  # fmt: skip
+    rows = []
+    for s in scenarios:
+        r = s.report
+        rows.append([
+            s.name, str(r.sessions), str(r.right), str(r.sessions - r.right),
+            str(r.peak_concurrent), f"{r.commands / r.elapsed_s:.0f}",
+            f"{r.percentile_ms(0.5):.2f}", f"{r.percentile_ms(0.99):.2f}",
+            f"{r.percentile_ms(1.0):.1f}",
+            f"{r.percentile_ms(0.99) / base.percentile_ms(0.99):.2f}x",
+            "-" if s.records is None else f"{s.records}/{r.sessions}",
+        ])  # fmt: skip
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    print(_row(header, widths))
+    for line in rows:
+        print(_row(line, widths))
+    for s in scenarios:
+        r = s.report
+        p99 = r.percentile_ms(0.99)
+        verdict = "met" if p99 < GOAL_P99_MS and r.right == r.sessions else "NOT met"
+        print(
+            f"goal for {s.name}: p99 < {GOAL_P99_MS:g} ms at {concurrent} concurrent, no "
+            f"failure: {verdict} (p99 {p99:.2f} ms, {r.sessions - r.right} failed)"
+        )
+        for error, count in sorted(r.errors.items(), key=lambda item: -item[1])[:3]:
+            print(f"  {count} x {error}")
+        if s.server.errors or s.server.warnings:
+            print(f"  server logged {s.server.errors} errors, {s.server.warnings} warnings")
+            for message in s.server.messages:
+                print(f"    {message}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench agi_server_load", description=__doc__)
+    configure(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.concurrent, args.duration = min(args.concurrent, 100), min(args.duration, 5.0)
+    run_id = f"bench-{int(time.time())}"
+    print(
+        f"FastAGI server alone: {args.concurrent} concurrent calls for {args.duration:g} s each, "
+        f"pace {args.pace:g}; claim status on {args.database} ({args.customers} demo customers); "
+        f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        flush=True,
+    )
+    url = asyncio.run(prepare(args.database, args.customers))
+    scenarios = [
+        _scenario("trivial handler (baseline)", TRIVIAL_CALLER, args, f"{run_id}-t", None),
+        _scenario("claim-status menu", CLAIM_CALLER, args, f"{run_id}-c", url),
+    ]
+    claim = scenarios[1]
+    _total, served = asyncio.run(_records_written(url, f"{run_id}-c"))
+    claim.records = served
+    print_table(scenarios, args.concurrent)
+    ok = (
+        all(
+            s.report.right == s.report.sessions and s.report.percentile_ms(0.99) < GOAL_P99_MS
+            for s in scenarios
+        )
+        and served == claim.report.sessions
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
