@@ -8,6 +8,7 @@ import sys
 # name -> module; each module defines `main(argv: list[str]) -> int`.
 BENCHMARKS: dict[str, str] = {
     "customer_lookup": "bench.customer_lookup",
+    "agi_server_load": "bench.agi_server_load",
 }
 
 
