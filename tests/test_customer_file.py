@@ -578,6 +578,13 @@ async def test_a_callback_for_an_unknown_policy_keeps_what_was_keyed(
     assert task.note is not None and "777" in task.note
 
 
+async def test_a_request_for_a_customer_not_on_file_is_refused_clearly(
+    customer_file: SqlCustomerFile, built: File
+) -> None:
+    with pytest.raises(CustomerFileError, match="cannot save"):
+        await customer_file.create_complaint("other", customer_id=999_999)
+
+
 async def test_a_callback_needs_a_number_to_call(
     customer_file: SqlCustomerFile, built: File
 ) -> None:

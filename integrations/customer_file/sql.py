@@ -808,12 +808,19 @@ class SqlCustomerFile:
         """Insert a row under a fresh random tracking number, retrying on the rare clash."""
         for _ in range(_TRACKING_ATTEMPTS):
             number = prefix + f"{secrets.randbelow(10**7):07d}"
+            row = make(number)
             async with self.database.session() as session:
-                session.add(make(number))
+                session.add(row)
                 try:
                     await session.commit()
-                except IntegrityError:
+                except IntegrityError as error:
                     await session.rollback()
+                    taken = await session.scalar(
+                        select(type(row).id).where(type(row).tracking_number == number)
+                    )
+                    if taken is None:
+                        # Not a clash: a reference to a customer or policy that does not exist.
+                        raise CustomerFileError(f"cannot save the request: {error.orig}") from error
                     continue
             return number
         raise CustomerFileError("could not allocate a tracking number; try again")
