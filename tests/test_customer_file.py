@@ -326,7 +326,9 @@ def test_the_sql_adapter_implements_the_port(customer_file: SqlCustomerFile) -> 
 # --- recognising callers ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", [MOBILE, "09121234567", "989121234567", "۰۲۱-۸۸۸۸۱۲۳۴"])
+@pytest.mark.parametrize(
+    "number", [MOBILE, "09121234567", "989121234567", "۰۲۱-۸۸۸۸۱۲۳۴", "+۹۸۹۱۲۱۲۳۴۵۶۷"]
+)
 async def test_caller_is_recognised_by_any_of_their_numbers(
     customer_file: SqlCustomerFile, built: File, number: str
 ) -> None:
@@ -383,7 +385,7 @@ async def test_customer_pin_is_checked_against_its_salted_hash(
 async def test_caller_hears_claim_stage_and_amounts(
     customer_file: SqlCustomerFile, built: File
 ) -> None:
-    status = await customer_file.claim_by_tracking_code("۵۵۵۰۱۲۳۴")
+    status = await customer_file.claim_by_tracking_code("۵۵۵۰-۱۲۳۴")
     assert status is not None
     assert status.claim.stage == "approved"
     assert status.claim.stage_changed_at == NOW - timedelta(days=2)

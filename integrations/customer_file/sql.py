@@ -310,7 +310,8 @@ def _branch_view(branch: Branch, distance: float | None) -> BranchView:
 
 
 def _digits(text: str) -> str:
-    return "".join(ascii_digits(text).split())
+    """A code as keyed or typed (`۵۵۵۰-۱۲۳۴`) -> `55501234`."""
+    return "".join(ascii_digits(text).replace("-", " ").split())
 
 
 class SqlCustomerFile:
@@ -324,7 +325,8 @@ class SqlCustomerFile:
     # --- finding and identifying customers -------------------------------------------
 
     async def customer_by_phone(self, phone: str) -> CustomerSummary | None:
-        e164 = phone if phone.startswith("+") and phone[1:].isdigit() else None
+        digits = phone[1:]
+        e164 = phone if phone.startswith("+") and digits.isascii() and digits.isdigit() else None
         e164 = e164 or try_normalize_phone(phone, self.region)
         if e164 is None:
             return None
