@@ -150,6 +150,7 @@ class DesktopRoutes:
         target = str(body.get("to", "")).translate(_PERSIAN_DIGITS).strip()
         if not _DIALLABLE.match(target):
             return _error(400, "to: an agent number, a queue or a phone number", "to")
+        target = _dialplan_number(target)
         call = self.hub.live_call(agent.number, linkedid)
         if call is None or call.get("state") != "answered" or not call["channels"]["caller"]:
             return _error(409, "only an answered call of yours can be transferred")
@@ -178,7 +179,7 @@ class DesktopRoutes:
             result = await self.ami.originate(
                 agent.interface,
                 context=self.desktop_context,
-                exten=number,
+                exten=_dialplan_number(number),
                 caller_id=f'"{agent.number}" <{agent.number}>',
                 variables={"TAMAS_AGENT": agent.number},
                 wait=False,
@@ -199,6 +200,11 @@ class DesktopRoutes:
         if not reply.success:
             return _error(409, f"Asterisk refused: {reply.message}")
         return web.json_response({"ok": True})
+
+
+def _dialplan_number(number: str) -> str:
+    # Dialplan patterns match digits; the international prefix `+` is dialled as 00.
+    return "00" + number[1:] if number.startswith("+") else number
 
 
 def error_field(error: InvalidIdentifier) -> str:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from playwright.async_api import expect
 from popup_support import (
+    Desktop,
     RunningServer,
     add_agents,
     customer_on_file,
@@ -30,11 +32,14 @@ from tamas.settings import Settings
 pytestmark = pytest.mark.asterisk
 
 QUEUE_EXTENSION = "600"  # dialplans/inbound.conf: Queue(support), members 101 and 102
+PRIORITY_EXTENSION = "601"  # Queue(priority), one member: 103
 CALLER_NAME = "علی رضایی محمدی شهرستانی"
 
 
-async def ring_support_queue(settings: Settings, number: str, hold_s: int = 20) -> str:
-    """Originate a caller into the support queue; returns the call's linkedid."""
+async def ring_support_queue(
+    settings: Settings, number: str, hold_s: int = 20, extension: str = QUEUE_EXTENSION
+) -> str:
+    """Originate a caller into a queue (support by default); returns the call's linkedid."""
     linkedid = f"popup-{uuid.uuid4().hex[:16]}"
     caller = AmiClient.from_settings(settings, name="popup-test-caller")
     await caller.connect()
@@ -42,7 +47,7 @@ async def ring_support_queue(settings: Settings, number: str, hold_s: int = 20) 
         result = await caller.originate(
             "Local/s@tamas-caller",
             context="tamas-inbound",
-            exten=QUEUE_EXTENSION,
+            exten=extension,
             caller_id=f'"{CALLER_NAME}" <{number}>',
             variables={"TAMAS_HOLD_S": str(hold_s)},
             channel_id=linkedid,
@@ -55,11 +60,25 @@ async def ring_support_queue(settings: Settings, number: str, hold_s: int = 20) 
     return linkedid
 
 
+@pytest.fixture(scope="module")
+def desktop_dialplan(asterisk_sandbox: Settings) -> Settings:
+    """The sandbox with dialplans/desktop.conf loaded (an older running sandbox is updated)."""
+    from tamas.asterisk import sandbox
+
+    try:
+        shown = sandbox.cli(asterisk_sandbox, "dialplan show tamas-desktop")
+    except sandbox.SandboxError:
+        shown = ""
+    if "Context 'tamas-desktop' created" not in shown:
+        sandbox.up(asterisk_sandbox)
+    return asterisk_sandbox
+
+
 @pytest.fixture
-async def following(asterisk_sandbox: Settings, database: Database) -> AsyncIterator[RunningServer]:
-    ami = AmiClient.from_settings(asterisk_sandbox, name="popup-test")
-    running = await start_server(database, ami=ami, settings=asterisk_sandbox)
-    await add_agents(running, "101", "102")
+async def following(desktop_dialplan: Settings, database: Database) -> AsyncIterator[RunningServer]:
+    ami = AmiClient.from_settings(desktop_dialplan, name="popup-test")
+    running = await start_server(database, ami=ami, settings=desktop_dialplan)
+    await add_agents(running, "101", "102", "103")
     await ami.wait_connected(timeout_s=10)
     yield running
     await running.stop()
@@ -172,3 +191,138 @@ async def test_agent_sees_the_real_callers_card_in_chromium_and_saves_the_dispos
         record = await session.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
     assert record is not None and (record.agent, record.disposition) == (agent, "resolved")
     assert dialogs == []
+
+
+async def frames_of(desk: Desktop, linkedid: str, type_: str) -> dict[str, Any]:
+    while True:
+        frame = await desk.next(type_, timeout_s=20)
+        if frame["payload"]["linkedid"] == linkedid:
+            return frame["payload"]
+
+
+async def test_agent_transfers_an_answered_call_to_another_agent(
+    following: RunningServer, desktop_dialplan: Settings
+) -> None:
+    session_103, session_101 = await logged_in(following, "103"), await logged_in(following, "101")
+    async with session_103, session_101:
+        desk_103, desk_101 = await desktop(session_103), await desktop(session_101)
+        linkedid = await ring_support_queue(
+            desktop_dialplan, "09125550000", extension=PRIORITY_EXTENSION
+        )
+        assert (await frames_of(desk_103, linkedid, "call.popup"))["agent"] == "103"
+        assert (await frames_of(desk_103, linkedid, "call.state"))["state"] == "answered"
+        async with session_101.post(f"/api/calls/{linkedid}/transfer", json={"to": "102"}) as r:
+            assert r.status == 409  # 101 cannot transfer a call that is not theirs
+        async with session_103.post(f"/api/calls/{linkedid}/transfer", json={"to": "101"}) as r:
+            assert r.status == 200, await r.text()
+        assert (await frames_of(desk_103, linkedid, "call.state"))["state"] == "transferred"
+        popup = await frames_of(desk_101, linkedid, "call.popup")
+        assert popup["transferred_from"] == "103"
+        assert popup["caller"]["name"] == CALLER_NAME
+
+
+async def test_agent_hangs_up_from_the_desktop(
+    following: RunningServer, desktop_dialplan: Settings
+) -> None:
+    session = await logged_in(following, "103")
+    async with session:
+        desk = await desktop(session)
+        linkedid = await ring_support_queue(
+            desktop_dialplan, "09125550001", extension=PRIORITY_EXTENSION
+        )
+        await frames_of(desk, linkedid, "call.popup")
+        assert (await frames_of(desk, linkedid, "call.state"))["state"] == "answered"
+        async with session.post(f"/api/calls/{linkedid}/hangup") as r:
+            assert r.status == 200, await r.text()
+        assert (await frames_of(desk, linkedid, "call.state"))["state"] == "ended"
+
+
+async def test_click_to_call_rings_the_agents_phone_then_dials_the_number(
+    following: RunningServer, desktop_dialplan: Settings
+) -> None:
+    watcher = AmiClient.from_settings(desktop_dialplan, name="popup-test-watch")
+    dialled: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    channel_id = ""
+
+    def on_new_channel(event: Any) -> None:
+        if (
+            channel_id
+            and event.get("Linkedid") == channel_id
+            and str(event.get("Channel", "")).startswith("Local/s@tamas-caller")
+            and not dialled.done()
+        ):
+            dialled.set_result(str(event.get("Channel")))
+
+    watcher.on_event("Newchannel", on_new_channel)
+    await watcher.connect()
+    try:
+        session = await logged_in(following, "102")
+        async with session:
+            async with session.post("/api/originate", json={"number": "+98 912 555 0002"}) as r:
+                assert r.status == 200, await r.text()
+                channel_id = (await r.json())["channel_id"]
+            # The agent's phone (Local/102@tamas-agents) answered, then Asterisk dialled out.
+            assert (await asyncio.wait_for(dialled, 20)).startswith("Local/s@tamas-caller")
+    finally:
+        await watcher.close()
+
+
+def _manager_sessions(settings: Settings) -> set[str]:
+    """File descriptors of the AMI sessions Asterisk has open (`manager show connected`)."""
+    from tamas.asterisk import sandbox
+
+    rows = sandbox.cli(settings, "manager show connected").splitlines()[1:]
+    return {row.split()[4] for row in rows if len(row.split()) > 5}
+
+
+async def test_a_call_that_ends_while_ami_is_down_is_closed_by_the_resync(
+    desktop_dialplan: Settings, database: Database
+) -> None:
+    from tamas.asterisk import sandbox
+
+    hangup = AmiClient.from_settings(desktop_dialplan, name="popup-test-hangup")
+    await hangup.connect()
+    before = _manager_sessions(desktop_dialplan)
+    ami = AmiClient.from_settings(desktop_dialplan, name="popup-test-kicked", backoff_s=(1, 1))
+    running = await start_server(database, ami=ami, settings=desktop_dialplan)
+    try:
+        await add_agents(running, "103")
+        await ami.wait_connected(timeout_s=10)
+        ours = _manager_sessions(desktop_dialplan) - before
+        assert len(ours) == 1, ours
+        session = await logged_in(running, "103")
+        async with session:
+            desk = await desktop(session)
+            linkedid = await ring_support_queue(
+                desktop_dialplan, "09125550003", extension=PRIORITY_EXTENSION
+            )
+            popup = await frames_of(desk, linkedid, "call.popup")
+            assert (await frames_of(desk, linkedid, "call.state"))["state"] == "answered"
+
+            # Asterisk drops our session, and reconnecting fails until the call is over.
+            ami.port = 1
+            sandbox.cli(desktop_dialplan, f"manager kick session {ours.pop()}")
+            await asyncio.wait_for(_disconnected(ami), 5)
+            gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            agent_channel = popup["channels"]["agent"]
+
+            def on_hangup(event: Any) -> None:
+                if event.get("Channel") == agent_channel and not gone.done():
+                    gone.set_result(None)
+
+            hangup.on_event("Hangup", on_hangup)
+            reply = await hangup.send_action({"Action": "Hangup", "Channel": agent_channel})
+            assert reply.success
+            await asyncio.wait_for(gone, 5)
+            ami.port = desktop_dialplan.ami_port
+            ended = await frames_of(desk, linkedid, "call.state")
+            assert ended["state"] == "ended"
+            assert ami.connections == 2  # the news came from the resync after reconnecting
+    finally:
+        await running.stop()
+        await hangup.close()
+
+
+async def _disconnected(ami: AmiClient) -> None:
+    while ami.connected:  # noqa: ASYNC110 - the client exposes no disconnect event
+        await asyncio.sleep(0.05)
