@@ -9,6 +9,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "customer_lookup": "bench.customer_lookup",
     "agi_server_load": "bench.agi_server_load",
+    "ivr_calls": "bench.ivr_calls",
 }
 
 

@@ -1,0 +1,449 @@
+"""Real calls through the Asterisk sandbox: the claim-status menu against the trivial handler,
+and FastAGI against pyst2's process-per-call AGI.
+
+Calls are AMI Originates of `Local/s@tamas-caller` (dialplans/caller.conf) placed at a fixed
+rate for a fixed time; that leg answers, waits a second and sends real DTMF. Scenarios:
+
+- trivial FastAGI handler (five GET VARIABLE, GET DATA of 7 digits) at the peak rate: the
+  reference for process AGI;
+- the same handler at the menu rate: the baseline of the claim-status menu;
+- the claim-status menu (extension 201 of tamas-inbound, as a caller dials it) for the
+  showcase's gold customer on a demo customer file: customer and claim looked up, prompts
+  played, the interaction record written;
+- the trivial handler as pyst2 process AGI, one process per call: short and bounded, since
+  it collapses at a few tens of calls per second.
+
+Measured: calls answered right per second of the run, AGI failures, records written, and the
+AGI round trip (p50/p99) of commands that neither play nor listen, timed in the server.
+Goals: the menu sustains at least 80% of the trivial handler's calls/s with no failure and
+every record written; FastAGI sustains at least 10x the calls/s of process AGI.
+
+    python -m bench ivr_calls [--rate 20] [--peak-rate 100] [--duration 15] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.demo_database import prepare
+from bench.server_process import ServerProcess, ServerStats
+from bench.trivial_agi import EXPECTED_VARIABLE
+from integrations.customer_file.interactions import Interaction
+from integrations.database import Database
+from integrations.demo_data.showcase import SHOWCASE
+from tamas.asterisk import sandbox
+from tamas.asterisk.ami import AmiClient, AmiError, Message
+from tamas.settings import Settings, load
+
+CALLER = "Local/s@tamas-caller"
+BENCH_CONTEXT = "tamas-bench"
+CLAIM_CONTEXT, CLAIM_EXTENSION = "tamas-inbound", "201"
+MENU_BASE, MENU = "trivial FastAGI (menu rate)", "claim-status menu"
+FASTAGI_PEAK, PROCESS = "trivial FastAGI (peak rate)", "trivial process AGI (pyst2)"
+GOAL_MENU_RATIO = 0.8
+GOAL_FASTAGI_RATIO = 10.0
+# After the last call is placed, how long the calls still up may take to finish.
+DRAIN_S = {"trivial": 30.0, "claim": 90.0}
+BENCH_DIR = Path(__file__).resolve().parent
+PROCESS_ENTRY_DIR = "opt/tamas/bench"  # in the sandbox root, beside process AGI's modules
+
+
+@dataclass
+class Call:
+    linkedid: str
+    digits: str
+    placed_at: float
+    answered: bool | None = None  # from OriginateResponse
+    result: str | None = None  # from the TamasBench UserEvent (trivial handler)
+    status: str | None = None  # AGISTATUS
+    channels: dict[str, str] = field(default_factory=dict)  # uniqueid -> name, while up
+    legs_seen: int = 0
+    ended_at: float | None = None
+
+
+@dataclass
+class Scenario:
+    name: str
+    kind: str  # "trivial" or "claim"
+    path: str  # "fastagi" or "process"
+    rate: float
+    duration_s: float
+    calls: dict[str, Call] = field(default_factory=dict)
+    server: ServerStats | None = None
+    records: int | None = None  # interaction rows saying the caller was served
+    rows: int | None = None  # interaction rows of the run at all
+    compare_to: str | None = None  # the scenario whose calls/s this one's are divided by
+    elapsed_s: float = 0.0
+    peak_up: int = 0
+
+    @property
+    def placed(self) -> int:
+        return len(self.calls)
+
+    @property
+    def right(self) -> int:
+        if self.kind == "claim":
+            ended = sum(1 for call in self.calls.values() if call.ended_at is not None)
+            return min(ended, self.records or 0)
+        return sum(1 for call in self.calls.values() if call.result == "ok")
+
+    @property
+    def agi_failures(self) -> int:
+        """Calls whose AGI did not end well, plus errors the server logged."""
+        if self.kind == "claim":
+            failed = sum(1 for call in self.calls.values() if call.ended_at is None)
+        else:
+            failed = sum(
+                1 for call in self.calls.values() if call.status != "SUCCESS" or call.result is None
+            )
+        return failed + (self.server.errors if self.server else 0)
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.right / self.duration_s
+
+    def round_trip_ms(self, fraction: float) -> float | None:
+        if self.server is None or not self.server.round_trips_s:
+            return None
+        ordered = sorted(self.server.round_trips_s)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+class Switchboard:
+    """Places the calls over AMI and follows them by linkedid (we choose it: ChannelId)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = AmiClient.from_settings(settings, name="bench-ivr")
+        self.calls: dict[str, Call] = {}
+        self.by_action: dict[str, Call] = {}
+        self.up = 0
+
+    async def connect(self) -> None:
+        await self.client.connect()
+        # Only the events we follow: a call makes dozens of others (VarSet, Newexten, AGIExec)
+        # and parsing them would compete with the server for the same two cores.
+        await self.client.send_action(
+            {
+                "Action": "Filter",
+                "Operation": "Add",
+                "Filter": "Event: (OriginateResponse|UserEvent|Hangup|Newchannel)",
+            }
+        )
+        self.client.on_event("*", self._event)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def _event(self, event: Message) -> None:
+        name = str(event.get("Event", ""))
+        if name == "OriginateResponse":
+            call = self.by_action.get(str(event.get("ActionID", "")))
+            if call is not None:
+                call.answered = str(event.get("Reason", "")) == "4"
+                if not call.answered:
+                    call.ended_at = call.ended_at or time.perf_counter()
+            return
+        call = self.calls.get(str(event.get("Linkedid", "")))
+        if call is None:
+            return
+        if name == "Newchannel":
+            call.channels[str(event.get("Uniqueid", ""))] = str(event.get("Channel", ""))
+            call.legs_seen += 1
+            self.up += 1
+        elif name == "Hangup":
+            if call.channels.pop(str(event.get("Uniqueid", "")), None) is not None:
+                self.up -= 1
+            if not call.channels and call.legs_seen >= 2:
+                call.ended_at = time.perf_counter()
+        elif name == "UserEvent" and str(event.get("UserEvent", "")) == "TamasBench":
+            call.result = str(event.get("Result", "")) or None
+            call.status = str(event.get("Status", "")) or None
+
+    async def place(
+        self,
+        scenario: Scenario,
+        run_id: str,
+        context: str,
+        extension: str,
+        caller_id: str,
+        dtmf: str | None,
+        variables: dict[str, str],
+    ) -> None:
+        """`scenario.rate` calls a second for `scenario.duration_s`, then wait for them."""
+        total = int(scenario.rate * scenario.duration_s)
+        rng = random.Random(run_id)
+        started = time.perf_counter()
+        sends: list[asyncio.Task[None]] = []
+        for index in range(total):
+            delay = started + index / scenario.rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            digits = "".join(rng.choice("0123456789") for _ in range(7))
+            # Fixed width: Asterisk refuses a ChannelId that prefixes a live channel's id.
+            call = Call(f"{run_id}-{index:06d}", digits, time.perf_counter())
+            self.calls[call.linkedid] = call
+            scenario.calls[call.linkedid] = call
+            self.by_action[call.linkedid] = call
+            channel_vars = {
+                "TAMAS_DTMF": dtmf if dtmf is not None else digits,
+                "TAMAS_WAIT_S": "1",
+                EXPECTED_VARIABLE: digits,
+                **variables,
+            }
+            sends.append(asyncio.create_task(self._originate(call, context, extension,
+                                                             caller_id, channel_vars)))  # fmt: skip
+            scenario.peak_up = max(scenario.peak_up, self.up)
+        await asyncio.gather(*sends)
+        deadline = time.perf_counter() + DRAIN_S[scenario.kind]
+        while time.perf_counter() < deadline:
+            scenario.peak_up = max(scenario.peak_up, self.up)
+            if all(call.ended_at is not None for call in scenario.calls.values()):
+                break
+            await asyncio.sleep(0.2)
+        scenario.elapsed_s = time.perf_counter() - started
+        await self._hang_up_leftovers(scenario)
+
+    async def _originate(
+        self, call: Call, context: str, extension: str, caller_id: str, variables: dict[str, str]
+    ) -> None:
+        try:
+            await self.client.originate(
+                CALLER,
+                context=context,
+                exten=extension,
+                caller_id=f"<{caller_id}>",
+                variables=variables,
+                channel_id=call.linkedid,
+                other_channel_id=f"{call.linkedid}-c",
+                action_id=call.linkedid,
+                timeout_ms=30_000,
+                wait=False,
+            )
+        except AmiError:
+            call.answered = False
+            call.ended_at = time.perf_counter()
+
+    async def _hang_up_leftovers(self, scenario: Scenario) -> None:
+        """Calls still up after the drain time are failures; end them so the next scenario
+        starts on an idle Asterisk."""
+        names = [name for call in scenario.calls.values() for name in call.channels.values()]
+        for name in names:
+            try:
+                await self.client.send_action({"Action": "Hangup", "Channel": name}, 5)
+            except AmiError:
+                pass
+        if names:
+            await asyncio.sleep(2)
+
+
+def install_process_entry(settings: Settings) -> None:
+    """Copy the process-AGI entry and the trivial handler into the sandbox root, beside the
+    process-AGI modules `tamas sandbox up` installs there."""
+    sandbox.install_process_agi(settings)
+    target = sandbox.root_dir(settings) / PROCESS_ENTRY_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o755)
+    (target / "__init__.py").write_text('"""The speed benchmark\'s process-AGI entry."""\n')
+    for name, mode in (("trivial_agi.py", 0o644), ("process_trivial_agi.py", 0o755)):
+        shutil.copyfile(BENCH_DIR / name, target / name)
+        (target / name).chmod(mode)
+
+
+async def _ready(settings: Settings) -> None:
+    """The sandbox runs and knows our dialplan; raises SystemExit with the fix if not."""
+    if os.geteuid() != 0:
+        raise SystemExit("ivr_calls: run as root (the sandbox is a chroot)")
+    if sandbox.version(settings) is None:
+        raise SystemExit("ivr_calls: the Asterisk sandbox is not running; run: tamas sandbox up")
+    client = AmiClient.from_settings(settings, name="bench-check")
+    await client.connect()
+    try:
+        shown = await client.command(f"dialplan show {BENCH_CONTEXT}")
+    finally:
+        await client.close()
+    if "fastagi" not in shown:
+        print(f"ivr_calls: loading dialplans/bench.conf into the sandbox ({BENCH_CONTEXT})")
+        sandbox.up(settings)
+    install_process_entry(settings)
+
+
+async def _records(url: str, run_id: str) -> tuple[int, int]:
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            mine = Interaction.linkedid.like(f"{run_id}-%")
+            rows = await session.scalar(select(func.count()).where(mine))
+            served = await session.scalar(
+                select(func.count()).where(
+                    mine,
+                    Interaction.outcome == "self_served",
+                    Interaction.outcome_detail == "claim_status",
+                    Interaction.ended_at.is_not(None),
+                )
+            )
+    finally:
+        await database.dispose()
+    return int(rows or 0), int(served or 0)
+
+
+async def run_scenario(
+    settings: Settings, scenario: Scenario, run_id: str, database_url: str | None
+) -> Scenario:
+    server: ServerProcess | None = None
+    variables: dict[str, str] = {}
+    if scenario.path == "fastagi":
+        server = ServerProcess(scenario.kind, database_url)
+        port = await asyncio.to_thread(server.start)
+        variables["TAMAS_AGI"] = f"agi://127.0.0.1:{port}"
+    board = Switchboard(settings)
+    await board.connect()
+    try:
+        if scenario.kind == "claim":
+            # Gold customer: the claim's code, a pause for the lookup, the last four digits of
+            # the national ID; then silence (no SMS) and the menu says goodbye and hangs up.
+            dtmf = f"{SHOWCASE.claim_in_assessment}#WW{SHOWCASE.gold_national_id[-4:]}#"
+            await board.place(scenario, run_id, CLAIM_CONTEXT, CLAIM_EXTENSION,
+                              SHOWCASE.gold_caller, dtmf, variables)  # fmt: skip
+        else:
+            variables["TAMAS_HOLD_S"] = "3"
+            await board.place(scenario, run_id, BENCH_CONTEXT, scenario.path,
+                              "+989350000000", None, variables)  # fmt: skip
+    finally:
+        await board.close()
+        if server is not None:
+            scenario.server = await asyncio.to_thread(server.stop)
+    if scenario.kind == "claim" and database_url is not None:
+        await asyncio.sleep(1)  # the last records are written just after the hang-up
+        scenario.rows, scenario.records = await _records(database_url, run_id)
+    return scenario
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_table(scenarios: list[Scenario]) -> None:
+    by = {s.name: s for s in scenarios}
+    header = ["scenario", "rate/s", "placed", "right", "AGI fail", "calls/s", "ratio",
+              "peak chans", "records", "rt p50 ms", "rt p99 ms"]  # fmt: skip
+    rows = []
+    for s in scenarios:
+        other = by.get(s.compare_to or "")
+        ratio = "-"
+        if other is not None and other.calls_per_s:
+            ratio = f"{s.calls_per_s / other.calls_per_s:.2f}x"
+        rows.append([
+            s.name, f"{s.rate:g}", str(s.placed), str(s.right), str(s.agi_failures),
+            f"{s.calls_per_s:.1f}", ratio, str(s.peak_up),
+            "-" if s.records is None else f"{s.records}/{s.placed}",
+            _ms(s.round_trip_ms(0.5)), _ms(s.round_trip_ms(0.99)),
+        ])  # fmt: skip
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        cells = enumerate(zip(line, widths, strict=True))
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in cells))
+    for s in scenarios:
+        if s.compare_to:
+            print(f"ratio of {s.name}: its calls/s over those of {s.compare_to}")
+    print("rt: AGI round trip of commands that neither play nor listen, timed in the server")
+    for s in scenarios:
+        if s.server and (s.server.errors or s.server.warnings):
+            print(f"{s.name}: server logged {s.server.errors} errors, {s.server.warnings} warnings")
+            for message in s.server.messages:
+                print(f"    {message}")
+
+
+def verdicts(scenarios: list[Scenario]) -> list[tuple[str, bool]]:
+    by = {s.name: s for s in scenarios}
+    found: list[tuple[str, bool]] = []
+    menu, base = by.get(MENU), by.get(MENU_BASE)
+    if menu and base and base.calls_per_s:
+        ratio = menu.calls_per_s / base.calls_per_s
+        ok = ratio >= GOAL_MENU_RATIO and menu.agi_failures == 0 and menu.records == menu.placed
+        found.append((
+            f"claim-status menu: {ratio:.2f}x the trivial handler's calls/s (goal >= "
+            f"{GOAL_MENU_RATIO:g}), {menu.agi_failures} AGI failures, records "
+            f"{menu.records}/{menu.placed}", ok,
+        ))  # fmt: skip
+    fast, proc = by.get(FASTAGI_PEAK), by.get(PROCESS)
+    if fast and proc:
+        ratio = fast.calls_per_s / proc.calls_per_s if proc.calls_per_s else float("inf")
+        found.append((
+            f"FastAGI {fast.calls_per_s:.1f} calls/s vs process AGI {proc.calls_per_s:.1f}: "
+            f"{ratio:.1f}x (goal >= {GOAL_FASTAGI_RATIO:g}x)", ratio >= GOAL_FASTAGI_RATIO,
+        ))  # fmt: skip
+    return found
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rate", type=float, default=20, help="calls/s, menu vs its baseline")
+    parser.add_argument("--peak-rate", type=float, default=100, help="calls/s, FastAGI peak")
+    parser.add_argument("--duration", type=float, default=15, help="seconds of calls per run")
+    parser.add_argument("--process-rate", type=float, default=20, help="calls/s, process AGI")
+    parser.add_argument("--process-duration", type=float, default=10)
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--customers", type=int, default=2000, help="demo customers")
+    parser.add_argument(
+        "--only", choices=["menu", "process"], help="just the menu vs baseline, or FastAGI vs pyst2"
+    )
+    parser.add_argument("--quick", action="store_true", help="lower rates for 5 s each")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench ivr_calls", description=__doc__)
+    configure(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rate, args.peak_rate = min(args.rate, 10), min(args.peak_rate, 40)
+        args.process_rate, args.duration = min(args.process_rate, 10), min(args.duration, 5)
+        args.process_duration = min(args.process_duration, 5)
+    return asyncio.run(_main(args))
+
+
+async def _main(args: argparse.Namespace) -> int:
+    settings = load()
+    await _ready(settings)
+    run_id = f"bench-{int(time.time())}"
+    print(
+        f"Calls through the sandbox, {args.duration:g} s per run; load average before: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        flush=True,
+    )
+    scenarios: list[Scenario] = []
+    url = None
+    if args.only != "process":
+        url = await prepare(args.database, args.customers)
+        scenarios += [
+            Scenario(MENU_BASE, "trivial", "fastagi", args.rate, args.duration),
+            Scenario(MENU, "claim", "fastagi", args.rate, args.duration, compare_to=MENU_BASE),
+        ]
+    if args.only != "menu":
+        scenarios += [
+            Scenario(FASTAGI_PEAK, "trivial", "fastagi", args.peak_rate, args.duration,
+                     compare_to=PROCESS),
+            Scenario(PROCESS, "trivial", "process", args.process_rate, args.process_duration),
+        ]  # fmt: skip
+    for index, scenario in enumerate(scenarios):
+        print(f"  {scenario.name}: {scenario.rate:g} calls/s for {scenario.duration_s:g} s",
+              flush=True)  # fmt: skip
+        await run_scenario(settings, scenario, f"{run_id}-{index}", url)
+        await asyncio.sleep(3)  # let Asterisk settle before the next run
+    print_table(scenarios)
+    results = verdicts(scenarios)
+    for text, ok in results:
+        print(f"goal {'met' if ok else 'NOT met'}: {text}")
+    return 0 if all(ok for _, ok in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
