@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -28,6 +29,12 @@ from integrations.demo_data.portfolio import Plan, customers_batch
 from integrations.demo_data.writer import DemoDataConflict, Progress, load
 
 GOAL_P99_MS = 2.0
+# The adapter's query shape, run straight on the driver: the floor under the adapter's figure.
+DRIVER_QUERY = (
+    "SELECT c.id, c.kind, c.national_id, c.company_id, c.given_name_fa, c.family_name_fa,"
+    " c.given_name_latin, c.family_name_latin, c.gender, c.language, c.tier, c.pin_hash"
+    " FROM customers c JOIN phones p ON p.customer_id = c.id WHERE p.e164 = $1"
+)
 NAIVE_QUERY = text(
     "SELECT c.id, c.family_name_fa FROM phones p JOIN customers c ON c.id = p.customer_id"
     " WHERE p.e164 LIKE :pattern LIMIT 1"
@@ -136,6 +143,20 @@ async def run(args: argparse.Namespace) -> int:
             indexed.append((time.perf_counter() - started) * 1000)
             misses += found is None
 
+        driver: list[float] = []
+        raw = await database.engine.raw_connection()
+        try:
+            connection = raw.driver_connection
+            assert connection is not None
+            plan_lines = await connection.fetch("EXPLAIN " + DRIVER_QUERY, numbers[0])
+            statement = await connection.prepare(DRIVER_QUERY)
+            for number in numbers:
+                started = time.perf_counter()
+                await statement.fetchrow(number)
+                driver.append((time.perf_counter() - started) * 1000)
+        finally:
+            raw.close()
+
         naive: list[float] = []
         async with database.session() as session:
             for number in numbers[: args.naive_lookups]:
@@ -149,10 +170,19 @@ async def run(args: argparse.Namespace) -> int:
     total = await _count_customers_quick(url)
     p50, p99 = percentile(indexed, 0.50), percentile(indexed, 0.99)
     naive_p50, naive_p99 = percentile(naive, 0.50), percentile(naive, 0.99)
-    print(f"customers on file: {total:,}")
+    print(
+        f"customers on file: {total:,};"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    index_lines = [str(row[0]).strip() for row in plan_lines if "Index" in str(row[0])]
+    print(f"plan: {' / '.join(index_lines) or 'NO INDEX USED'}")
     print(
         f"customer_by_phone (indexed E.164, {len(indexed):,} lookups): p50 {p50:.3f} ms,"
         f" p99 {p99:.3f} ms, mean {statistics.fmean(indexed):.3f} ms, misses {misses}"
+    )
+    print(
+        f"same query on the bare driver (prepared): p50 {percentile(driver, 0.5):.3f} ms,"
+        f" p99 {percentile(driver, 0.99):.3f} ms"
     )
     print(
         f"naive LIKE '%<last 8 digits>' ({len(naive)} lookups): p50 {naive_p50:.1f} ms,"

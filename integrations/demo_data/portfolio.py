@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 from integrations.customer_file import pins
@@ -156,21 +156,25 @@ class Plan:
     def codes(self) -> Codes:
         return Codes(self.seed)
 
-    @cached_property
+    @property
     def pin_pool(self) -> tuple[tuple[str, str], ...]:
         """(PIN, hash) pairs generated customers and shareholders draw from."""
-        rng = random.Random(f"pins:{self.seed}")
-        chosen = rng.sample(range(10_000), PIN_POOL_SIZE)
-        pool = []
-        for value in chosen:
-            pin = f"{value:04d}"
-            salt = hashlib.sha256(f"demo-pin:{self.seed}:{pin}".encode()).digest()[:16]
-            pool.append((pin, pins.hash_pin(pin, salt=salt, n=DEMO_PIN_SCRYPT_N)))
-        return tuple(pool)
+        return pin_pool(self.seed)
 
     def customer_rng(self, index: int) -> random.Random:
         # Integer seeds are mixed by Random's own init; one stream per (seed, customer).
         return random.Random(self.seed * 0x9E3779B97F4A7C15 + index)
+
+
+@cache
+def pin_pool(seed: int) -> tuple[tuple[str, str], ...]:
+    rng = random.Random(f"pins:{seed}")
+    pool = []
+    for value in rng.sample(range(10_000), PIN_POOL_SIZE):
+        pin = f"{value:04d}"
+        salt = hashlib.sha256(f"demo-pin:{seed}:{pin}".encode()).digest()[:16]
+        pool.append((pin, pins.hash_pin(pin, salt=salt, n=DEMO_PIN_SCRYPT_N)))
+    return tuple(pool)
 
 
 class Codes:

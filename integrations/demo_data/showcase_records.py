@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from integrations.customer_file import pins
 from integrations.demo_data.batch import Batch, Ids
@@ -19,6 +20,7 @@ S = SHOWCASE
 _TEHRAN = ("تهران", "تهران")  # province, city
 
 
+@cache
 def _pin_hash(pin: str) -> str:
     # Full production cost, and a salt fixed by the PIN so the same run gives the same rows.
     salt = hashlib.sha256(f"showcase-pin:{pin}".encode()).digest()[:16]
