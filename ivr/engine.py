@@ -103,7 +103,12 @@ class Call:
         return self.voice.digits(text, self.language)
 
     def text(self, text: str) -> Utterance:
+        """Text only in the transcript (nothing is played for it)."""
         return self.voice.free_text(text, self.language)
+
+    async def spoken(self, text: str) -> Utterance:
+        """Any text (a name, an address) spoken by the speech engine when there is one."""
+        return await self.voice.spoken(text, self.language)
 
     def phone(self, e164: str) -> Utterance:
         """A phone number as the caller would dial it from inside the country (0 21 ...)."""

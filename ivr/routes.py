@@ -26,7 +26,7 @@ from ivr.input import AgentRequested, GoBack
 from ivr.lockout import PinGuard, guard_for
 from ivr.services import SERVICES, survey, welcome
 from ivr.session import CallSession
-from ivr.speech import PromptVoice, Voice
+from ivr.speech import PromptVoice, Speaker, Voice
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class IvrRoutes:
         self.book = definitions.load(services=SERVICES)
         self.facilities = Facilities(
             customers=customers,
-            voice=voice or PromptVoice(),
+            voice=voice or PromptVoice(speaker=speaker_for(settings)),
             pins=pins
             or guard_for(
                 settings.redis_url, settings.pin_max_failures, settings.pin_lockout_window_s
@@ -131,6 +131,18 @@ def _direct_welcome(language: str | None) -> Callable[[Call], Awaitable[None]]:
             call.session.language = language
 
     return start
+
+
+def speaker_for(settings: Settings) -> Speaker | None:
+    """Speech for names and addresses, into the folder Asterisk plays prompts from; None
+    when no prompt has been built there (`tamas prompts build`), as nothing would play."""
+    from prompts.command import default_target
+    from prompts.sounds import OnDemandSpeech
+
+    target = default_target(settings)
+    if not target.is_dir():
+        return None
+    return OnDemandSpeech.from_settings(settings, target).speak
 
 
 def ivr_routes(settings: Settings, database: Database) -> dict[str, Route]:

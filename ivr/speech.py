@@ -8,7 +8,9 @@ the `prompts` package, so `Voice` is the port and `PromptVoice` its adapter.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, time
 from typing import Protocol
 
@@ -35,12 +37,25 @@ class Voice(Protocol):
 
     def free_text(self, text: str, language: str) -> Utterance: ...
 
+    async def spoken(self, text: str, language: str) -> Utterance: ...
+
+
+# Speaks any text (a name, an address) into a sound, e.g. `prompts.sounds.Voice.speak`.
+Speaker = Callable[[str, str], Awaitable[Utterance]]
+
 
 class PromptVoice:
     """The default voice: fixed prompts from the catalogue, numbers and dates from fragments."""
 
-    def __init__(self, catalogue: Catalogue | None = None) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue | None = None,
+        speaker: Speaker | None = None,
+        speak_timeout_s: float = 1.5,
+    ) -> None:
         self.catalogue = catalogue if catalogue is not None else default_catalogue()
+        self.speaker = speaker
+        self.speak_timeout_s = speak_timeout_s
 
     def phrase(self, key: str, language: str) -> Utterance:
         try:
@@ -70,3 +85,16 @@ class PromptVoice:
         # Names and addresses are not pre-generated: the transcript keeps them, the caller
         # hears the prompts around them.
         return Utterance(text=text, fragments=())
+
+    async def spoken(self, text: str, language: str) -> Utterance:
+        """`text` said by the speech engine (cached after the first time), or, when there is
+        no engine or it is slow or fails, only written in the transcript: a caller would
+        rather miss a name than wait for it."""
+        if self.speaker is None or not text.strip():
+            return self.free_text(text, language)
+        try:
+            async with asyncio.timeout(self.speak_timeout_s):
+                return await self.speaker(text, language)
+        except Exception as error:  # a speech failure must never end the call
+            log.warning("could not speak a %d-character text: %s", len(text), type(error).__name__)
+            return self.free_text(text, language)

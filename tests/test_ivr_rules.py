@@ -3,6 +3,7 @@ in a real Redis), and the opening hours on the Iranian week."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,9 @@ from ivr.definitions import DefinitionError
 from ivr.hours import HolidaysError, OpeningHours, default_hours, load_holidays
 from ivr.lockout import MemoryFailures, PinGuard, RedisFailures
 from ivr.services import SERVICES
+from ivr.speech import PromptVoice
 from prompts.catalogue import default_catalogue
+from prompts.utterance import Utterance
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MENUS = definitions.DEFAULT_PATH.read_text(encoding="utf-8")
@@ -182,3 +185,27 @@ def test_a_malformed_holiday_is_reported(tmp_path: Path) -> None:
     path.write_text("every_year:\n  - {date: '13-40'}\n", encoding="utf-8")
     with pytest.raises(HolidaysError, match="every_year entry"):
         load_holidays(path)
+
+
+# --- speaking names -------------------------------------------------------------------
+
+
+async def test_names_are_spoken_by_the_speech_engine_when_it_answers_in_time() -> None:
+    async def speaker(text: str, lang: str) -> Utterance:
+        return Utterance(text=text, fragments=(f"{lang}/tts/abc",))
+
+    voice = PromptVoice(speaker=speaker)
+    assert (await voice.spoken("مریم احمدی", "fa")).fragments == ("fa/tts/abc",)
+
+
+async def test_a_slow_or_failing_speech_engine_leaves_the_name_in_the_transcript_only() -> None:
+    async def slow(text: str, lang: str) -> Utterance:
+        await asyncio.sleep(5)
+        raise AssertionError("not reached")
+
+    async def broken(text: str, lang: str) -> Utterance:
+        raise OSError("espeak-ng is not installed")
+
+    for speaker in (slow, broken):
+        said = await PromptVoice(speaker=speaker, speak_timeout_s=0.05).spoken("Ivan Petrov", "en")
+        assert (said.text, said.fragments) == ("Ivan Petrov", ())

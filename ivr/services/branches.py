@@ -18,7 +18,8 @@ async def run(call: Call) -> None:
         return
     for branch in branches:
         call.session.looked("branch", branch.code)
-    report = Utterance.join([call.utter("branch_nearest"), *(describe(call, b) for b in branches)])
+    described = [await describe(call, branch) for branch in branches]
+    report = Utterance.join([call.utter("branch_nearest"), *described])
     await call.say(report)
     call.delivered()
     if await call.offer("sms_offer", field="sms"):
@@ -26,16 +27,16 @@ async def run(call: Call) -> None:
         await call.say("sms_sent")
 
 
-def describe(call: Call, branch: BranchView) -> Utterance:
+async def describe(call: Call, branch: BranchView) -> Utterance:
     latin = call.language != "fa"
     name = branch.name_en if latin and branch.name_en else branch.name_fa
     address = branch.address_en if latin and branch.address_en else branch.address_fa
     return Utterance.join(
         [
             call.utter(f"branch_kind_{branch.kind}"),
-            call.text(name),
+            await call.spoken(name),
             call.utter("branch_address"),
-            call.text(address),
+            await call.spoken(address),
             call.utter("branch_phone"),
             call.phone(branch.phone),
         ]

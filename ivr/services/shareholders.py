@@ -33,7 +33,7 @@ async def run(call: Call) -> None:
     )
     if meeting is None:
         return
-    invitation = meeting_utterance(call, meeting)
+    invitation = await meeting_utterance(call, meeting)
     await call.say(invitation)
     choice = await call.offer_keys(("1", "2"), "invitation_offer", field="invitation")
     if choice is not None:
@@ -59,13 +59,13 @@ def describe(call: Call, holder: ShareholderView) -> Utterance:
     return Utterance.join(parts)
 
 
-def meeting_utterance(call: Call, meeting: GeneralMeetingView) -> Utterance:
+async def meeting_utterance(call: Call, meeting: GeneralMeetingView) -> Utterance:
     place = meeting.place_fa if call.language == "fa" else (meeting.place_en or meeting.place_fa)
     return Utterance.join(
         [
             call.utter("general_meeting_date"),
             call.date(tehran(meeting.held_at).date()),
             call.utter("general_meeting_place"),
-            call.text(place),
+            await call.spoken(place),
         ]
     )

@@ -36,7 +36,7 @@ async def run(call: Call) -> None:
     if customer is not None:
         identify(call, customer)  # again: the name in the script of the chosen language
         name = session.customer.name if session.customer else ""
-        await call.say("welcome", "hello", call.text(name))
+        await call.say("welcome", "hello", await call.spoken(name))
     else:
         await call.say("welcome")
     if not call.facilities.hours.is_open(session.clock()):
