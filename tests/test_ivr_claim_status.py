@@ -3,6 +3,8 @@ customer file (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from ivr_support import (
     APPROVED_RIALS,
     CLAIM_CODE,
@@ -18,6 +20,8 @@ from ivr_support import (
     session_for,
 )
 
+from integrations.customer_file.sql import SqlCustomerFile
+from integrations.customer_file.views import ClaimStatus
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr import record
@@ -178,3 +182,26 @@ async def test_caller_hanging_up_mid_menu_leaves_a_complete_record(database: Dat
     assert row.outcome_detail == "claim_status"
     assert row.ended_at is not None
     assert row.transcript
+
+
+class SlowClaims(SqlCustomerFile):
+    """Our real customer file, except that claims take longer than the IVR waits."""
+
+    async def claim_by_tracking_code(self, tracking_code: str) -> ClaimStatus | None:
+        await asyncio.sleep(1.0)
+        return await super().claim_by_tracking_code(tracking_code)
+
+
+async def test_a_slow_core_system_gets_an_apology_and_the_menu_again(database: Database) -> None:
+    await build_customer_file(database)
+    engine = make_engine(database)
+    engine.facilities.customers = SlowClaims(database)
+    engine.facilities.lookup_timeout_s = 0.1
+    caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#")
+    session = session_for(STRANGER_PHONE)
+
+    await engine.run(caller, session, welcome=welcome.run)
+
+    assert "Sorry, this service is not available right now." in caller.heard
+    assert menus(session)[-1] == "main"
+    assert session.outcome == "abandoned_in_menu"
