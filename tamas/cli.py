@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("tamas.asterisk.sandbox", "build, start, stop or query the Asterisk sandbox"),
     "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
     "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
+    "ivr": ("ivr.command", "check the voice menus (ivr/menus.yaml) and print them"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
     "popup-server": (
         "popup_server.command",

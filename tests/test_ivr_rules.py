@@ -20,6 +20,7 @@ from ivr.services import SERVICES
 from ivr.speech import PromptVoice
 from prompts.catalogue import default_catalogue
 from prompts.utterance import Utterance
+from tamas import cli
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MENUS = definitions.DEFAULT_PATH.read_text(encoding="utf-8")
@@ -209,3 +210,22 @@ async def test_a_slow_or_failing_speech_engine_leaves_the_name_in_the_transcript
     for speaker in (slow, broken):
         said = await PromptVoice(speaker=speaker, speak_timeout_s=0.05).spoken("Ivan Petrov", "en")
         assert (said.text, said.fragments) == ("Ivan Petrov", ())
+
+
+# --- tamas ivr check ------------------------------------------------------------------
+
+
+def test_tamas_ivr_check_prints_the_menus(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ivr", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "  1 -> service claim_status" in out
+    assert "input pin: 4-6 digits, masked, prompt enter_pin" in out
+
+
+def test_tamas_ivr_check_names_a_prompt_missing_from_the_catalogue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    menus = tmp_path / "menus.yaml"
+    menus.write_text(MENUS.replace("prompt: main_menu", "prompt: main_menu_v2"), encoding="utf-8")
+    assert cli.main(["ivr", "check", "--menus", str(menus)]) == 1
+    assert "prompts not in the catalogue: main_menu_v2" in capsys.readouterr().err
