@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from integrations.customer_file.interactions import Interaction
 from integrations.database import Database
@@ -25,7 +26,15 @@ def _aware(value: datetime) -> datetime:
 
 async def save(database: Database, session: CallSession) -> None:
     """Write (or continue) the call's row. Shielded, so a cancelled route still writes it."""
-    await asyncio.shield(_save(database, session))
+    await asyncio.shield(_save_once_more_if_raced(database, session))
+
+
+async def _save_once_more_if_raced(database: Database, session: CallSession) -> None:
+    try:
+        await _save(database, session)
+    except IntegrityError:
+        # Another part of Tamas made the row between our look and our insert: continue it.
+        await _save(database, session)
 
 
 async def _save(database: Database, call: CallSession) -> None:
