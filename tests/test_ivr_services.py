@@ -231,6 +231,7 @@ async def test_agent_hand_off_carries_what_the_caller_did(database: Database) ->
     variables = caller.variables
     assert variables["TAMAS_NEXT"] == "queue"
     assert variables["TAMAS_QUEUE"] == "priority"  # gold
+    assert variables["QUEUE_PRIO"] == "10"
     assert variables["TAMAS_SURVEY"] == "yes"
     assert variables["TAMAS_CUSTOMER_ID"] == str(ids.gold_id)
     assert variables["TAMAS_PATH"] == "welcome>main>authenticity>main>agent"

@@ -26,8 +26,11 @@ def queue_for(call: Call) -> str:
 def handoff_variables(call: Call, queue: str, survey: bool) -> dict[str, str]:
     session = call.session
     customer = session.customer
+    priority = queue == call.book.queues.priority
     return {
         QUEUE: queue,
+        # A priority position too, should the dialplan send everyone to one queue.
+        "QUEUE_PRIO": "10" if priority else "0",
         SURVEY: "yes" if survey else "no",
         "TAMAS_LANGUAGE": session.language,
         "TAMAS_IDENTIFIED": "yes" if customer else "no",
