@@ -659,6 +659,8 @@ async def test_views_turn_into_json_for_the_popup(
         ("محمدي", "محمدی"),  # typed with an Arabic yeh
         ("علی محمد", "محمدی"),
         ("mohammadi", "محمدی"),
+        ("ALI moh", "محمدی"),
+        ("عل", "محمدی"),
         ("0912 123 4567", "محمدی"),
         ("0076229645", "محمدی"),
         (POLICY_NUMBER, "محمدی"),
@@ -675,6 +677,9 @@ async def test_agent_search_box_finds_by_name_number_or_reference(
 
 async def test_search_with_nothing_matching(customer_file: SqlCustomerFile, built: File) -> None:
     assert await customer_file.search_customers("zzz") == []
+    # Words match the start of a name, not its middle.
+    assert await customer_file.search_customers("hammadi") == []
+    assert await customer_file.search_customers("ali sepehr") == []
     assert await customer_file.search_customers("   ") == []
     assert await customer_file.search_customers("100%_") == []
 

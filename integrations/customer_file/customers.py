@@ -33,9 +33,10 @@ class Customer(Base):
     national_id: Mapped[str | None] = mapped_column(String(10), unique=True)
     company_id: Mapped[str | None] = mapped_column(String(11), unique=True)
     # For a company the family name holds the registered name and the given name is empty.
-    given_name_fa: Mapped[str] = mapped_column(String(100), default="")
+    # All four are indexed: the agent's search box looks names up by prefix (a range scan).
+    given_name_fa: Mapped[str] = mapped_column(String(100), default="", index=True)
     family_name_fa: Mapped[str] = mapped_column(String(200), index=True)
-    given_name_latin: Mapped[str] = mapped_column(String(100), default="")
+    given_name_latin: Mapped[str] = mapped_column(String(100), default="", index=True)
     family_name_latin: Mapped[str] = mapped_column(String(200), default="", index=True)
     # "male", "female" or None: Persian and Russian greetings differ by it.
     gender: Mapped[str | None] = mapped_column(String(8))

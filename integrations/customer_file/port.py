@@ -75,7 +75,8 @@ class CustomerFile(Protocol):
 
     async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
         """The agent's search box: a phone, national/company ID, policy number, claim
-        tracking code, or part of a name (Persian or Latin)."""
+        tracking code, or names: each word typed is the start of a given or family name,
+        Persian or Latin (`محمد`, `ali moh`)."""
         ...
 
     async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:

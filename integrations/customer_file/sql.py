@@ -97,7 +97,7 @@ _BRANCH_RADII_KM = (25.0, 100.0, 400.0, 1500.0)
 _KM_PER_DEGREE = 111.2
 
 # Persian text arrives typed on Arabic keyboards too: the same letter, another code point.
-_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": " "})
+_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه"})
 
 
 def normalize_persian(text: str) -> str:
@@ -309,6 +309,45 @@ def _branch_view(branch: Branch, distance: float | None) -> BranchView:
     )
 
 
+def _prefix_range(column: Any, prefix: str) -> Any:
+    """`column` starts with `prefix`, as a range an ordinary index serves on SQLite and
+    PostgreSQL alike (LIKE 'x%' uses an index only under some collations)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper)
+
+
+def _name_probes(word: str) -> list[tuple[Any, str]]:
+    """(name column, prefix) pairs that can hold `word`. Latin names are stored capitalised
+    as people write them, while agents type any case; Persian has no case."""
+    if word.isascii():
+        variants = sorted({word, word.lower(), word.capitalize(), word.upper()})
+        columns = (Customer.family_name_latin, Customer.given_name_latin)
+        return [(column, variant) for column in columns for variant in variants]
+    return [(Customer.family_name_fa, word), (Customer.given_name_fa, word)]
+
+
+def _name_searches(words: list[str]) -> list[Any]:
+    """Each word typed is the start of a given or family name. The longest word is looked up
+    by index range, one statement per column, each walking its index in order and stopping
+    at the limit (an OR across columns would make PostgreSQL collect every match first);
+    the other words filter the rows found."""
+    probe = max(words, key=len)
+    rest = list(words)
+    rest.remove(probe)
+    filters = [
+        or_(*(_prefix_range(column, prefix) for column, prefix in _name_probes(word)))
+        for word in rest
+    ]
+    return [
+        select(*_SUMMARY_COLUMNS)
+        .where(_prefix_range(column, prefix), *filters)
+        # The index's own order, so the scan stops at the limit (adding `id` would make
+        # PostgreSQL sort every match of a common name first).
+        .order_by(column)
+        for column, prefix in _name_probes(probe)
+    ]
+
+
 def _digits(text: str) -> str:
     """A code as keyed or typed (`۵۵۵۰-۱۲۳۴`) -> `55501234`."""
     return "".join(ascii_digits(text).replace("-", " ").split())
@@ -476,23 +515,8 @@ class SqlCustomerFile:
                 .where(Policy.number == query)
             )
             if not compact.lstrip("+").isdigit():
-                # Every word must appear in one of the names, in either script.
-                conditions = []
-                for word in query.split():
-                    pattern = f"%{word.replace('%', '').replace('_', '')}%"
-                    conditions.append(
-                        or_(
-                            Customer.family_name_fa.ilike(pattern),
-                            Customer.given_name_fa.ilike(pattern),
-                            Customer.family_name_latin.ilike(pattern),
-                            Customer.given_name_latin.ilike(pattern),
-                        )
-                    )
-                await add(
-                    select(*_SUMMARY_COLUMNS)
-                    .where(and_(*conditions))
-                    .order_by(Customer.family_name_fa, Customer.id)
-                )
+                for statement in _name_searches(query.split()):
+                    await add(statement)
         return list(found.values())[:limit]
 
     async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:
