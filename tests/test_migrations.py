@@ -102,3 +102,9 @@ async def test_tamas_migrate_explains_an_unreachable_database() -> None:
     url = "postgresql+asyncpg://tamas@127.0.0.1:1/tamas"
     with pytest.raises(CommandError, match="cannot reach the database"):
         await asyncio.wait_for(migrate_command.run(_args(), _settings_for(url)), 30)
+
+
+async def test_tamas_migrate_explains_an_unknown_target_revision(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    with pytest.raises(CommandError, match="--status"):
+        await migrate_command.run(_args(to="nonsense"), _settings_for(url))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from alembic.util import CommandError as AlembicError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
@@ -56,6 +57,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         ) from error
     except migrations.SchemaNotManaged as error:
         raise CommandError(str(error)) from error
+    except AlembicError as error:
+        # An unknown revision, or one behind the database (this command only upgrades).
+        raise CommandError(
+            f"{error}; `tamas migrate --status` shows the database's revision and the newest"
+        ) from error
     messages = {
         "upgraded": f"{where}: schema upgraded to {args.to}",
         "unchanged": f"{where}: schema already at {args.to}, nothing to do",
