@@ -758,3 +758,22 @@ async def test_recent_interactions_newest_first(
 ) -> None:
     recent = await customer_file.recent_interactions(built.customer_id, limit=3)
     assert [i.linkedid for i in recent] == ["1700000000.11", "1700000000.10", "1700000000.9"]
+
+
+async def test_the_phone_lookup_is_one_probe_of_the_unique_index(database: Database) -> None:
+    from integrations.customer_file.sql import _CUSTOMER_BY_PHONE
+
+    async with database.engine.connect() as connection:
+        sql = str(
+            _CUSTOMER_BY_PHONE.params(e164=MOBILE).compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+        if connection.dialect.name == "sqlite":
+            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+        else:
+            # An empty table would be scanned whole; the question is whether the index serves.
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = await connection.exec_driver_sql(f"EXPLAIN {sql}")
+        text = " ".join(str(column) for row in plan.all() for column in row)
+    assert "ix_phones_e164" in text
