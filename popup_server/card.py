@@ -30,12 +30,15 @@ def iso(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).isoformat()
 
 
-async def build_popup(
+async def first_card(
     change: CallChange,
     customer_file: CustomerFile,
     database: Database,
     region: str,
 ) -> dict[str, Any]:
+    """The card as the phone starts ringing: the caller, who they are (the customer summary:
+    one indexed lookup) and what they did in the IVR. `lookup` is "loading" when the whole
+    file follows in a second popup (`whole_file`), else final: "unknown" or "unavailable"."""
     call, leg = change.call, change.leg
     e164 = try_normalize_phone(call.caller_number, region) if call.caller_number else None
     popup: dict[str, Any] = {
@@ -50,26 +53,45 @@ async def build_popup(
         # The agent's own call's channels, so any desktop process can transfer or hang up.
         "channels": {"agent": leg.channel, "caller": call.caller_channel},
         "lookup": "unknown",
+        "summary": None,
         "customer": None,
         "ivr": None,
     }
     try:
         async with asyncio.timeout(LOOKUP_TIMEOUT_S):
-            popup["ivr"] = await _ivr_record(database, call.linkedid)
-            if e164 is not None:
-                summary = await customer_file.customer_by_phone(e164)
-                if summary is None and popup["ivr"] and popup["ivr"]["customer_id"]:
-                    # Not the owner's phone, but the caller identified in the IVR.
-                    summary = await customer_file.customer(popup["ivr"]["customer_id"])
-                if summary is not None:
-                    view = await customer_file.customer_file(summary.id)
-                    if view is not None:
-                        popup["customer"] = as_json(view)
-                        popup["lookup"] = "found"
+            ivr, summary = await asyncio.gather(
+                _ivr_record(database, call.linkedid),
+                customer_file.customer_by_phone(e164) if e164 else _nothing(),
+            )
+            popup["ivr"] = ivr
+            if summary is None and ivr and ivr["customer_id"]:
+                # Not the owner's phone, but the caller identified in the IVR.
+                summary = await customer_file.customer(ivr["customer_id"])
+            if summary is not None:
+                popup["summary"] = as_json(summary)
+                popup["lookup"] = "loading"
     except Exception as error:  # the card still goes out: the agent must see the call ring
-        log.warning("popup: customer file lookup failed for %s: %r", call.linkedid, error)
+        log.warning("popup: customer lookup failed for %s: %r", call.linkedid, error)
         popup["lookup"] = "unavailable"
     return popup
+
+
+async def whole_file(popup: dict[str, Any], customer_file: CustomerFile) -> dict[str, Any]:
+    """The same card with the customer's whole file (policies, claims, debt...)."""
+    complete = dict(popup)
+    try:
+        async with asyncio.timeout(LOOKUP_TIMEOUT_S):
+            view = await customer_file.customer_file(popup["summary"]["id"])
+        complete["customer"] = None if view is None else as_json(view)
+        complete["lookup"] = "found" if view is not None else "unknown"
+    except Exception as error:
+        log.warning("popup: customer file failed for %s: %r", popup["linkedid"], error)
+        complete["lookup"] = "unavailable"
+    return complete
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _ivr_record(database: Database, linkedid: str) -> dict[str, Any] | None:

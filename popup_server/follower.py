@@ -19,7 +19,7 @@ from integrations.customer_file.port import CustomerFile
 from integrations.database import Database
 from popup_server.agents import AgentDirectory
 from popup_server.calls import CallChange, CallTracker, device_of
-from popup_server.card import build_popup, iso
+from popup_server.card import first_card, iso, whole_file
 from popup_server.events import CallPopup, CallStateChanged
 from tamas.asterisk.ami import AmiClient, AmiError
 from tamas.bus import Bus, BusError
@@ -128,8 +128,12 @@ class CallFollower:
     async def _publish(self, change: CallChange, observed_at: float) -> None:
         event: CallPopup | CallStateChanged
         if change.first:
-            popup = await build_popup(change, self.customer_file, self.database, self.region)
-            event = CallPopup(popup, observed_at=observed_at)
+            # Who is calling goes out at once; the whole file follows in a second popup.
+            popup = await first_card(change, self.customer_file, self.database, self.region)
+            await self._send(CallPopup(popup, observed_at=observed_at))
+            if popup["lookup"] != "loading":
+                return
+            event = CallPopup(await whole_file(popup, self.customer_file), observed_at=observed_at)
         else:
             event = CallStateChanged(
                 linkedid=change.call.linkedid,
@@ -140,6 +144,9 @@ class CallFollower:
                 transferred_from=change.call.transferred_from,
                 observed_at=observed_at,
             )
+        await self._send(event)
+
+    async def _send(self, event: CallPopup | CallStateChanged) -> None:
         try:
             await self.bus.publish(event)
         except BusError as error:

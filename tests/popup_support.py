@@ -171,28 +171,52 @@ async def logged_in(server: RunningServer, number: str) -> aiohttp.ClientSession
 
 @dataclass
 class Desktop:
-    """A websocket client standing in for one agent's desktop."""
+    """A websocket client standing in for one agent's desktop. Frames not yet asked for wait
+    in `backlog`, in order, so asking for one type never loses frames of another."""
 
     ws: aiohttp.ClientWebSocketResponse
-    frames: list[dict[str, Any]] = field(default_factory=list)
+    backlog: list[dict[str, Any]] = field(default_factory=list)
+
+    async def _receive(self) -> dict[str, Any]:
+        message = await self.ws.receive()
+        if message.type is not aiohttp.WSMsgType.TEXT:
+            raise AssertionError(f"websocket ended: {message.type} {message.extra}")
+        frame: dict[str, Any] = json.loads(message.data)
+        return frame
 
     async def next(self, type_: str, timeout_s: float = 10.0) -> dict[str, Any]:
+        for index, frame in enumerate(self.backlog):
+            if frame["type"] == type_:
+                return self.backlog.pop(index)
         async with asyncio.timeout(timeout_s):
             while True:
-                message = await self.ws.receive()
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    raise AssertionError(f"websocket ended: {message.type} {message.extra}")
-                frame = json.loads(message.data)
-                self.frames.append(frame)
+                frame = await self._receive()
                 if frame["type"] == type_:
                     return frame
+                self.backlog.append(frame)
+
+    async def popup(self, linkedid: str | None = None, timeout_s: float = 10.0) -> dict[str, Any]:
+        """The payload of the first popup (of this call) whose customer lookup is over: when
+        the caller is on file, the second popup, carrying the whole file."""
+        skipped = []
+        try:
+            while True:
+                frame = await self.next("call.popup", timeout_s)
+                payload = frame["payload"]
+                if linkedid in (None, payload["linkedid"]) and payload["lookup"] != "loading":
+                    return dict(payload)
+                if linkedid not in (None, payload["linkedid"]):
+                    skipped.append(frame)
+        finally:
+            self.backlog[:0] = skipped
 
     async def quiet(self) -> list[dict[str, Any]]:
-        """Every frame received before the answer to a ping: what the server sent so far."""
+        """Every frame received and not yet asked for, up to the answer to a ping: what the
+        server has sent so far."""
         await self.ws.send_str(json.dumps({"type": "ping"}))
-        start = len(self.frames)
         await self.next("pong")
-        return [f for f in self.frames[start:] if f["type"] != "pong"]
+        frames, self.backlog = self.backlog, []
+        return frames
 
 
 async def desktop(session: aiohttp.ClientSession) -> Desktop:

@@ -100,7 +100,7 @@ async def test_real_queue_call_pops_the_callers_file_at_the_ringing_agent(
                 if frame["payload"]["linkedid"] == linkedid:
                     return frame["payload"]
 
-        popup = await frame_of_this_call("call.popup")
+        popup = await desk.popup(linkedid, timeout_s=20)
         assert popup["agent"] == "101" and popup["queue"] == "support"
         assert popup["caller"]["name"] == CALLER_NAME  # UTF-8 intact through AMI
         assert popup["caller"]["e164"] == "+989127776655"
@@ -131,12 +131,9 @@ async def test_resync_after_connecting_finds_a_call_already_in_progress(
             assert running.parts.follower is not None
             await running.parts.follower._resync_from(ami)
 
-            async def popup_on(desk: object) -> dict | None:
+            async def popup_on(desk: Desktop) -> dict[str, Any] | None:
                 try:
-                    while True:
-                        frame = await desk.next("call.popup", timeout_s=5)  # type: ignore[attr-defined]
-                        if frame["payload"]["linkedid"] == linkedid:
-                            return frame["payload"]
+                    return await desk.popup(linkedid, timeout_s=5)
                 except TimeoutError:
                     return None
 

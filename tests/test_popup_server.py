@@ -61,6 +61,7 @@ def popup_for(agent: str, linkedid: str, state: str = "ringing", seq: int = 1) -
             "caller": {"number": "09121234567", "e164": "+989121234567", "name": "x"},
             "channels": {"agent": f"Local/{agent}@tamas-agents-00000001;1", "caller": "c"},
             "lookup": "unknown",
+            "summary": None,
             "customer": None,
             "ivr": None,
         }
@@ -227,7 +228,12 @@ async def test_queue_call_pops_the_callers_file_and_the_disposition_is_saved(
         assert follower is not None
         for event in events["ring"]:
             follower.feed(event)
-        popup = (await desk.next("call.popup"))["payload"]
+        # Who is calling comes at once; the whole file follows in a second popup.
+        first = (await desk.next("call.popup"))["payload"]
+        jsonschema.validate(first, SCHEMA)
+        assert (first["lookup"], first["summary"]["name_fa"]) == ("loading", "علی رضایی")
+        assert first["ivr"]["identified"] is True
+        popup = await desk.popup(linkedid)
         jsonschema.validate(popup, SCHEMA)
         assert popup["lookup"] == "found"
         assert popup["customer"]["customer"]["name_fa"] == "علی رضایی"
@@ -272,7 +278,7 @@ async def test_unknown_number_gets_a_new_caller_popup(server: RunningServer) -> 
         assert server.parts.follower is not None
         for event in events["ring"]:
             server.parts.follower.feed(event)
-        popup = (await desk.next("call.popup"))["payload"]
+        popup = await desk.popup()
         jsonschema.validate(popup, SCHEMA)
         assert (popup["lookup"], popup["customer"]) == ("unknown", None)
         assert popup["caller"] == {

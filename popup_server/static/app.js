@@ -203,6 +203,14 @@ function renderCustomer(file) {
   ];
 }
 
+// Who is calling, while the whole file is on its way (a second popup brings it).
+function renderSummary(c) {
+  return section(t("identity"),
+    el("div", {}, el("span", { "data-testid": "customer-name" }, c.name_fa || c.name_latin), " ",
+      el("span", { class: `badge tier-${c.tier}`, "data-testid": "tier" }, t(`tier_${c.tier}`))),
+    el("p", { class: "muted", "data-testid": "file-loading" }, t("loading_file")));
+}
+
 function renderIvr(ivr) {
   if (!ivr) return null;
   const path = (ivr.menu_path || []).map((step) => step.menu || step.name || JSON.stringify(step)).join(" › ");
@@ -278,7 +286,8 @@ function renderActions(card) {
 
 function renderCard(card) {
   const p = card.popup;
-  const name = p.customer ? (p.customer.customer.name_fa || p.customer.customer.name_latin) : (p.caller.name || t("new_caller"));
+  const who = p.customer ? p.customer.customer : p.summary;
+  const name = who ? (who.name_fa || who.name_latin) : (p.caller.name || t("new_caller"));
   card.node.dataset.state = p.state;
   card.node.dataset.linkedid = p.linkedid;
   card.node.replaceChildren(...[
@@ -289,7 +298,7 @@ function renderCard(card) {
       p.queue ? el("span", { class: "muted" }, t("queue"), ": ", p.queue) : null,
       p.transferred_from ? el("span", { class: "muted" }, t("transferred_from"), " ", p.transferred_from) : null),
     renderIvr(p.ivr),
-    p.customer ? renderCustomer(p.customer) : renderNewCaller(card),
+    p.customer ? renderCustomer(p.customer) : p.lookup === "loading" ? renderSummary(p.summary) : renderNewCaller(card),
     renderActions(card)].flat().filter((part) => part !== null && part !== undefined));
 }
 

@@ -2,6 +2,7 @@
 "use strict";
 window.TAMAS_I18N = {
   fa: {
+    loading_file: "پرونده در راه است…",
     stage_registered: "ثبت‌شده", stage_inspection: "بازدید", stage_assessment: "ارزیابی", stage_approved: "تأییدشده", stage_paid: "پرداخت‌شده", stage_rejected: "ردشده",
     status_active: "فعال", status_expired: "منقضی", status_cancelled: "ابطال‌شده", status_suspended: "معلق", status_due: "سررسید", status_overdue: "معوق", status_paid: "پرداخت‌شده", status_bounced: "برگشتی", status_received: "دریافت‌شده", status_in_review: "در بررسی", status_open: "باز", status_assigned: "واگذارشده",
     line_third_party_motor: "شخص ثالث", line_motor_hull: "بدنه خودرو", line_fire: "آتش‌سوزی", line_health: "درمان", line_life: "عمر", line_travel: "مسافرتی", line_liability: "مسئولیت", line_engineering: "مهندسی", line_cargo: "باربری",
@@ -37,6 +38,7 @@ window.TAMAS_I18N = {
     d_complaint_registered: "شکایت ثبت شد", d_sale: "فروش", d_wrong_number: "شماره اشتباه", d_other: "سایر",
   },
   en: {
+    loading_file: "loading the file…",
     stage_registered: "registered", stage_inspection: "inspection", stage_assessment: "assessment", stage_approved: "approved", stage_paid: "paid", stage_rejected: "rejected",
     status_active: "active", status_expired: "expired", status_cancelled: "cancelled", status_suspended: "suspended", status_due: "due", status_overdue: "overdue", status_paid: "paid", status_bounced: "bounced", status_received: "received", status_in_review: "in review", status_open: "open", status_assigned: "assigned",
     line_third_party_motor: "third-party motor", line_motor_hull: "motor hull", line_fire: "fire", line_health: "health", line_life: "life", line_travel: "travel", line_liability: "liability", line_engineering: "engineering", line_cargo: "cargo",
@@ -72,6 +74,7 @@ window.TAMAS_I18N = {
     d_complaint_registered: "Complaint registered", d_sale: "Sale", d_wrong_number: "Wrong number", d_other: "Other",
   },
   ru: {
+    loading_file: "загружаем карточку…",
     stage_registered: "зарегистрирован", stage_inspection: "осмотр", stage_assessment: "оценка", stage_approved: "одобрен", stage_paid: "выплачен", stage_rejected: "отклонён",
     status_active: "действует", status_expired: "истёк", status_cancelled: "расторгнут", status_suspended: "приостановлен", status_due: "к оплате", status_overdue: "просрочен", status_paid: "оплачен", status_bounced: "возвращён", status_received: "получена", status_in_review: "на рассмотрении", status_open: "открыта", status_assigned: "назначена",
     line_third_party_motor: "ОСАГО", line_motor_hull: "КАСКО", line_fire: "имущество от огня", line_health: "ДМС", line_life: "жизнь", line_travel: "туристическое", line_liability: "ответственность", line_engineering: "строительно-монтажное", line_cargo: "грузы",
