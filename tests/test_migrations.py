@@ -108,3 +108,29 @@ async def test_tamas_migrate_explains_an_unknown_target_revision(tmp_path: Path)
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
     with pytest.raises(CommandError, match="--status"):
         await migrate_command.run(_args(to="nonsense"), _settings_for(url))
+
+
+async def test_with_models_and_migrations_in_step_a_new_revision_would_be_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'dev.sqlite3'}"
+    with pytest.raises(CommandError, match="run `tamas migrate` first"):
+        await migrate_command.run(_args(new="nothing"), _settings_for(url))
+    await migrations.upgrade(url)
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for existing in (migrations.MIGRATIONS_DIR / "versions").glob("*.py"):
+        (versions / existing.name).write_text(existing.read_text("utf-8"), "utf-8")
+    original = migrations.alembic_config
+
+    def config_writing_to_tmp(url: str | None = None) -> Any:
+        config = original(url)
+        config.set_main_option("version_locations", str(versions))
+        return config
+
+    monkeypatch.setattr(migrations, "alembic_config", config_writing_to_tmp)
+    [path] = await migrations.new_revision(url, "nothing new")
+    assert path.parent == versions
+    assert path.name == f"{migrations.next_revision_id()}_nothing_new.py"
+    body = path.read_text("utf-8")
+    assert "op.create_table" not in body and "op.add_column" not in body

@@ -124,6 +124,37 @@ async def upgrade(url: str, revision: str = "head", **hooks: Any) -> str:
         await engine.dispose()
 
 
+def next_revision_id() -> str:
+    """Revisions are numbered 0001, 0002...: the order they apply in is the order they sort in."""
+    script = ScriptDirectory.from_config(alembic_config())
+    numbers = [int(rev.revision) for rev in script.walk_revisions() if rev.revision.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+async def new_revision(url: str, message: str) -> list[Path]:
+    """Write the next revision: what the models declare that the database at `url` (which
+    must be at the newest revision) lacks. Returns the files written, to review and edit."""
+    engine = migration_engine(url)
+    written: list[Path] = []
+
+    def generate(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        scripts = alembic_command.revision(
+            config, message=message, autogenerate=True, rev_id=next_revision_id()
+        )
+        for script in scripts if isinstance(scripts, list) else [scripts]:
+            if script is not None:
+                written.append(Path(script.path))
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(generate)
+    finally:
+        await engine.dispose()
+    return written
+
+
 async def status(url: str) -> tuple[str | None, str | None]:
     """(current revision of the database, newest revision in the code)."""
     engine = migration_engine(url)

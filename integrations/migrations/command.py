@@ -26,6 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to", default="head", metavar="REVISION", help="target revision (default: head)"
     )
+    parser.add_argument(
+        "--new",
+        metavar="MESSAGE",
+        help="for developers: write the next revision from what the models add to the"
+        " (up to date) database, to review before committing",
+    )
 
 
 def _where(url: str) -> str:
@@ -43,6 +49,16 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             current, head = await migrations.status(url)
             state = "up to date" if current == head else "needs `tamas migrate`"
             print(f"{where}: revision {current or 'none'}, newest {head} ({state})")
+            return 0
+        if args.new:
+            current, head = await migrations.status(url)
+            if current != head:
+                raise CommandError(
+                    f"{where} is at revision {current or 'none'}, not {head}: run"
+                    " `tamas migrate` first, so the new revision holds only the new changes"
+                )
+            for path in await migrations.new_revision(url, args.new):
+                print(f"wrote {path}; review it, then `ruff format` it")
             return 0
         outcome = await migrations.upgrade(url, args.to)
     except ArgumentError as error:
