@@ -129,8 +129,8 @@ async def test_with_models_and_migrations_in_step_a_new_revision_would_be_empty(
         return config
 
     monkeypatch.setattr(migrations, "alembic_config", config_writing_to_tmp)
+    expected = f"{migrations.next_revision_id()}_nothing_new.py"
     [path] = await migrations.new_revision(url, "nothing new")
-    assert path.parent == versions
-    assert path.name == f"{migrations.next_revision_id()}_nothing_new.py"
+    assert (path.parent, path.name) == (versions, expected)
     body = path.read_text("utf-8")
     assert "op.create_table" not in body and "op.add_column" not in body
