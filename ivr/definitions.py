@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,11 @@ import yaml
 DEFAULT_PATH = Path(__file__).with_name("menus.yaml")
 LANGUAGES = ("fa", "en", "ru")
 KEYS = set("0123456789")
+# Python's weekday() numbers, by the names the menu file uses.
+WEEKDAYS = {
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3,
+    "friday": 4, "saturday": 5, "sunday": 6,
+}  # fmt: skip
 
 
 class DefinitionError(ValueError):
@@ -81,6 +87,8 @@ class MenuBook:
     menus: Mapping[str, Menu]
     inputs: Mapping[str, InputRule]
     services: frozenset[str] = field(default_factory=frozenset)
+    # weekday() -> (opens, closes), None when closed all day; empty: the built-in week.
+    opening_hours: Mapping[int, tuple[time, time] | None] = field(default_factory=dict)
 
     def menu(self, name: str) -> Menu:
         return self.menus[name]
@@ -270,13 +278,45 @@ def _queues(doc: _Document, raw: Any) -> Queues:
     )
 
 
+def _clock(doc: _Document, text: str, where: str) -> time:
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        return time(hours, minutes)
+    except ValueError:
+        raise doc.error(where, f"{text!r} is not a time of day like 08:00") from None
+
+
+def _opening_hours(doc: _Document, raw: Any) -> dict[int, tuple[time, time] | None]:
+    if raw is None:
+        return {}
+    data = _mapping(doc, raw, "opening_hours")
+    _known_keys(doc, data, "opening_hours", WEEKDAYS)
+    missing = [day for day in WEEKDAYS if day not in data]
+    if missing:
+        raise doc.error(
+            "opening_hours", f"every day needs hours or 'closed' (missing: {', '.join(missing)})"
+        )
+    week: dict[int, tuple[time, time] | None] = {}
+    for day, value in data.items():
+        where = f"opening_hours.{day}"
+        if value == "closed":
+            week[WEEKDAYS[day]] = None
+            continue
+        if not isinstance(value, str) or value.count("-") != 1:
+            raise doc.error(where, "must be 'closed' or a span like 08:00-16:00")
+        opens, closes = (_clock(doc, part.strip(), where) for part in value.split("-"))
+        if opens >= closes:
+            raise doc.error(where, f"opens at {opens:%H:%M} but closes at {closes:%H:%M}")
+        week[WEEKDAYS[day]] = (opens, closes)
+    return week
+
+
 def parse(text: str, path: Path = DEFAULT_PATH, services: Iterable[str] = ()) -> MenuBook:
     """Parse and check a menu document. `services` are the service names the engine knows."""
     doc = _Document(path, text)
     data = _mapping(doc, doc.data, "")
-    _known_keys(
-        doc, data, "(top)", ("entry", "behaviour", "languages", "queues", "menus", "inputs")
-    )
+    sections = ("entry", "behaviour", "languages", "queues", "opening_hours", "menus", "inputs")
+    _known_keys(doc, data, "(top)", sections)
     known_services = frozenset(services)
     behaviour = _behaviour(doc, data.get("behaviour"))
     menus = _menus(doc, data.get("menus"), known_services, behaviour.agent_key)
@@ -291,6 +331,7 @@ def parse(text: str, path: Path = DEFAULT_PATH, services: Iterable[str] = ()) ->
         menus=menus,
         inputs=_inputs(doc, data.get("inputs")),
         services=known_services,
+        opening_hours=_opening_hours(doc, data.get("opening_hours")),
     )
 
 

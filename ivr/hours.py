@@ -111,5 +111,8 @@ class OpeningHours:
         raise ValueError("no opening in the next 60 days: check the opening hours and holidays")
 
 
-def default_hours() -> OpeningHours:
+def default_hours(week: dict[int, Span | None] | None = None) -> OpeningHours:
+    """`week` (from the menu file) or the built-in one, with the official holidays."""
+    if week:
+        return OpeningHours(week=dict(week), holidays=load_holidays())
     return OpeningHours(holidays=load_holidays())

@@ -61,7 +61,7 @@ class IvrRoutes:
                 settings.redis_url, settings.pin_max_failures, settings.pin_lockout_window_s
             ),
             outbox=Outbox(database),
-            hours=hours or default_hours(),
+            hours=hours or default_hours(dict(self.book.opening_hours)),
             lookup_timeout_s=settings.ivr_lookup_timeout_ms / 1000,
             recordings_dir=settings.ivr_recordings_dir,
             offer_survey=settings.ivr_offer_survey,

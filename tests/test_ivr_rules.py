@@ -229,3 +229,21 @@ def test_tamas_ivr_check_names_a_prompt_missing_from_the_catalogue(
     menus.write_text(MENUS.replace("prompt: main_menu", "prompt: main_menu_v2"), encoding="utf-8")
     assert cli.main(["ivr", "check", "--menus", str(menus)]) == 1
     assert "prompts not in the catalogue: main_menu_v2" in capsys.readouterr().err
+
+
+def test_opening_hours_come_from_the_menu_file() -> None:
+    book = definitions.load(services=SERVICES)
+    hours = default_hours(dict(book.opening_hours))
+    assert hours.is_open(at("2026-11-26T11:30"))  # Thursday morning
+    assert not hours.is_open(CLOSED_AT)  # Friday
+    shorter = MENUS.replace('thursday: "08:00-12:00"', 'thursday: "08:00-10:00"')
+    book = definitions.parse(shorter, services=SERVICES)
+    assert not default_hours(dict(book.opening_hours)).is_open(at("2026-11-26T11:30"))
+
+
+def test_opening_hours_must_name_every_day_with_a_real_span() -> None:
+    assert "missing: friday" in _error(MENUS.replace("  friday: closed\n", ""))
+    broken = MENUS.replace('monday: "08:00-16:00"', 'monday: "16:00-08:00"')
+    assert "opening_hours.monday: opens at 16:00 but closes at 08:00" in _error(broken)
+    broken = MENUS.replace('monday: "08:00-16:00"', 'monday: "8 to 4"')
+    assert "opening_hours.monday: must be 'closed' or a span" in _error(broken)
