@@ -77,9 +77,10 @@ class AgiPort:
 
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
         try:
-            result = await _guard(
-                lambda: self.agi.record_file(path, "wav", end_keys, max_s * 1000, silence_s=5)
-            )
+            result = await self.agi.record_file(path, "wav", end_keys, max_s * 1000, silence_s=5)
+        except AgiHungUp:
+            # Hanging up is how many callers end a message: Asterisk keeps what was said.
+            return Recording(path=f"{path}.wav", duration_ms=0, ended_by="hangup")
         except AgiError as error:
             log.warning("cannot record %s: %s", path, error)
             return Recording(path=f"{path}.wav", duration_ms=0, ended_by="error")

@@ -35,8 +35,13 @@ class Recording:
     """A voice message the caller left."""
 
     path: str
-    duration_ms: int
-    ended_by: str  # "dtmf", "timeout", "hangup"
+    duration_ms: int  # 0 when unknown (the caller hung up to end it)
+    ended_by: str  # "dtmf", "timeout", "hangup", "error"
+
+    @property
+    def kept(self) -> bool:
+        """Whether there is a message to keep."""
+        return self.duration_ms > 0 or self.ended_by == "hangup"
 
 
 class Channel(Protocol):
@@ -51,7 +56,9 @@ class Channel(Protocol):
         ...
 
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
-        """Record the caller's voice to `path` (no extension; Asterisk adds `.wav`)."""
+        """Record the caller's voice to `path` (no extension; Asterisk adds `.wav`). A caller
+        hanging up ends the recording (ended_by "hangup"); the next command then raises
+        CallerHungUp."""
         ...
 
     async def get_variable(self, name: str) -> str | None: ...

@@ -54,7 +54,8 @@ class ScriptedCaller:
     """The engine's Channel port driven by a script of what the caller does.
 
     Script items: "5" a key pressed when the IVR next listens; "^5" a key pressed during the
-    next prompt (barge-in); "~" a silence that runs out one wait; "H" hanging up. When the
+    next prompt (barge-in); "~" a silence that runs out one wait; "H" hanging up (at the next
+    wait for a key, or during a recording, which the caller ends that way). When the
     script is used up the caller hangs up, as a real one would.
     """
 
@@ -63,6 +64,7 @@ class ScriptedCaller:
     fragments: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     recordings: list[str] = field(default_factory=list)
+    gone: bool = False
 
     @classmethod
     def keys(cls, *items: str) -> ScriptedCaller:
@@ -75,10 +77,10 @@ class ScriptedCaller:
         return cls(script)
 
     async def play(self, spoken: Spoken, escape_digits: str = ALL_KEYS) -> str | None:
+        if self.gone:
+            raise CallerHungUp("the caller hung up while recording")
         self.played.append(spoken.text)
         self.fragments.extend(spoken.fragments)
-        if self.script and self.script[0] == "H":
-            raise CallerHungUp("scripted hang-up")
         if self.script and self.script[0].startswith("^"):
             return self.script.pop(0)[1:]
         return None
@@ -93,6 +95,9 @@ class ScriptedCaller:
 
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
         self.recordings.append(path)
+        if self.script and self.script[0] == "H":
+            self.gone = True  # the next command fails, as it would on a dead channel
+            return Recording(path=f"{path}.wav", duration_ms=0, ended_by="hangup")
         if self.script and self.script[0] == "#":
             self.script.pop(0)
         return Recording(path=f"{path}.wav", duration_ms=4200, ended_by="dtmf")

@@ -182,6 +182,22 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
     assert "Your complaint has been received and is waiting to be reviewed." in later.heard
 
 
+async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complaint(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "7", "1", "1", "H")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    async with database.session() as db:
+        complaint = await db.scalar(select(Complaint))
+    assert complaint is not None and complaint.category == "claim"
+    assert complaint.recording_path is not None
+    assert session.outcome == "abandoned_in_menu"  # hung up before hearing the number
+
+
 async def test_centres_are_sent_by_email_to_the_address_on_file(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "8", "2")

@@ -35,7 +35,7 @@ async def _new(call: Call) -> None:
             category,
             customer_id=customer.customer_id if customer else None,
             caller_number=call.session.caller_number,
-            recording_path=recording.path if recording.duration_ms > 0 else None,
+            recording_path=recording.path if recording.kept else None,
             linkedid=call.session.linkedid,
         ),
     )
