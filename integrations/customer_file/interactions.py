@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base
@@ -14,6 +14,12 @@ from integrations.database import Base
 
 class Interaction(Base):
     __tablename__ = "interactions"
+    # "My recent calls" on the agent desktop and "last 10 calls" on a popup: read newest
+    # first straight from the index, however many calls an agent or customer has had.
+    __table_args__ = (
+        Index("ix_interactions_agent_started_at", "agent", "started_at"),
+        Index("ix_interactions_customer_id_started_at", "customer_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     linkedid: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)

@@ -983,7 +983,7 @@ class SqlCustomerFile:
             await session.scalars(
                 select(Interaction)
                 .where(Interaction.customer_id == customer_id)
-                .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+                .order_by(Interaction.started_at.desc())
                 .limit(limit)
             )
         ).all()
@@ -995,7 +995,7 @@ class SqlCustomerFile:
                 await session.scalars(
                     select(Interaction)
                     .where(Interaction.agent == agent)
-                    .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+                    .order_by(Interaction.started_at.desc())
                     .limit(limit)
                 )
             ).all()
