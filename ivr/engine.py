@@ -123,6 +123,10 @@ class Call:
         self.session.said(utterance.text)
         return await self.channel.play(utterance, escape_digits)
 
+    def keep_key(self, key: str) -> None:
+        """A key pressed outside a question, kept as the start of the next answer."""
+        self._pending_key = key
+
     async def say(self, *parts: Part) -> None:
         """A statement. A key pressed during it stops it and is kept for the next question."""
         if self._pending_key is not None:

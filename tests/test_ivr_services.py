@@ -237,6 +237,17 @@ async def test_callers_are_greeted_in_the_language_on_their_file(database: Datab
     assert "Добро пожаловать" in caller.heard
 
 
+async def test_a_menu_choice_keyed_during_the_language_prompt_is_kept(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("^5", AUTHENTICITY_CODE + "#")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert session.language == "fa"
+    assert menus(session)[:3] == ["welcome", "main", "authenticity"]
+
+
 async def test_agent_hand_off_carries_what_the_caller_did(database: Database) -> None:
     ids = await build_customer_file(database)
     caller = ScriptedCaller.keys("~", "5", AUTHENTICITY_CODE + "#", "0", "1")

@@ -59,6 +59,9 @@ async def choose_language(call: Call) -> None:
         call.session.keyed("language", key)
     elif key == call.book.behaviour.agent_key:
         raise AgentRequested
+    elif key is not None and key.isdigit():
+        # A caller who knows the menus keys their choice straight away: keep it for the menu.
+        call.keep_key(key)
 
 
 def opening_hours(call: Call) -> list[Utterance]:
