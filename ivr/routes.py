@@ -3,6 +3,7 @@
     exten => 200,1,AGI(${TAMAS_AGI}/ivr)                    the main menu
     exten => 201,1,AGI(${TAMAS_AGI}/ivr,claim_status)       a direct line to one service
     same  => n,AGI(${TAMAS_AGI}/ivr-survey)                 after the agent, if accepted
+    same  => n,AGI(${TAMAS_AGI}/ivr-no-agent)               when the queue gave up
 
 `IvrRoutes(settings, database).routes()` is the route table the FastAGI server serves.
 """
@@ -20,11 +21,11 @@ from integrations.messaging.outbox import Outbox
 from ivr import definitions, record
 from ivr.agi_channel import AgiPort
 from ivr.channel import CallerHungUp
-from ivr.engine import Call, Engine, Facilities
+from ivr.engine import Call, Engine, Facilities, ServiceUnavailable
 from ivr.hours import OpeningHours, default_hours
 from ivr.input import AgentRequested, GoBack
 from ivr.lockout import PinGuard, guard_for
-from ivr.services import SERVICES, survey, welcome
+from ivr.services import SERVICES, agent, survey, welcome
 from ivr.session import CallSession
 from ivr.speech import PromptVoice, Speaker, Voice
 from tamas.settings import Settings
@@ -45,6 +46,7 @@ class IvrRoutes:
         voice: Voice | None = None,
         pins: PinGuard | None = None,
         hours: OpeningHours | None = None,
+        book: definitions.MenuBook | None = None,
     ) -> None:
         if customers is None:
             from integrations.customer_file.sql import SqlCustomerFile
@@ -52,7 +54,7 @@ class IvrRoutes:
             customers = SqlCustomerFile(database, settings.default_region)
         self.settings = settings
         self.database = database
-        self.book = definitions.load(services=SERVICES)
+        self.book = book or definitions.load(services=SERVICES)
         self.facilities = Facilities(
             customers=customers,
             voice=voice or PromptVoice(speaker=speaker_for(settings)),
@@ -69,7 +71,7 @@ class IvrRoutes:
         self.engine = Engine(self.book, SERVICES, self.facilities)
 
     def routes(self) -> dict[str, Route]:
-        return {"ivr": self.menu, "ivr-survey": self.survey}
+        return {"ivr": self.menu, "ivr-survey": self.survey, "ivr-no-agent": self.no_agent}
 
     async def _session(self, agi: AgiChannel) -> CallSession:
         called = agi.headers.get("agi_dnid", "")
@@ -122,6 +124,22 @@ class IvrRoutes:
                 await record.save_survey(
                     self.database, session.linkedid, answers.score, answers.nps
                 )
+
+    async def no_agent(self, agi: AgiChannel) -> None:
+        """`ivr-no-agent`: the queue gave up on the caller; offer a callback instead."""
+        port = AgiPort(agi)
+        session = await self._session(agi)
+        try:
+            language = await port.get_variable("TAMAS_LANGUAGE")
+            if language in LANGUAGES:
+                session.language = language
+            queue = await port.get_variable("TAMAS_QUEUE")
+            call = Call(port, session, self.book, self.facilities)
+            await agent.no_agent(call, queue)
+        except (CallerHungUp, GoBack, AgentRequested, ServiceUnavailable):
+            pass
+        finally:
+            await record.save(self.database, session)
 
 
 def _direct_welcome(language: str | None) -> Callable[[Call], Awaitable[None]]:

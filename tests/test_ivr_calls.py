@@ -28,8 +28,10 @@ from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.showcase import SHOWCASE
 from integrations.demo_data.writer import load
 from integrations.messaging.outbox import Outbox
+from ivr import definitions
 from ivr.hours import OpeningHours
 from ivr.routes import IvrRoutes
+from ivr.services import SERVICES
 from prompts.catalogue import default_catalogue
 from prompts.numbers import say_amount, say_digits, say_number
 from tamas.asterisk.ami import AmiClient
@@ -247,3 +249,33 @@ async def test_caller_hanging_up_in_the_menu_leaves_an_abandoned_record(line: Li
     assert record["outcome"] == "abandoned_in_menu"
     assert record["outcome_detail"] == "claim_status"
     assert record["ended_at"] is not None
+
+
+async def test_a_caller_the_queue_cannot_serve_is_offered_a_callback(
+    asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path
+) -> None:
+    # A queue no agent serves (Asterisk has no such queue): Queue() gives up at once.
+    copy = tmp_path / "ivr.sqlite3"
+    shutil.copy(demo_file, copy)
+    settings = replace(asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{copy}")
+    database = Database(settings.effective_database_url)
+    menus = definitions.load(services=SERVICES)
+    book = replace(menus, queues=replace(menus.queues, default="tamas-test-nobody"))
+    routes = IvrRoutes(settings, database, hours=ALWAYS_OPEN, book=book).routes()
+    server = build_server(settings, routes, host="127.0.0.1", port=0)
+    await server.start()
+    ami = AmiClient.from_settings(settings, name="test-ivr")
+    await ami.connect()
+    try:
+        # 2: English; 0: an agent; nothing for the survey; then 1: call me back.
+        record = await Line(settings, server, database, ami).call(
+            STRANGER, "200", "2W0" + "W" * 12 + "1"
+        )
+    finally:
+        await ami.close()
+        await server.close()
+        await database.dispose()
+
+    assert en("agents_busy") in transcript(record)
+    assert record["outcome"] == "callback_requested"
+    assert record["queue"] == "tamas-test-nobody"

@@ -28,7 +28,7 @@ from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr.engine import Call
-from ivr.services import survey, welcome
+from ivr.services import agent, survey, welcome
 from prompts.numbers import say_amount, say_digits, say_number
 
 
@@ -319,3 +319,18 @@ async def test_survey_refuses_a_score_out_of_range(database: Database) -> None:
     answers = await survey.run(call)
 
     assert (answers.score, answers.nps) == (5, 10)
+
+
+async def test_a_caller_the_queue_gave_up_on_may_decline_the_callback(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("~")
+    engine = make_engine(database)
+    session = session_for(STRANGER_PHONE)
+    call = Call(caller, session, engine.book, engine.facilities)
+
+    await agent.no_agent(call, "support")
+
+    assert session.outcome == "abandoned_in_queue"
+    assert session.queue == "support"
+    async with database.session() as db:
+        assert await db.scalar(select(CallbackTask)) is None

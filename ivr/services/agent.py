@@ -81,3 +81,15 @@ async def _after_hours(call: Call) -> None:
         session.finish("failed", "callback")
         return
     session.finish("callback_requested", tracking)
+
+
+async def no_agent(call: Call, queue: str | None) -> None:
+    """After the queue gave up (no agent in time, or none logged in): offer a callback."""
+    session = call.session
+    session.enter("no_agent")
+    if await call.offer_keys(CALLBACK_KEYS, "agents_busy", field="callback_offer") is None:
+        await call.say("goodbye")
+        session.finish("abandoned_in_queue", queue, queue=queue)
+        return
+    tracking = await callback.run(call)
+    session.finish("callback_requested", tracking, queue=queue)
