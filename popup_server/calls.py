@@ -249,7 +249,10 @@ class CallTracker:
 
     def _set(self, call: Call, agent: str, channel: str, state: LegState, at: float) -> CallChange:
         call.seq += 1
-        first = agent not in call.legs
+        previous = call.legs.get(agent)
+        # A new card: the first news of this call for this agent, or a ring again after theirs
+        # had stopped (the queue retries them, or the call comes back to them).
+        first = previous is None or (state is LegState.RINGING and not previous.state.is_live)
         leg = Leg(agent=agent, channel=channel, state=state, since=at, seq=call.seq)
         call.legs[agent] = leg
         return CallChange(call=snapshot(call), leg=leg, first=first)

@@ -2,9 +2,11 @@
 
 It feeds every AMI event to the `CallTracker`, builds the popup card when a call starts
 ringing an agent, and publishes each change. Changes of one call are published in order (a
-call's `call.state` never overtakes its `call.popup`), while different calls never wait for
-each other. After every AMI (re)connect it resynchronises from `CoreShowChannels`, so calls
-that began or ended while we were disconnected are not lost.
+call's `call.state` never overtakes its first `call.popup`), while different calls never wait
+for each other. The whole customer file follows in a second `call.popup` when it is ready,
+possibly after the call's later states; receivers merge it by linkedid. After every AMI
+(re)connect it resynchronises from `CoreShowChannels`, so calls that began or ended while we
+were disconnected are not lost.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from tamas.bus import Bus, BusError
 log = logging.getLogger(__name__)
 
 AGENTS_REFRESH_S = 30.0
+# Whole customer files built at once (each is a dozen queries and ~10 ms of CPU).
+FILE_FETCHES = 2
 
 
 class CallFollower:
@@ -46,6 +50,8 @@ class CallFollower:
         self._devices: dict[str, str] = {}
         self.tracker = CallTracker(self._devices.get)
         self._chains: dict[str, asyncio.Task[None]] = {}
+        self._file_slots = asyncio.Semaphore(FILE_FETCHES)
+        self._file_tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -55,7 +61,7 @@ class CallFollower:
     async def close(self) -> None:
         if self._refresher is not None:
             self._refresher.cancel()
-        for task in list(self._chains.values()):
+        for task in [*self._chains.values(), *self._file_tasks]:
             task.cancel()
 
     async def refresh_agents(self) -> None:
@@ -131,9 +137,14 @@ class CallFollower:
             # Who is calling goes out at once; the whole file follows in a second popup.
             popup = await first_card(change, self.customer_file, self.database, self.region)
             await self._send(CallPopup(popup, observed_at=observed_at))
-            if popup["lookup"] != "loading":
-                return
-            event = CallPopup(await whole_file(popup, self.customer_file), observed_at=observed_at)
+            if popup["lookup"] == "loading":
+                # Outside the call's chain: answering and hanging up need not wait for the
+                # file, and at most FILE_FETCHES files are built at once, so a burst of calls
+                # never delays the next caller's first card.
+                task = asyncio.create_task(self._send_whole_file(popup, observed_at))
+                self._file_tasks.add(task)
+                task.add_done_callback(self._file_tasks.discard)
+            return
         else:
             event = CallStateChanged(
                 linkedid=change.call.linkedid,
@@ -145,6 +156,11 @@ class CallFollower:
                 observed_at=observed_at,
             )
         await self._send(event)
+
+    async def _send_whole_file(self, popup: dict[str, Any], observed_at: float) -> None:
+        async with self._file_slots:
+            complete = await whole_file(popup, self.customer_file)
+        await self._send(CallPopup(complete, observed_at=observed_at))
 
     async def _send(self, event: CallPopup | CallStateChanged) -> None:
         try:

@@ -104,7 +104,7 @@ class DesktopHub:
         self._live: dict[tuple[str, str], _LiveCall] = {}
         # (agent, linkedid) of recent calls offered to each agent, live or not: who may
         # save a disposition or hang up which call.
-        self._offered: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._offered: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._unsubscribe = bus.subscribe(self.deliver)
 
     def close(self) -> None:
@@ -138,11 +138,15 @@ class DesktopHub:
         payload = message.payload
         if message.name == CallPopup.name:
             key = (str(payload.get("agent")), str(payload.get("linkedid")))
-            if payload.get("state") in LIVE_STATES:
-                self._live[key] = _LiveCall(
-                    payload=dict(payload), popup=frame, popup_seq=int(payload["state_seq"])
-                )
-            self._offered[key] = None
+            seq = int(payload["state_seq"])
+            live = self._live.get(key)
+            if live is not None and seq >= live.popup_seq:
+                # The whole file arrived: it replaces the first card, the latest state stays.
+                live.payload, live.popup = dict(payload), frame
+            elif payload.get("state") in LIVE_STATES and seq > self._offered.get(key, -1):
+                # A new offer (not the late file of a call that has already ended).
+                self._live[key] = _LiveCall(payload=dict(payload), popup=frame, popup_seq=seq)
+            self._offered[key] = max(seq, self._offered.get(key, -1))
             while len(self._offered) > OFFERED_REMEMBERED:
                 self._offered.popitem(last=False)
         elif message.name == CallStateChanged.name:

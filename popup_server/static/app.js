@@ -132,12 +132,16 @@ setInterval(() => {
   if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "ping" }));
 }, 20000);
 
+// A popup may be the first card of a call, the whole file that follows it (possibly after
+// the call has moved on: its state is then older than the card's), or a new ring.
 function onPopup(popup) {
   const known = state.cards.get(popup.linkedid);
-  if (known && known.popup.state_seq > popup.state_seq) return;
   const card = known || { node: el("article", { class: "card", "data-testid": "call-card" }), notice: "" };
-  card.popup = Object.assign({}, popup, known ? { state: known.popup.state, state_seq: Math.max(known.popup.state_seq, popup.state_seq) } : {});
-  if (known && popup.state_seq >= known.popup.state_seq) card.popup.state = popup.state;
+  const newer = !known || popup.state_seq >= known.popup.state_seq;
+  card.popup = Object.assign({}, popup, newer ? {} : { state: known.popup.state, state_seq: known.popup.state_seq });
+  if (known && !popup.customer && known.popup.customer) {
+    Object.assign(card.popup, { customer: known.popup.customer, lookup: known.popup.lookup });
+  }
   state.cards.set(popup.linkedid, card);
   const list = document.getElementById("calls");
   if (!known) list.prepend(card.node);
