@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from math import cos, radians
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -43,6 +43,20 @@ from integrations.customer_file.places import (
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
 from integrations.customer_file.privacy import mask_name
+from integrations.customer_file.rows import (
+    SUMMARY_COLUMNS,
+    branch_view,
+    callback_view,
+    cheque_view,
+    claim_view,
+    complaint_view,
+    customer_summary,
+    interaction_view,
+    policy_view,
+    shareholder_view,
+    utc,
+)
+from integrations.customer_file.search import name_searches, normalize_persian
 from integrations.customer_file.service_requests import (
     CALLBACK_KINDS,
     CALLBACK_STATUSES,
@@ -58,21 +72,17 @@ from integrations.customer_file.views import (
     BranchView,
     CallbackTaskView,
     CentreView,
-    ChequeView,
     ClaimStatus,
-    ClaimView,
     ComplaintView,
     CustomerFileView,
     CustomerRegistration,
     CustomerSummary,
     DebtView,
-    DividendView,
     GeneralMeetingView,
     InstallmentView,
     InteractionView,
     PhoneView,
     PolicyAuthenticity,
-    PolicyView,
     ShareholderView,
     StageChange,
 )
@@ -96,45 +106,14 @@ _TRACKING_ATTEMPTS = 8
 _BRANCH_RADII_KM = (25.0, 100.0, 400.0, 1500.0)
 _KM_PER_DEGREE = 111.2
 
-# Persian text arrives typed on Arabic keyboards too: the same letter, another code point.
-_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه"})
-
-
-def normalize_persian(text: str) -> str:
-    return " ".join(text.translate(_PERSIAN_LETTERS).split())
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _utc_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _utc(moment)
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_SUMMARY_COLUMNS = (
-    Customer.id,
-    Customer.kind,
-    Customer.national_id,
-    Customer.company_id,
-    Customer.given_name_fa,
-    Customer.family_name_fa,
-    Customer.given_name_latin,
-    Customer.family_name_latin,
-    Customer.gender,
-    Customer.language,
-    Customer.tier,
-    Customer.pin_hash,
-)
-
-
+# Statements built once: the IVR asks these on every call.
 _CUSTOMER_BY_PHONE = (
-    select(*_SUMMARY_COLUMNS)
+    select(*SUMMARY_COLUMNS)
     .join(Phone, Phone.customer_id == Customer.id)
     .where(Phone.e164 == bindparam("e164"))
 )
@@ -156,196 +135,6 @@ _CLAIM_HISTORY = (
     .where(ClaimStageChange.claim_id == bindparam("claim_id"))
     .order_by(ClaimStageChange.at, ClaimStageChange.id)
 )
-
-
-def _summary(row: Any) -> CustomerSummary:
-    identity = row.national_id or row.company_id or ""
-    return CustomerSummary(
-        id=row.id,
-        kind=row.kind,
-        given_name_fa=row.given_name_fa,
-        family_name_fa=row.family_name_fa,
-        given_name_latin=row.given_name_latin,
-        family_name_latin=row.family_name_latin,
-        gender=row.gender,
-        language=row.language,
-        tier=row.tier,
-        id_last4=identity[-4:],
-        has_pin=row.pin_hash is not None,
-    )
-
-
-def _claim_view(claim: Any, policy_number: str) -> ClaimView:
-    """From a Claim or a row of its columns."""
-    return ClaimView(
-        id=claim.id,
-        tracking_code=claim.tracking_code,
-        policy_number=policy_number,
-        line=claim.line,
-        stage=claim.stage,
-        stage_changed_at=_utc(claim.stage_changed_at),
-        loss_date=claim.loss_date,
-        amount_claimed_rials=claim.amount_claimed_rials,
-        amount_approved_rials=claim.amount_approved_rials,
-        amount_paid_rials=claim.amount_paid_rials,
-        adjuster_name=claim.adjuster_name,
-        adjuster_deadline=claim.adjuster_deadline,
-        next_step=claim.next_step,
-        next_step_note=claim.next_step_note,
-    )
-
-
-def _policy_view(policy: Policy) -> PolicyView:
-    return PolicyView(
-        id=policy.id,
-        number=policy.number,
-        line=policy.line,
-        status=policy.status,
-        start_date=policy.start_date,
-        end_date=policy.end_date,
-        premium_rials=policy.premium_rials,
-        insured_objects=tuple(policy.insured_objects or ()),
-    )
-
-
-def _cheque_view(cheque: Cheque) -> ChequeView:
-    return ChequeView(
-        number=cheque.number,
-        bank=cheque.bank,
-        due_date=cheque.due_date,
-        amount_rials=cheque.amount_rials,
-        status=cheque.status,
-    )
-
-
-def _shareholder_view(holder: Shareholder) -> ShareholderView:
-    dividends = tuple(
-        DividendView(
-            fiscal_year=dividend.fiscal_year,
-            per_share_rials=dividend.per_share_rials,
-            amount_due_rials=dividend.amount_due_rials,
-            payment_date=dividend.payment_date,
-            paid_on=dividend.paid_on,
-        )
-        for dividend in holder.dividends
-    )
-    return ShareholderView(
-        id=holder.id,
-        shareholder_number=holder.shareholder_number,
-        customer_id=holder.customer_id,
-        name_fa=holder.name_fa,
-        name_latin=holder.name_latin,
-        shares=holder.shares,
-        dividends=dividends,
-        unpaid_dividends_rials=sum(d.amount_due_rials for d in dividends if d.paid_on is None),
-        missing_documents=tuple(holder.missing_documents or ()),
-    )
-
-
-def _complaint_view(complaint: Complaint) -> ComplaintView:
-    return ComplaintView(
-        tracking_number=complaint.tracking_number,
-        category=complaint.category,
-        status=complaint.status,
-        customer_id=complaint.customer_id,
-        created_at=_utc(complaint.created_at),
-        updated_at=_utc(complaint.updated_at),
-        resolution=complaint.resolution,
-        has_recording=bool(complaint.recording_path),
-    )
-
-
-def _callback_view(task: CallbackTask, policy_number: str | None) -> CallbackTaskView:
-    return CallbackTaskView(
-        tracking_number=task.tracking_number,
-        kind=task.kind,
-        status=task.status,
-        customer_id=task.customer_id,
-        phone=task.phone,
-        policy_number=policy_number,
-        assigned_agent=task.assigned_agent,
-        due_at=_utc_or_none(task.due_at),
-        created_at=_utc(task.created_at),
-        note=task.note,
-    )
-
-
-def _interaction_view(record: Interaction) -> InteractionView:
-    return InteractionView(
-        linkedid=record.linkedid,
-        channel=record.channel,
-        direction=record.direction,
-        caller_number=record.caller_number,
-        customer_id=record.customer_id,
-        started_at=_utc(record.started_at),
-        duration_s=record.duration_s,
-        outcome=record.outcome,
-        queue=record.queue,
-        agent=record.agent,
-        disposition=record.disposition,
-        notes=record.notes,
-        menu_path=tuple(record.menu_path or ()),
-        looked_up=tuple(record.looked_up or ()),
-    )
-
-
-def _branch_view(branch: Branch, distance: float | None) -> BranchView:
-    return BranchView(
-        id=branch.id,
-        kind=branch.kind,
-        code=branch.code,
-        name_fa=branch.name_fa,
-        name_en=branch.name_en,
-        city=branch.city,
-        postal_code=branch.postal_code,
-        address_fa=branch.address_fa,
-        address_en=branch.address_en,
-        phone=branch.phone,
-        opening_hours=branch.opening_hours,
-        latitude=branch.latitude,
-        longitude=branch.longitude,
-        licence_end=branch.licence_end,
-        distance_km=None if distance is None else round(distance, 2),
-    )
-
-
-def _prefix_range(column: Any, prefix: str) -> Any:
-    """`column` starts with `prefix`, as a range an ordinary index serves on SQLite and
-    PostgreSQL alike (LIKE 'x%' uses an index only under some collations)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
-
-
-def _name_probes(word: str) -> list[tuple[Any, str]]:
-    """(name column, prefix) pairs that can hold `word`. Latin names are stored capitalised
-    as people write them, while agents type any case; Persian has no case."""
-    if word.isascii():
-        variants = sorted({word, word.lower(), word.capitalize(), word.upper()})
-        columns = (Customer.family_name_latin, Customer.given_name_latin)
-        return [(column, variant) for column in columns for variant in variants]
-    return [(Customer.family_name_fa, word), (Customer.given_name_fa, word)]
-
-
-def _name_searches(words: list[str]) -> list[Any]:
-    """Each word typed is the start of a given or family name. The longest word is looked up
-    by index range, one statement per column, each walking its index in order and stopping
-    at the limit (an OR across columns would make PostgreSQL collect every match first);
-    the other words filter the rows found."""
-    probe = max(words, key=len)
-    rest = list(words)
-    rest.remove(probe)
-    filters = [
-        or_(*(_prefix_range(column, prefix) for column, prefix in _name_probes(word)))
-        for word in rest
-    ]
-    return [
-        select(*_SUMMARY_COLUMNS)
-        .where(_prefix_range(column, prefix), *filters)
-        # The index's own order, so the scan stops at the limit (adding `id` would make
-        # PostgreSQL sort every match of a common name first).
-        .order_by(column)
-        for column, prefix in _name_probes(probe)
-    ]
 
 
 def _digits(text: str) -> str:
@@ -373,7 +162,7 @@ class SqlCustomerFile:
         # session to set up and tear down), one round trip through two index probes.
         async with self.database.engine.connect() as connection:
             row = (await connection.execute(_CUSTOMER_BY_PHONE, {"e164": e164})).first()
-        return None if row is None else _summary(row)
+        return None if row is None else customer_summary(row)
 
     async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
         digits = _digits(national_id)
@@ -381,23 +170,23 @@ class SqlCustomerFile:
             condition = Customer.company_id == validate_company_id(digits)
         else:
             condition = Customer.national_id == validate_national_id(digits)
-        return await self._one_summary(select(*_SUMMARY_COLUMNS).where(condition))
+        return await self._one_summary(select(*SUMMARY_COLUMNS).where(condition))
 
     async def customer_by_policy_number(self, policy_number: str) -> CustomerSummary | None:
         statement = (
-            select(*_SUMMARY_COLUMNS)
+            select(*SUMMARY_COLUMNS)
             .join(Policy, Policy.customer_id == Customer.id)
             .where(Policy.number == policy_number.strip())
         )
         return await self._one_summary(statement)
 
     async def customer(self, customer_id: int) -> CustomerSummary | None:
-        return await self._one_summary(select(*_SUMMARY_COLUMNS).where(Customer.id == customer_id))
+        return await self._one_summary(select(*SUMMARY_COLUMNS).where(Customer.id == customer_id))
 
     async def _one_summary(self, statement: Any) -> CustomerSummary | None:
         async with self.database.session() as session:
             row = (await session.execute(statement)).first()
-        return None if row is None else _summary(row)
+        return None if row is None else customer_summary(row)
 
     async def customer_file(self, customer_id: int) -> CustomerFileView | None:
         async with self.database.session() as session:
@@ -457,7 +246,7 @@ class SqlCustomerFile:
                 )
             ).all()
             interactions = await self._recent_interactions(session, customer_id, 10)
-            summary = _summary(customer)
+            summary = customer_summary(customer)
             return CustomerFileView(
                 customer=summary,
                 national_id_masked=mask_digits(customer.national_id)
@@ -471,12 +260,12 @@ class SqlCustomerFile:
                     AddressView(a.kind, a.postal_code, a.province, a.city, a.line)
                     for a in customer.addresses
                 ),
-                policies=tuple(_policy_view(policy) for policy in policies),
-                claims=tuple(_claim_view(claim, number) for claim, number in claims),
+                policies=tuple(policy_view(policy) for policy in policies),
+                claims=tuple(claim_view(claim, number) for claim, number in claims),
                 debt=debt,
-                shareholder=None if holder is None else _shareholder_view(holder),
-                open_complaints=tuple(_complaint_view(c) for c in complaints),
-                open_callback_tasks=tuple(_callback_view(t, number) for t, number in tasks),
+                shareholder=None if holder is None else shareholder_view(holder),
+                open_complaints=tuple(complaint_view(c) for c in complaints),
+                open_callback_tasks=tuple(callback_view(t, number) for t, number in tasks),
                 recent_interactions=tuple(interactions),
             )
 
@@ -489,33 +278,33 @@ class SqlCustomerFile:
 
             async def add(statement: Any) -> None:
                 for row in (await session.execute(statement.limit(limit))).all():
-                    found.setdefault(row.id, _summary(row))
+                    found.setdefault(row.id, customer_summary(row))
 
             compact = "".join(query.split()).replace("-", "")
             if compact.lstrip("+").isdigit():
                 if len(compact) == 10:
-                    await add(select(*_SUMMARY_COLUMNS).where(Customer.national_id == compact))
+                    await add(select(*SUMMARY_COLUMNS).where(Customer.national_id == compact))
                 if len(compact) == 11:
-                    await add(select(*_SUMMARY_COLUMNS).where(Customer.company_id == compact))
+                    await add(select(*SUMMARY_COLUMNS).where(Customer.company_id == compact))
                 e164 = try_normalize_phone(compact, self.region)
                 if e164:
                     await add(
-                        select(*_SUMMARY_COLUMNS)
+                        select(*SUMMARY_COLUMNS)
                         .join(Phone, Phone.customer_id == Customer.id)
                         .where(Phone.e164 == e164)
                     )
                 await add(
-                    select(*_SUMMARY_COLUMNS)
+                    select(*SUMMARY_COLUMNS)
                     .join(Claim, Claim.customer_id == Customer.id)
                     .where(Claim.tracking_code == compact)
                 )
             await add(
-                select(*_SUMMARY_COLUMNS)
+                select(*SUMMARY_COLUMNS)
                 .join(Policy, Policy.customer_id == Customer.id)
                 .where(Policy.number == query)
             )
             if not compact.lstrip("+").isdigit():
-                for statement in _name_searches(query.split()):
+                for statement in name_searches(query.split()):
                     await add(statement)
         return list(found.values())[:limit]
 
@@ -570,7 +359,7 @@ class SqlCustomerFile:
             except IntegrityError as error:
                 # Lost a race with another registration of the same person.
                 raise DuplicateCustomer("national ID or phone") from error
-        return _summary(customer)
+        return customer_summary(customer)
 
     async def _refuse_duplicates(
         self,
@@ -622,8 +411,8 @@ class SqlCustomerFile:
             history = (await connection.execute(_CLAIM_HISTORY, {"claim_id": row.id})).all()
         identity = row.national_id or row.company_id or ""
         return ClaimStatus(
-            claim=_claim_view(row, row.policy_number),
-            history=tuple(StageChange(h.stage, _utc(h.at), h.note) for h in history),
+            claim=claim_view(row, row.policy_number),
+            history=tuple(StageChange(h.stage, utc(h.at), h.note) for h in history),
             customer_id=row.customer_id,
             national_id_last4=identity[-4:],
         )
@@ -688,7 +477,7 @@ class SqlCustomerFile:
                 )
                 for item, number in installments
             ),
-            (_cheque_view(cheque) for cheque in cheques),
+            (cheque_view(cheque) for cheque in cheques),
             today=date.today(),
         )
 
@@ -743,9 +532,7 @@ class SqlCustomerFile:
                 )
                 within = [item for item in ranked if item[0] <= radius]
                 if len(within) >= limit or radius == _BRANCH_RADII_KM[-1]:
-                    return [
-                        _branch_view(branch, distance) for distance, _, branch in ranked[:limit]
-                    ]
+                    return [branch_view(branch, distance) for distance, _, branch in ranked[:limit]]
         return []
 
     async def medical_centres(self, city: str | None = None) -> list[CentreView]:
@@ -791,7 +578,7 @@ class SqlCustomerFile:
                     .options(selectinload(Shareholder.dividends))
                 )
             ).first()
-            return None if holder is None else _shareholder_view(holder)
+            return None if holder is None else shareholder_view(holder)
 
     async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
         async with self.database.session() as session:
@@ -805,7 +592,7 @@ class SqlCustomerFile:
     async def next_general_meeting(
         self, after: datetime | None = None
     ) -> GeneralMeetingView | None:
-        moment = _utc(after) if after is not None else _now()
+        moment = utc(after) if after is not None else _now()
         async with self.database.session() as session:
             meeting = (
                 await session.scalars(
@@ -820,7 +607,7 @@ class SqlCustomerFile:
         return GeneralMeetingView(
             id=meeting.id,
             kind=meeting.kind,
-            held_at=_utc(meeting.held_at),
+            held_at=utc(meeting.held_at),
             place_fa=meeting.place_fa,
             place_en=meeting.place_en,
             agenda=tuple(meeting.agenda or ()),
@@ -884,7 +671,7 @@ class SqlCustomerFile:
                 phone=e164,
                 policy_id=policy_id,
                 status="open",
-                due_at=None if due_at is None else _utc(due_at),
+                due_at=None if due_at is None else utc(due_at),
                 note=note,
                 linkedid=linkedid,
                 created_at=created_at,
@@ -911,7 +698,7 @@ class SqlCustomerFile:
         )
         async with self.database.session() as session:
             rows = (await session.execute(statement)).all()
-        return [_callback_view(task, number) for task, number in rows]
+        return [callback_view(task, number) for task, number in rows]
 
     async def update_callback_task(self, tracking_number: str, agent: str, status: str) -> bool:
         if status not in CALLBACK_STATUSES or status == "open":
@@ -968,7 +755,7 @@ class SqlCustomerFile:
             complaint = (
                 await session.scalars(select(Complaint).where(Complaint.tracking_number == number))
             ).first()
-        return None if complaint is None else _complaint_view(complaint)
+        return None if complaint is None else complaint_view(complaint)
 
     # --- interactions ----------------------------------------------------------------
 
@@ -987,7 +774,7 @@ class SqlCustomerFile:
                 .limit(limit)
             )
         ).all()
-        return [_interaction_view(record) for record in records]
+        return [interaction_view(record) for record in records]
 
     async def interactions_for_agent(self, agent: str, limit: int = 20) -> list[InteractionView]:
         async with self.database.session() as session:
@@ -999,7 +786,7 @@ class SqlCustomerFile:
                     .limit(limit)
                 )
             ).all()
-        return [_interaction_view(record) for record in records]
+        return [interaction_view(record) for record in records]
 
     async def save_disposition(
         self, linkedid: str, agent: str, disposition: str, notes: str | None = None

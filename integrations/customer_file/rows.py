@@ -1,0 +1,203 @@
+"""Turning table rows into the frozen views of integrations.customer_file.views: the one
+place that knows both shapes. Works on ORM objects and on result rows of the same columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from integrations.customer_file.customers import Customer
+from integrations.customer_file.interactions import Interaction
+from integrations.customer_file.payments import Cheque
+from integrations.customer_file.places import Branch
+from integrations.customer_file.policies import Policy
+from integrations.customer_file.service_requests import CallbackTask, Complaint
+from integrations.customer_file.shareholders import Shareholder
+from integrations.customer_file.views import (
+    BranchView,
+    CallbackTaskView,
+    ChequeView,
+    ClaimView,
+    ComplaintView,
+    CustomerSummary,
+    DividendView,
+    InteractionView,
+    PolicyView,
+    ShareholderView,
+)
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else utc(moment)
+
+
+SUMMARY_COLUMNS = (
+    Customer.id,
+    Customer.kind,
+    Customer.national_id,
+    Customer.company_id,
+    Customer.given_name_fa,
+    Customer.family_name_fa,
+    Customer.given_name_latin,
+    Customer.family_name_latin,
+    Customer.gender,
+    Customer.language,
+    Customer.tier,
+    Customer.pin_hash,
+)
+
+
+def customer_summary(row: Any) -> CustomerSummary:
+    identity = row.national_id or row.company_id or ""
+    return CustomerSummary(
+        id=row.id,
+        kind=row.kind,
+        given_name_fa=row.given_name_fa,
+        family_name_fa=row.family_name_fa,
+        given_name_latin=row.given_name_latin,
+        family_name_latin=row.family_name_latin,
+        gender=row.gender,
+        language=row.language,
+        tier=row.tier,
+        id_last4=identity[-4:],
+        has_pin=row.pin_hash is not None,
+    )
+
+
+def claim_view(claim: Any, policy_number: str) -> ClaimView:
+    """From a Claim or a row of its columns."""
+    return ClaimView(
+        id=claim.id,
+        tracking_code=claim.tracking_code,
+        policy_number=policy_number,
+        line=claim.line,
+        stage=claim.stage,
+        stage_changed_at=utc(claim.stage_changed_at),
+        loss_date=claim.loss_date,
+        amount_claimed_rials=claim.amount_claimed_rials,
+        amount_approved_rials=claim.amount_approved_rials,
+        amount_paid_rials=claim.amount_paid_rials,
+        adjuster_name=claim.adjuster_name,
+        adjuster_deadline=claim.adjuster_deadline,
+        next_step=claim.next_step,
+        next_step_note=claim.next_step_note,
+    )
+
+
+def policy_view(policy: Policy) -> PolicyView:
+    return PolicyView(
+        id=policy.id,
+        number=policy.number,
+        line=policy.line,
+        status=policy.status,
+        start_date=policy.start_date,
+        end_date=policy.end_date,
+        premium_rials=policy.premium_rials,
+        insured_objects=tuple(policy.insured_objects or ()),
+    )
+
+
+def cheque_view(cheque: Cheque) -> ChequeView:
+    return ChequeView(
+        number=cheque.number,
+        bank=cheque.bank,
+        due_date=cheque.due_date,
+        amount_rials=cheque.amount_rials,
+        status=cheque.status,
+    )
+
+
+def shareholder_view(holder: Shareholder) -> ShareholderView:
+    dividends = tuple(
+        DividendView(
+            fiscal_year=dividend.fiscal_year,
+            per_share_rials=dividend.per_share_rials,
+            amount_due_rials=dividend.amount_due_rials,
+            payment_date=dividend.payment_date,
+            paid_on=dividend.paid_on,
+        )
+        for dividend in holder.dividends
+    )
+    return ShareholderView(
+        id=holder.id,
+        shareholder_number=holder.shareholder_number,
+        customer_id=holder.customer_id,
+        name_fa=holder.name_fa,
+        name_latin=holder.name_latin,
+        shares=holder.shares,
+        dividends=dividends,
+        unpaid_dividends_rials=sum(d.amount_due_rials for d in dividends if d.paid_on is None),
+        missing_documents=tuple(holder.missing_documents or ()),
+    )
+
+
+def complaint_view(complaint: Complaint) -> ComplaintView:
+    return ComplaintView(
+        tracking_number=complaint.tracking_number,
+        category=complaint.category,
+        status=complaint.status,
+        customer_id=complaint.customer_id,
+        created_at=utc(complaint.created_at),
+        updated_at=utc(complaint.updated_at),
+        resolution=complaint.resolution,
+        has_recording=bool(complaint.recording_path),
+    )
+
+
+def callback_view(task: CallbackTask, policy_number: str | None) -> CallbackTaskView:
+    return CallbackTaskView(
+        tracking_number=task.tracking_number,
+        kind=task.kind,
+        status=task.status,
+        customer_id=task.customer_id,
+        phone=task.phone,
+        policy_number=policy_number,
+        assigned_agent=task.assigned_agent,
+        due_at=utc_or_none(task.due_at),
+        created_at=utc(task.created_at),
+        note=task.note,
+    )
+
+
+def interaction_view(record: Interaction) -> InteractionView:
+    return InteractionView(
+        linkedid=record.linkedid,
+        channel=record.channel,
+        direction=record.direction,
+        caller_number=record.caller_number,
+        customer_id=record.customer_id,
+        started_at=utc(record.started_at),
+        duration_s=record.duration_s,
+        outcome=record.outcome,
+        queue=record.queue,
+        agent=record.agent,
+        disposition=record.disposition,
+        notes=record.notes,
+        menu_path=tuple(record.menu_path or ()),
+        looked_up=tuple(record.looked_up or ()),
+    )
+
+
+def branch_view(branch: Branch, distance: float | None) -> BranchView:
+    return BranchView(
+        id=branch.id,
+        kind=branch.kind,
+        code=branch.code,
+        name_fa=branch.name_fa,
+        name_en=branch.name_en,
+        city=branch.city,
+        postal_code=branch.postal_code,
+        address_fa=branch.address_fa,
+        address_en=branch.address_en,
+        phone=branch.phone,
+        opening_hours=branch.opening_hours,
+        latitude=branch.latitude,
+        longitude=branch.longitude,
+        licence_end=branch.licence_end,
+        distance_km=None if distance is None else round(distance, 2),
+    )
