@@ -77,6 +77,11 @@ class Settings:
     ivr_recordings_dir: str = "/var/spool/asterisk/monitor"
     ivr_offer_survey: bool = True
 
+    # The SMS gateway `tamas messages send` drains the outbox through (JSON over HTTP, see
+    # integrations/messaging/gateway.py); empty means SMS requests wait in the outbox.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
