@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import phonenumbers
 
@@ -54,9 +54,8 @@ class Facilities:
     outbox: Outbox
     hours: OpeningHours
     lookup_timeout_s: float = 3.0
-    recordings_dir: str = "/var/spool/asterisk/tamas"
+    recordings_dir: str = "/var/spool/asterisk/monitor"
     offer_survey: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Call:
@@ -311,6 +310,9 @@ class Engine:
         except ServiceUnavailable:
             await call.say("service_unavailable")
             return
+        except InvalidIdentifier:
+            await call.say("invalid_input")
+            return
         call.delivered()
         await call.say("goodbye")
 
@@ -353,3 +355,6 @@ class Engine:
                 continue
             except ServiceUnavailable:
                 await call.say("service_unavailable")
+            except InvalidIdentifier:
+                # The customer file refused what was keyed (a check the menu file lacks).
+                await call.say("invalid_input")
