@@ -31,6 +31,9 @@ from integrations.database import Database
 from integrations.demo_data.showcase import SHOWCASE
 
 GOAL_P99_MS = 2.0
+# Calls start spread over about one trivial call's length, so they arrive at the steady rate
+# from the start instead of 500 in the first instant.
+RAMP_S = 4.0
 DIGITS = "1234567"
 
 TRIVIAL_CALLER = CallerScript(
@@ -80,7 +83,7 @@ async def _load(
     if args.warmup:
         await run_load(warm)
     plan = LoadPlan(
-        caller, args.concurrent, args.duration, args.pace, ramp_s=1.0, port=port, run_id=run_id
+        caller, args.concurrent, args.duration, args.pace, RAMP_S, port=port, run_id=run_id
     )
     return await run_load(plan)
 
@@ -151,6 +154,9 @@ def print_table(scenarios: list[Scenario], concurrent: int) -> None:
         )
         for error, count in sorted(r.errors.items(), key=lambda item: -item[1])[:3]:
             print(f"  {count} x {error}")
+        print("  slowest steps (p99):")
+        for step, p99_ms, seen in r.slowest_steps():
+            print(f"    {p99_ms:8.2f} ms  {step} ({seen} times)")
         if s.server.errors or s.server.warnings:
             print(f"  server logged {s.server.errors} errors, {s.server.warnings} warnings")
             for message in s.server.messages:
