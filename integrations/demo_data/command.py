@@ -13,7 +13,7 @@ import os
 from datetime import date
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
 from integrations import migrations
 from integrations.database import Database
@@ -88,6 +88,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     except DemoDataConflict as error:
         raise CommandError(str(error)) from error
+    except IntegrityError as error:
+        raise CommandError(
+            "the database already holds rows with the demo data's ids or numbers (data of"
+            f" your own?): {str(error.orig).splitlines()[0]}; run with --replace to empty the"
+            " customer file first, or use another database"
+        ) from error
     finally:
         progress.finish()
         await database.dispose()

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -42,6 +44,8 @@ from integrations.demo_data.showcase import SHOWCASE_CUSTOMERS
 from integrations.demo_data.showcase_records import showcase_batch
 
 DEFAULT_CHUNK = 10_000
+# pg_advisory_lock key held while a run writes ("tamasdem" in ASCII).
+_LOCK_KEY = 0x74616D617364656D
 
 
 class DemoDataConflict(Exception):
@@ -166,6 +170,29 @@ class Writer:
             raw.close()
         return written
 
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """One demo-data run per PostgreSQL database at a time (two would race for the same
+        chunks). The lock is the session's: it goes with the connection if the run dies."""
+        if not self.postgres:
+            yield
+            return
+        raw = await self.database.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            if not await driver.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
+                raise DemoDataConflict(
+                    "another `tamas demo-data` run is writing to this database; wait for it"
+                    " to finish or stop it, then run again"
+                )
+            try:
+                yield
+            finally:
+                await driver.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+        finally:
+            raw.close()
+
     async def customers_on_file(self, first: int, end: int, probe: int) -> tuple[int, str | None]:
         """(how many of customers first..end-1 exist, identity of customer `probe`)."""
         low, high = Ids.customer(first), Ids.customer(end - 1)
@@ -263,6 +290,19 @@ async def load(
     if plan.customers < SHOWCASE_CUSTOMERS:
         raise ValueError(f"--customers must be at least {SHOWCASE_CUSTOMERS} (the showcase)")
     writer = Writer(database, use_copy)
+    async with writer.exclusive():
+        return await _load(writer, plan, chunk, replace, workers, writers, progress)
+
+
+async def _load(
+    writer: Writer,
+    plan: Plan,
+    chunk: int,
+    replace: bool,
+    workers: int,
+    writers: int,
+    progress: Callable[[int], None] | None,
+) -> LoadReport:
     report = LoadReport()
     # Computed once here, then shipped to the worker processes with the plan.
     _ = plan.codes, plan.pin_pool
@@ -304,7 +344,11 @@ async def load(
             await writer.delete_customers(first, end)
             todo.append((first, end))
 
-    executor: Executor | None = ProcessPoolExecutor(workers) if workers > 0 else None
+    # Spawned, not forked: a forked worker would inherit this process's database sockets and,
+    # if this process were killed, keep its half-done transaction open (and its locks held).
+    executor: Executor | None = None
+    if workers > 0:
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         await _write_chunks(writer, plan, todo, executor, writers, report, progress)
     finally:
