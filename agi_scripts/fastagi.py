@@ -203,8 +203,12 @@ def build_server(
 def default_routes(settings: Settings, database: Database) -> dict[str, Route]:
     """The routes `tamas agi` serves. The IVR registers its menu routes here."""
     from agi_scripts.skeleton import skeleton_route
+    from ivr.routes import ivr_routes
 
-    return {"skeleton": skeleton_route(database, settings.default_region)}
+    return {
+        "skeleton": skeleton_route(database, settings.default_region),
+        **ivr_routes(settings, database),
+    }
 
 
 async def ensure_schema(database: Database) -> None:
