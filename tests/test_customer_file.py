@@ -571,20 +571,13 @@ async def test_an_agent_takes_a_task_and_finishes_it(
         await customer_file.update_callback_task(number, "1001", "open")
 
 
-async def test_a_callback_for_an_unknown_policy_keeps_what_was_keyed(
+async def test_a_callback_keeps_the_policy_number_as_keyed(
     customer_file: SqlCustomerFile, built: File
 ) -> None:
-    await customer_file.create_callback_task("renewal", MOBILE, policy_number="777")
+    # Not checked against our tables: with an insurer's adapter the policies live elsewhere.
+    await customer_file.create_callback_task("renewal", MOBILE, policy_number="۷۷۷")
     [task] = await customer_file.callback_tasks_for_agent("1001")
-    assert task.policy_number is None
-    assert task.note is not None and "777" in task.note
-
-
-async def test_a_request_for_a_customer_not_on_file_is_refused_clearly(
-    customer_file: SqlCustomerFile, built: File
-) -> None:
-    with pytest.raises(CustomerFileError, match="cannot save"):
-        await customer_file.create_complaint("other", customer_id=999_999)
+    assert task.policy_number == "777"
 
 
 async def test_a_callback_needs_a_number_to_call(

@@ -134,3 +134,32 @@ async def test_with_models_and_migrations_in_step_a_new_revision_would_be_empty(
     assert (path.parent, path.name) == (versions, expected)
     body = path.read_text("utf-8")
     assert "op.create_table" not in body and "op.add_column" not in body
+
+
+async def test_revision_0006_keeps_the_policy_number_of_existing_tasks(database: Database) -> None:
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.exec_driver_sql(f"DROP TABLE {migrations.VERSION_TABLE}")
+    await database.engine.dispose()
+    await migrations.upgrade(database.url, "0005")
+    async with database.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO customers (id, kind, given_name_fa, family_name_fa, given_name_latin,"
+            " family_name_latin, language, tier) VALUES (1, 'person', '', 'x', '', '', 'fa',"
+            " 'regular')",
+            "INSERT INTO policies (id, number, authenticity_code, customer_id, line, status,"
+            " start_date, end_date, premium_rials, insured_objects) VALUES (1, '140210001234',"
+            " 'A1', 1, 'fire', 'active', '2026-01-01', '2027-01-01', 1, '[]')",
+            "INSERT INTO callback_tasks (tracking_number, kind, customer_id, phone, policy_id,"
+            " status) VALUES ('51234567', 'renewal', 1, '+989121234567', 1, 'open')",
+        ):
+            await connection.exec_driver_sql(statement)
+    await database.engine.dispose()
+    assert await migrations.upgrade(database.url) == "upgraded"
+    async with database.engine.connect() as connection:
+        number = (
+            await connection.exec_driver_sql("SELECT policy_number FROM callback_tasks")
+        ).scalar()
+        differences = await connection.run_sync(migrations.schema_differences)
+    assert number == "140210001234"
+    assert differences == []

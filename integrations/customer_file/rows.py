@@ -149,14 +149,14 @@ def complaint_view(complaint: Complaint) -> ComplaintView:
     )
 
 
-def callback_view(task: CallbackTask, policy_number: str | None) -> CallbackTaskView:
+def callback_view(task: CallbackTask) -> CallbackTaskView:
     return CallbackTaskView(
         tracking_number=task.tracking_number,
         kind=task.kind,
         status=task.status,
         customer_id=task.customer_id,
         phone=task.phone,
-        policy_number=policy_number,
+        policy_number=task.policy_number,
         assigned_agent=task.assigned_agent,
         due_at=utc_or_none(task.due_at),
         created_at=utc(task.created_at),

@@ -1,14 +1,16 @@
 """What callers ask the insurer to do: complaints, and callback tasks (renewal requests,
 quotes, "call me back") that the IVR creates and agents work through.
 
-Both carry a tracking number the caller hears and can key in later.
+Both carry a tracking number the caller hears and can key in later. They are Tamas's own
+records, so they refer to customers and policies by plain values, not foreign keys: with an
+insurer's own adapter the customers live in its core system, not in our tables.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import DateTime, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base
@@ -26,7 +28,7 @@ class Complaint(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     caller_number: Mapped[str | None] = mapped_column(String(16))  # E.164
     category: Mapped[str] = mapped_column(String(16), default="other")
     status: Mapped[str] = mapped_column(String(16), default="received")
@@ -47,9 +49,10 @@ class CallbackTask(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="callback")
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     phone: Mapped[str] = mapped_column(String(16))  # E.164, where to call back
-    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    # As the caller keyed it; the expert checks it against the core system.
+    policy_number: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     assigned_agent: Mapped[str | None] = mapped_column(String(32), index=True)
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -235,9 +235,8 @@ class SqlCustomerFile:
                 )
             ).all()
             tasks = (
-                await session.execute(
-                    select(CallbackTask, Policy.number)
-                    .outerjoin(Policy, Policy.id == CallbackTask.policy_id)
+                await session.scalars(
+                    select(CallbackTask)
                     .where(
                         CallbackTask.customer_id == customer_id,
                         CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
@@ -265,7 +264,7 @@ class SqlCustomerFile:
                 debt=debt,
                 shareholder=None if holder is None else shareholder_view(holder),
                 open_complaints=tuple(complaint_view(c) for c in complaints),
-                open_callback_tasks=tuple(callback_view(t, number) for t, number in tasks),
+                open_callback_tasks=tuple(callback_view(task) for task in tasks),
                 recent_interactions=tuple(interactions),
             )
 
@@ -652,15 +651,7 @@ class SqlCustomerFile:
         if kind not in CALLBACK_KINDS:
             raise CustomerFileError(f"callback kind must be one of {', '.join(CALLBACK_KINDS)}")
         e164 = normalize_phone(phone, self.region)
-        policy_id = None
-        if policy_number:
-            async with self.database.session() as session:
-                policy_id = await session.scalar(
-                    select(Policy.id).where(Policy.number == policy_number.strip())
-                )
-            if policy_id is None:
-                # Keep what the caller keyed: the expert can still find the policy.
-                note = f"{note or ''} [policy number keyed: {policy_number}, not on file]".strip()
+        keyed_policy = ascii_digits(policy_number).strip()[:32] if policy_number else None
         created_at = _now()
 
         def make(number: str) -> CallbackTask:
@@ -669,7 +660,7 @@ class SqlCustomerFile:
                 kind=kind,
                 customer_id=customer_id,
                 phone=e164,
-                policy_id=policy_id,
+                policy_number=keyed_policy or None,
                 status="open",
                 due_at=None if due_at is None else utc(due_at),
                 note=note,
@@ -685,8 +676,7 @@ class SqlCustomerFile:
         mine = CallbackTask.assigned_agent == agent
         who = or_(mine, CallbackTask.assigned_agent.is_(None)) if include_unassigned else mine
         statement = (
-            select(CallbackTask, Policy.number)
-            .outerjoin(Policy, Policy.id == CallbackTask.policy_id)
+            select(CallbackTask)
             .where(CallbackTask.status.in_(OPEN_CALLBACK_STATUSES), who)
             .order_by(
                 CallbackTask.due_at.is_(None),
@@ -697,8 +687,8 @@ class SqlCustomerFile:
             .limit(limit)
         )
         async with self.database.session() as session:
-            rows = (await session.execute(statement)).all()
-        return [callback_view(task, number) for task, number in rows]
+            tasks = (await session.scalars(statement)).all()
+        return [callback_view(task) for task in tasks]
 
     async def update_callback_task(self, tracking_number: str, agent: str, status: str) -> bool:
         if status not in CALLBACK_STATUSES or status == "open":
