@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 log = logging.getLogger(__name__)
 
 DEFAULT_REDIS_CHANNEL = "tamas:bus"
+POOL_CONNECTIONS = 16
 
 
 class BusError(Exception):
@@ -181,7 +182,12 @@ class RedisBus(Bus):
         self.url = url
         self.channel = channel
         self.retry_max_s = retry_max_s
-        self._redis = redis.from_url(url, socket_connect_timeout=2.0)
+        # A bounded pool that makes publishers wait for a connection: a burst of events must
+        # queue up, not open connections until Redis refuses more ("Too many connections").
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=5.0, socket_connect_timeout=2.0
+        )
+        self._redis = redis.Redis(connection_pool=pool)
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.connected = False
@@ -205,7 +211,7 @@ class RedisBus(Bus):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
-        await self._redis.aclose()
+        await self._redis.aclose(close_connection_pool=True)
 
     async def publish(self, event: Event | Message) -> None:
         from redis.exceptions import RedisError
