@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Commands that play audio or wait for the caller, and how long a real call spends in each
 # (seconds, before jitter and the plan's pace), taken from calls through the sandbox: a
@@ -363,6 +365,18 @@ class LoadReport:
             (step, percentile_ms(times, 0.99), len(times)) for step, times in self.steps.items()
         ]
         return sorted(ranked, key=lambda item: -item[1])[:count]
+
+
+def machine_load() -> str:
+    """How busy the machine is before a run, to read the figures by: the load average and
+    the share of time some task waited for a CPU (Linux pressure stall information)."""
+    text = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        text += f", CPU pressure {first.split()[1].split('=')[1]}%"
+    except (OSError, IndexError):
+        pass
+    return text
 
 
 def percentile_ms(samples: list[float], fraction: float) -> float:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from bench.agi_protocol_client import CallerScript, LoadPlan, LoadReport, run_load
+from bench.agi_protocol_client import CallerScript, LoadPlan, LoadReport, machine_load, run_load
 from bench.demo_database import prepare
 from bench.server_process import ServerProcess, ServerStats
 from bench.trivial_agi import EXPECTED_VARIABLE, RESULT_VARIABLE
@@ -173,7 +172,7 @@ def main(argv: list[str]) -> int:
     print(
         f"FastAGI server alone: {args.concurrent} concurrent calls for {args.duration:g} s each, "
         f"pace {args.pace:g}; claim status on {args.database} ({args.customers} demo customers); "
-        f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        f"before: {machine_load()}",
         flush=True,
     )
     url = asyncio.run(prepare(args.database, args.customers))

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.agi_protocol_client import machine_load
 from bench.demo_database import prepare
 from bench.server_process import ServerProcess, ServerStats
 from bench.trivial_agi import EXPECTED_VARIABLE
@@ -85,6 +86,7 @@ class Scenario:
     compare_to: str | None = None  # the scenario whose calls/s this one's are divided by
     elapsed_s: float = 0.0
     peak_up: int = 0
+    asterisk_cpu_s: float | None = None
 
     @property
     def placed(self) -> int:
@@ -307,6 +309,7 @@ async def run_scenario(
         variables["TAMAS_AGI"] = f"agi://127.0.0.1:{port}"
     board = Switchboard(settings)
     await board.connect()
+    asterisk_cpu = _cpu_s(_asterisk_pid(settings))
     try:
         if scenario.kind == "claim":
             # Gold customer: the claim's code, a pause for the lookup, the last four digits of
@@ -319,6 +322,8 @@ async def run_scenario(
             await board.place(scenario, run_id, BENCH_CONTEXT, scenario.path,
                               "+989350000000", None, variables)  # fmt: skip
     finally:
+        if asterisk_cpu is not None:
+            scenario.asterisk_cpu_s = (_cpu_s(_asterisk_pid(settings)) or 0.0) - asterisk_cpu
         await board.close()
         if server is not None:
             scenario.server = await asyncio.to_thread(server.stop)
@@ -328,6 +333,29 @@ async def run_scenario(
     return scenario
 
 
+def _asterisk_pid(settings: Settings) -> int | None:
+    # The chroot shares the host's process ids, so the pid Asterisk writes is the host's.
+    try:
+        return int((sandbox.root_dir(settings) / "run/asterisk/asterisk.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _cpu_s(pid: int | None) -> float | None:
+    """CPU seconds a process has used (user + system), from /proc."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percent(cpu_s: float | None, wall_s: float) -> str:
+    return "-" if cpu_s is None or not wall_s else f"{100 * cpu_s / wall_s:.0f}%"
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -335,7 +363,8 @@ def _ms(value: float | None) -> str:
 def print_table(scenarios: list[Scenario]) -> None:
     by = {s.name: s for s in scenarios}
     header = ["scenario", "rate/s", "placed", "right", "AGI fail", "calls/s", "ratio",
-              "peak chans", "records", "rt p50 ms", "rt p99 ms"]  # fmt: skip
+              "peak chans", "records", "rt p50 ms", "rt p99 ms", "server CPU",
+              "Asterisk CPU"]  # fmt: skip
     rows = []
     for s in scenarios:
         other = by.get(s.compare_to or "")
@@ -347,6 +376,8 @@ def print_table(scenarios: list[Scenario]) -> None:
             f"{s.calls_per_s:.1f}", ratio, str(s.peak_up),
             "-" if s.records is None else f"{s.records}/{s.placed}",
             _ms(s.round_trip_ms(0.5)), _ms(s.round_trip_ms(0.99)),
+            _percent(s.server.cpu_s, s.server.wall_s) if s.server else "-",
+            _percent(s.asterisk_cpu_s, s.elapsed_s),
         ])  # fmt: skip
     widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
     for line in [header, *rows]:
@@ -355,7 +386,8 @@ def print_table(scenarios: list[Scenario]) -> None:
     for s in scenarios:
         if s.compare_to:
             print(f"ratio of {s.name}: its calls/s over those of {s.compare_to}")
-    print("rt: AGI round trip of commands that neither play nor listen, timed in the server")
+    print("rt: AGI round trip of commands that neither play nor listen, timed in the server;")
+    print("CPU: of one core, over the run (100% = one core busy; the machine has 2)")
     for s in scenarios:
         if s.server and (s.server.errors or s.server.warnings):
             print(f"{s.name}: server logged {s.server.errors} errors, {s.server.warnings} warnings")
@@ -415,8 +447,7 @@ async def _main(args: argparse.Namespace) -> int:
     await _ready(settings)
     run_id = f"bench-{int(time.time())}"
     print(
-        f"Calls through the sandbox, {args.duration:g} s per run; load average before: "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        f"Calls through the sandbox, {args.duration:g} s per run; before: {machine_load()}",
         flush=True,
     )
     scenarios: list[Scenario] = []

@@ -39,6 +39,8 @@ class ServerStats:
     warnings: int = 0
     messages: list[str] = field(default_factory=list)  # the first few errors and warnings
     round_trips_s: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0  # CPU the server process used while serving
+    wall_s: float = 0.0
 
 
 class _Counter(logging.Handler):
@@ -116,7 +118,9 @@ async def _serve(kind: str, database_url: str | None, pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
     loop.add_reader(pipe.fileno(), stop.set)
     pipe.send(server.port)
+    cpu, wall = time.process_time(), time.perf_counter()
     await stop.wait()
+    stats.cpu_s, stats.wall_s = time.process_time() - cpu, time.perf_counter() - wall
     loop.remove_reader(pipe.fileno())
     pipe.recv()
     await server.close()
