@@ -67,6 +67,8 @@ class Settings:
 
     # The insurer's own customer-file adapter, "package.module:factory"; empty = our tables.
     customer_file_adapter: str = ""
+    # Base URL of the core system for the REST adapter (integrations.customer_file.rest:make).
+    customer_file_url: str = ""
 
     # The IVR: how long a menu waits for the customer file before apologising, the PIN
     # lockout (wrong PINs per caller number and per identity within the window), where

@@ -224,27 +224,7 @@ class SqlCustomerFile:
                     .options(selectinload(Shareholder.dividends))
                 )
             ).first()
-            complaints = (
-                await session.scalars(
-                    select(Complaint)
-                    .where(
-                        Complaint.customer_id == customer_id,
-                        Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
-                    )
-                    .order_by(Complaint.created_at.desc())
-                )
-            ).all()
-            tasks = (
-                await session.scalars(
-                    select(CallbackTask)
-                    .where(
-                        CallbackTask.customer_id == customer_id,
-                        CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
-                    )
-                    .order_by(CallbackTask.created_at.desc())
-                )
-            ).all()
-            interactions = await self._recent_interactions(session, customer_id, 10)
+            complaints, tasks, interactions = await self._own_records(session, customer_id)
             summary = customer_summary(customer)
             return CustomerFileView(
                 customer=summary,
@@ -263,10 +243,44 @@ class SqlCustomerFile:
                 claims=tuple(claim_view(claim, number) for claim, number in claims),
                 debt=debt,
                 shareholder=None if holder is None else shareholder_view(holder),
-                open_complaints=tuple(complaint_view(c) for c in complaints),
-                open_callback_tasks=tuple(callback_view(task) for task in tasks),
-                recent_interactions=tuple(interactions),
+                open_complaints=complaints,
+                open_callback_tasks=tasks,
+                recent_interactions=interactions,
             )
+
+    async def _own_records(
+        self, session: AsyncSession, customer_id: int
+    ) -> tuple[
+        tuple[ComplaintView, ...], tuple[CallbackTaskView, ...], tuple[InteractionView, ...]
+    ]:
+        """What Tamas itself keeps about a customer: open complaints, open callback tasks,
+        the last 10 calls. Shared with adapters whose other data comes from elsewhere."""
+        complaints = (
+            await session.scalars(
+                select(Complaint)
+                .where(
+                    Complaint.customer_id == customer_id,
+                    Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+                )
+                .order_by(Complaint.created_at.desc())
+            )
+        ).all()
+        tasks = (
+            await session.scalars(
+                select(CallbackTask)
+                .where(
+                    CallbackTask.customer_id == customer_id,
+                    CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
+                )
+                .order_by(CallbackTask.created_at.desc())
+            )
+        ).all()
+        interactions = await self._recent_interactions(session, customer_id, 10)
+        return (
+            tuple(complaint_view(c) for c in complaints),
+            tuple(callback_view(task) for task in tasks),
+            tuple(interactions),
+        )
 
     async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
         query = normalize_persian(ascii_digits(text))

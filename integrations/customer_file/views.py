@@ -3,15 +3,18 @@ adapter (our tables, an insurer's SQL views, a REST service) can build them and 
 trigger a lazy load or hold a session open by accident.
 
 Money is in Rials (`int`), dates are `date`, instants are timezone-aware UTC `datetime`.
-`as_json` turns any view into JSON-ready data for the popup and `tamas` commands.
+`as_json` turns any view into JSON-ready data for the popup and `tamas` commands; `from_json`
+reads it back (the REST adapter receives views in that shape).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,3 +337,51 @@ def as_json(view: Any) -> Any:
         if isinstance(getattr(type(view), name, None), property):
             data[name] = as_json(getattr(view, name))
     return data
+
+
+View = TypeVar("View")
+
+
+def from_json(cls: type[View], data: Any) -> View:
+    """The view `cls` from what `as_json` made of one; extra keys (properties) are ignored.
+    Raises ValueError naming the field when the data does not fit."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue  # the dataclass default applies, or the constructor names what is missing
+        try:
+            values[f.name] = _decode(hints[f.name], data[f.name])
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{cls.__name__}.{f.name}: {error}") from error
+    try:
+        return cls(**values)
+    except TypeError as error:
+        raise ValueError(f"{cls.__name__}: {error}") from error
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        if value is None:
+            return None
+        return _decode(next(a for a in arguments if a is not type(None)), value)
+    if hint is Any or value is None:
+        return value
+    if origin is tuple:
+        return tuple(_decode(arguments[0], item) for item in value)
+    if origin is dict:
+        return dict(value)
+    if dataclasses.is_dataclass(hint):
+        return from_json(hint, value)  # type: ignore[arg-type]
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if hint is float and isinstance(value, int | float):
+        return float(value)
+    if hint in (int, str, bool) and not isinstance(value, hint):
+        raise ValueError(f"expected {hint.__name__}, got {value!r}")
+    return value

@@ -1,0 +1,277 @@
+"""`RestCustomerFile`: the customer file read from an insurer's core system over HTTP/JSON.
+
+The core system (or a thin service in front of it) answers the paths below with the views'
+JSON, exactly as `views.as_json` writes them; 404 means "no such record". Records Tamas keeps
+itself — interactions, complaints, callback tasks — stay in our tables (inherited from
+`SqlCustomerFile`). Select it with `customer_file_adapter =
+"integrations.customer_file.rest:make"` and `customer_file_url = "https://core.example/tamas"`.
+
+    GET  /customers/by-phone/{e164}            CustomerSummary
+    GET  /customers/by-national-id/{id}        CustomerSummary (national or company ID)
+    GET  /customers/by-policy/{number}         CustomerSummary
+    GET  /customers/{id}                       CustomerSummary
+    GET  /customers/{id}/file                  CustomerFileView (complaints, callback tasks
+                                               and interactions may be left out)
+    GET  /customers/search?q=&limit=           [CustomerSummary]
+    POST /customers                            CustomerRegistration -> CustomerSummary
+                                               (409 {"field": ...} when already on file)
+    POST /customers/{id}/pin/check             {"pin"} -> {"valid": bool}
+    PUT  /customers/{id}/pin                   {"pin"}
+    GET  /customers/{id}/debts                 DebtView
+    GET  /claims/{tracking_code}               ClaimStatus
+    GET  /policies/authenticity/{key}          PolicyAuthenticity
+    GET  /branches/near?postal_code=&limit=    [BranchView]
+    GET  /medical-centres?city=                [CentreView]
+    GET  /payment-centres?city=                [CentreView]
+    GET  /shareholders/{number}                ShareholderView
+    POST /shareholders/{number}/pin/check      {"pin"} -> {"valid": bool}
+    GET  /general-meetings/next?after=         GeneralMeetingView
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+
+from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
+from integrations.customer_file.sql import SqlCustomerFile
+from integrations.customer_file.views import (
+    BranchView,
+    CentreView,
+    ClaimStatus,
+    CustomerFileView,
+    CustomerRegistration,
+    CustomerSummary,
+    DebtView,
+    GeneralMeetingView,
+    PolicyAuthenticity,
+    ShareholderView,
+    as_json,
+    from_json,
+)
+from integrations.database import Database
+from integrations.identifiers import (
+    ascii_digits,
+    try_normalize_phone,
+    validate_company_id,
+    validate_national_id,
+    validate_postal_code,
+)
+
+View = TypeVar("View")
+_NOT_FOUND = object()
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+class RestCustomerFile(SqlCustomerFile):
+    """Core-system data over HTTP; Tamas's own records in our tables."""
+
+    def __init__(
+        self,
+        base_url: str,
+        database: Database,
+        region: str = "IR",
+        timeout_s: float = 2.0,
+    ) -> None:
+        super().__init__(database, region)
+        self.base_url = base_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._http: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the running loop, and kept: one connection pool.
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=self.timeout)
+        return self._http
+
+    async def _call(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        """The decoded JSON answer, or _NOT_FOUND for a 404."""
+        url = self.base_url + path
+        try:
+            async with self._session().request(method, url, params=params, json=body) as reply:
+                if reply.status == 404:
+                    return _NOT_FOUND
+                if reply.status == 409:
+                    detail = await reply.json(content_type=None)
+                    raise DuplicateCustomer(str((detail or {}).get("field", "identity")))
+                if reply.status >= 400:
+                    raise CustomerFileError(
+                        f"core system answered {reply.status} to {method} {path}"
+                    )
+                if reply.status == 204:
+                    return None
+                return await reply.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+            raise CustomerFileError(
+                f"core system unreachable or garbled at {method} {path}: {error!r}"
+            ) from error
+
+    async def _one(self, cls: type[View], path: str, **params: Any) -> View | None:
+        data = await self._call("GET", path, params=params or None)
+        if data is _NOT_FOUND or data is None:
+            return None
+        return self._decode(cls, data, path)
+
+    async def _many(self, cls: type[View], path: str, **params: Any) -> list[View]:
+        data = await self._call("GET", path, params={k: v for k, v in params.items() if v})
+        if data is _NOT_FOUND or data is None:
+            return []
+        if not isinstance(data, list):
+            raise CustomerFileError(f"core system sent no list for {path}")
+        return [self._decode(cls, item, path) for item in data]
+
+    @staticmethod
+    def _decode(cls: type[View], data: Any, path: str) -> View:
+        try:
+            return from_json(cls, data)
+        except ValueError as error:
+            raise CustomerFileError(
+                f"core system's answer to {path} does not fit: {error}"
+            ) from error
+
+    # --- customers -------------------------------------------------------------------
+
+    async def customer_by_phone(self, phone: str) -> CustomerSummary | None:
+        e164 = try_normalize_phone(ascii_digits(phone), self.region)
+        if e164 is None:
+            return None
+        return await self._one(CustomerSummary, f"/customers/by-phone/{_segment(e164)}")
+
+    async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
+        digits = "".join(ascii_digits(national_id).split())
+        key = validate_company_id(digits) if len(digits) == 11 else validate_national_id(digits)
+        return await self._one(CustomerSummary, f"/customers/by-national-id/{key}")
+
+    async def customer_by_policy_number(self, policy_number: str) -> CustomerSummary | None:
+        number = policy_number.strip()
+        if not number:
+            return None
+        return await self._one(CustomerSummary, f"/customers/by-policy/{_segment(number)}")
+
+    async def customer(self, customer_id: int) -> CustomerSummary | None:
+        return await self._one(CustomerSummary, f"/customers/{int(customer_id)}")
+
+    async def customer_file(self, customer_id: int) -> CustomerFileView | None:
+        data = await self._call("GET", f"/customers/{int(customer_id)}/file")
+        if data is _NOT_FOUND or data is None:
+            return None
+        if not isinstance(data, dict):
+            raise CustomerFileError("core system sent no object for the customer file")
+        # Complaints, callback tasks and calls are Tamas's own: from our tables.
+        async with self.database.session() as session:
+            complaints, tasks, interactions = await self._own_records(session, customer_id)
+        merged = {
+            **data,
+            "open_complaints": [],
+            "open_callback_tasks": [],
+            "recent_interactions": [],
+        }
+        view = self._decode(CustomerFileView, merged, "/customers/{id}/file")
+        return dataclasses.replace(
+            view,
+            open_complaints=complaints,
+            open_callback_tasks=tasks,
+            recent_interactions=interactions,
+        )
+
+    async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
+        if not text.strip():
+            return []
+        return await self._many(CustomerSummary, "/customers/search", q=text, limit=limit)
+
+    async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:
+        data = await self._call("POST", "/customers", body=as_json(registration))
+        if not isinstance(data, dict):
+            raise CustomerFileError("core system did not return the registered customer")
+        return self._decode(CustomerSummary, data, "/customers")
+
+    async def verify_customer_pin(self, customer_id: int, pin: str) -> bool:
+        answer = await self._call(
+            "POST", f"/customers/{int(customer_id)}/pin/check", body={"pin": ascii_digits(pin)}
+        )
+        return isinstance(answer, dict) and answer.get("valid") is True
+
+    async def set_customer_pin(self, customer_id: int, pin: str) -> None:
+        answer = await self._call(
+            "PUT", f"/customers/{int(customer_id)}/pin", body={"pin": ascii_digits(pin)}
+        )
+        if answer is _NOT_FOUND:
+            raise CustomerFileError(f"no customer {customer_id}")
+
+    # --- claims, policies, debts -----------------------------------------------------
+
+    async def claim_by_tracking_code(self, tracking_code: str) -> ClaimStatus | None:
+        code = "".join(ascii_digits(tracking_code).replace("-", " ").split())
+        if not code:
+            return None
+        return await self._one(ClaimStatus, f"/claims/{_segment(code)}")
+
+    async def policy_for_authenticity(self, number_or_code: str) -> PolicyAuthenticity:
+        key = ascii_digits(number_or_code).strip()
+        if not key:
+            return PolicyAuthenticity(genuine=False)
+        answer = await self._one(PolicyAuthenticity, f"/policies/authenticity/{_segment(key)}")
+        return answer or PolicyAuthenticity(genuine=False)
+
+    async def debts(self, customer_id: int) -> DebtView:
+        answer = await self._one(DebtView, f"/customers/{int(customer_id)}/debts")
+        if answer is None:
+            return DebtView(customer_id, 0, 0, (), (), ())
+        return answer
+
+    # --- places and shareholders -----------------------------------------------------
+
+    async def branches_near(self, postal_code: str, limit: int = 3) -> list[BranchView]:
+        code = validate_postal_code(postal_code)
+        return await self._many(BranchView, "/branches/near", postal_code=code, limit=limit)
+
+    async def medical_centres(self, city: str | None = None) -> list[CentreView]:
+        return await self._many(CentreView, "/medical-centres", city=city)
+
+    async def payment_centres(self, city: str | None = None) -> list[CentreView]:
+        return await self._many(CentreView, "/payment-centres", city=city)
+
+    async def shareholder(self, shareholder_number: str) -> ShareholderView | None:
+        number = "".join(ascii_digits(shareholder_number).split())
+        if not number:
+            return None
+        return await self._one(ShareholderView, f"/shareholders/{_segment(number)}")
+
+    async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
+        number = "".join(ascii_digits(shareholder_number).split())
+        answer = await self._call(
+            "POST", f"/shareholders/{_segment(number)}/pin/check", body={"pin": ascii_digits(pin)}
+        )
+        return isinstance(answer, dict) and answer.get("valid") is True
+
+    async def next_general_meeting(
+        self, after: datetime | None = None
+    ) -> GeneralMeetingView | None:
+        params = {"after": after.isoformat()} if after is not None else {}
+        return await self._one(GeneralMeetingView, "/general-meetings/next", **params)
+
+
+def make(settings: Any, database: Database) -> RestCustomerFile:
+    """The factory `customer_file_adapter` names: the core system at `customer_file_url`."""
+    url = getattr(settings, "customer_file_url", "")
+    if not url:
+        raise CustomerFileError(
+            "customer_file_adapter names the REST adapter but customer_file_url is empty;"
+            " set it to the core system's base URL"
+        )
+    timeout_ms = getattr(settings, "ivr_lookup_timeout_ms", 3000)
+    return RestCustomerFile(url, database, settings.default_region, timeout_ms / 1000)
