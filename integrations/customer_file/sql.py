@@ -176,7 +176,7 @@ class SqlCustomerFile:
         statement = (
             select(*SUMMARY_COLUMNS)
             .join(Policy, Policy.customer_id == Customer.id)
-            .where(Policy.number == policy_number.strip())
+            .where(Policy.number == ascii_digits(policy_number).strip())
         )
         return await self._one_summary(statement)
 
@@ -184,8 +184,9 @@ class SqlCustomerFile:
         return await self._one_summary(select(*SUMMARY_COLUMNS).where(Customer.id == customer_id))
 
     async def _one_summary(self, statement: Any) -> CustomerSummary | None:
-        async with self.database.session() as session:
-            row = (await session.execute(statement)).first()
+        # Column rows, not entities: a bare connection is enough and cheaper than a session.
+        async with self.database.engine.connect() as connection:
+            row = (await connection.execute(statement)).first()
         return None if row is None else customer_summary(row)
 
     async def customer_file(self, customer_id: int) -> CustomerFileView | None:
