@@ -377,6 +377,11 @@ async def test_customer_pin_is_checked_against_its_salted_hash(
     assert not await customer_file.verify_customer_pin(built.company_customer_id, "0000")
     await customer_file.set_customer_pin(built.company_customer_id, "9876")
     assert await customer_file.verify_customer_pin(built.company_customer_id, "9876")
+    for bad in ("12", "12ab", "123456789"):
+        with pytest.raises(CustomerFileError, match="4 to 8 digits"):
+            await customer_file.set_customer_pin(built.company_customer_id, bad)
+    with pytest.raises(CustomerFileError, match="no customer"):
+        await customer_file.set_customer_pin(999_999, "1234")
 
 
 # --- claims, debts, policies -----------------------------------------------------------

@@ -330,6 +330,8 @@ class SqlCustomerFile:
             raise CustomerFileError(f"language must be one of {', '.join(LANGUAGES)}")
         if r.tier not in TIERS:
             raise CustomerFileError(f"tier must be one of {', '.join(TIERS)}")
+        if r.gender not in (None, "male", "female"):
+            raise CustomerFileError("gender must be male, female or not given")
         family_name_fa = normalize_persian(r.family_name_fa)
         if not family_name_fa:
             raise CustomerFileError("family_name_fa is required")
@@ -402,7 +404,10 @@ class SqlCustomerFile:
         return await asyncio.to_thread(pins.verify_pin, ascii_digits(pin), stored)
 
     async def set_customer_pin(self, customer_id: int, pin: str) -> None:
-        hashed = await asyncio.to_thread(pins.hash_pin, ascii_digits(pin))
+        digits = ascii_digits(pin)
+        if not (digits.isascii() and digits.isdigit() and 4 <= len(digits) <= 8):
+            raise CustomerFileError("a PIN is 4 to 8 digits")
+        hashed = await asyncio.to_thread(pins.hash_pin, digits)
         async with self.database.session() as session:
             result = await session.execute(
                 update(Customer).where(Customer.id == customer_id).values(pin_hash=hashed)
