@@ -466,6 +466,9 @@ async def test_branch_search_widens_until_it_finds_enough(
     assert branches[-1].code == "B-KRJ-1"
     # An agency whose licence lapsed is never suggested, however close.
     assert "A-TEH-9" not in {b.code for b in branches}
+    # Past every radius, the search covers the whole country.
+    everywhere = await customer_file.branches_near("1193653471", limit=10)
+    assert [b.code for b in everywhere][-1] == "B-MSH-1" and len(everywhere) == 5
 
 
 async def test_an_unknown_area_falls_back_to_its_region(

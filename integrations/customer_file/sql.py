@@ -102,8 +102,8 @@ from integrations.identifiers import (
 COMPLAINT_PREFIX = "7"
 CALLBACK_PREFIX = "5"
 _TRACKING_ATTEMPTS = 8
-# Search radii for branches_near, widened until enough branches are found.
-_BRANCH_RADII_KM = (25.0, 100.0, 400.0, 1500.0)
+# Search radii for branches_near, widened until enough branches are found; None: anywhere.
+_BRANCH_RADII_KM = (25.0, 100.0, 400.0, None)
 _KM_PER_DEGREE = 111.2
 
 
@@ -531,17 +531,18 @@ class SqlCustomerFile:
         today = date.today()
         async with self.database.session() as session:
             for radius in _BRANCH_RADII_KM:
-                d_lat = radius / _KM_PER_DEGREE
-                d_lon = radius / (_KM_PER_DEGREE * max(0.1, cos(radians(latitude))))
-                branches = (
-                    await session.scalars(
-                        select(Branch).where(
-                            Branch.latitude.between(latitude - d_lat, latitude + d_lat),
-                            Branch.longitude.between(longitude - d_lon, longitude + d_lon),
-                            or_(Branch.licence_end.is_(None), Branch.licence_end >= today),
-                        )
+                statement = select(Branch).where(
+                    or_(Branch.licence_end.is_(None), Branch.licence_end >= today)
+                )
+                if radius is not None:
+                    # A box around the caller that the (latitude, longitude) index narrows.
+                    d_lat = radius / _KM_PER_DEGREE
+                    d_lon = radius / (_KM_PER_DEGREE * max(0.1, cos(radians(latitude))))
+                    statement = statement.where(
+                        Branch.latitude.between(latitude - d_lat, latitude + d_lat),
+                        Branch.longitude.between(longitude - d_lon, longitude + d_lon),
                     )
-                ).all()
+                branches = (await session.scalars(statement)).all()
                 ranked = sorted(
                     (
                         (distance_km(latitude, longitude, b.latitude, b.longitude), b.id, b)
@@ -549,9 +550,9 @@ class SqlCustomerFile:
                     ),
                     key=lambda item: (item[0], item[1]),
                 )
-                within = [item for item in ranked if item[0] <= radius]
-                if len(within) >= limit or radius == _BRANCH_RADII_KM[-1]:
-                    return [branch_view(branch, distance) for distance, _, branch in ranked[:limit]]
+                within = [item for item in ranked if radius is None or item[0] <= radius]
+                if len(within) >= limit or radius is None:
+                    return [branch_view(branch, distance) for distance, _, branch in within[:limit]]
         return []
 
     async def medical_centres(self, city: str | None = None) -> list[CentreView]:
