@@ -18,7 +18,8 @@ import secrets
 
 from aiohttp import web
 
-from integrations.customer_file.sql import SqlCustomerFile
+from integrations.customer_file.adapters import open_customer_file
+from integrations.customer_file.port import CustomerFile, CustomerFileError
 from integrations.database import Database
 from popup_server.agents import AgentDirectory, AgentError
 from popup_server.app import make_app
@@ -97,6 +98,13 @@ async def _add(
         raise CommandError(f"{error}") from error
 
 
+def _customer_file(settings: Settings, database: Database) -> CustomerFile:
+    try:
+        return open_customer_file(settings, database)
+    except CustomerFileError as error:
+        raise CommandError(str(error)) from error
+
+
 async def _serve(database: Database, settings: Settings, args: argparse.Namespace) -> None:
     host = args.host or settings.http_host
     port = args.port or settings.http_port
@@ -104,7 +112,7 @@ async def _serve(database: Database, settings: Settings, args: argparse.Namespac
         settings,
         database=database,
         bus=make_bus(settings.redis_url),
-        customer_file=SqlCustomerFile(database, settings.default_region),
+        customer_file=_customer_file(settings, database),
         ami=AmiClient.from_settings(settings, name="popup"),
         follow=not args.no_follow,
     )
