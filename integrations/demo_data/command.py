@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from datetime import date
 
 from sqlalchemy.engine import make_url
@@ -19,7 +18,13 @@ from integrations import migrations
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.showcase import SHOWCASE, SHOWCASE_CUSTOMERS
-from integrations.demo_data.writer import DEFAULT_CHUNK, DemoDataConflict, Progress, load
+from integrations.demo_data.writer import (
+    DEFAULT_CHUNK,
+    DemoDataConflict,
+    Progress,
+    default_workers,
+    load,
+)
 from tamas.cli import CommandError
 from tamas.settings import Settings
 
@@ -39,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=max(1, min(4, (os.cpu_count() or 2) - 1)),
+        default=default_workers(),
         help="processes generating chunks while the main one writes (0: none)",
     )
     parser.add_argument(

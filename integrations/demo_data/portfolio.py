@@ -263,6 +263,9 @@ class _Generator:
             else:
                 person = names.english_name(rng)
             birth = self.today - timedelta(days=_between(rng, 18 * 365, 85 * 365))
+            # The *_fa name columns hold the name in the customer's own script: Persian, or
+            # Cyrillic for Russian speakers, or Latin for English speakers (greetings are
+            # spoken from it); the *_latin columns always hold the Latin form.
             self.rows["customers"].append(
                 (customer_id, "person", codes.national_ids(index), None, person.first,
                  person.last, person.first_latin, person.last_latin, person.gender, birth,

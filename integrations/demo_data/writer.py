@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -63,6 +64,12 @@ class LoadReport:
     @property
     def customers_per_s(self) -> float:
         return self.customers_written / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def default_workers() -> int:
+    """One generating process per core (up to four): generation, not the database, is what
+    limits a load on a small machine."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def chunk_bounds(customers: int, chunk: int) -> list[tuple[int, int]]:
@@ -278,7 +285,7 @@ async def load(
     *,
     chunk: int = DEFAULT_CHUNK,
     replace: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
     writers: int = 2,
     progress: Callable[[int], None] | None = None,
     use_copy: bool | None = None,
@@ -290,6 +297,7 @@ async def load(
     if plan.customers < SHOWCASE_CUSTOMERS:
         raise ValueError(f"--customers must be at least {SHOWCASE_CUSTOMERS} (the showcase)")
     writer = Writer(database, use_copy)
+    workers = default_workers() if workers is None else workers
     async with writer.exclusive():
         return await _load(writer, plan, chunk, replace, workers, writers, progress)
 
