@@ -8,6 +8,7 @@ FastAGI servers share the load (settings.redis_url).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -121,9 +122,9 @@ class PinGuard:
 
     @staticmethod
     def _keys(caller_number: str | None, identity: str) -> list[str]:
-        keys = [f"id:{identity}"]
+        keys = [f"id:{_digest(identity)}"]
         if caller_number:
-            keys.append(f"caller:{caller_number}")
+            keys.append(f"caller:{_digest(caller_number)}")
         return keys
 
     async def locked(self, caller_number: str | None, identity: str) -> bool:
@@ -142,7 +143,12 @@ class PinGuard:
     async def succeeded(self, caller_number: str | None, identity: str) -> None:
         # Only the identity's count is cleared: clearing the number's count would let one phone
         # that knows a single valid PIN reset its budget for guessing everyone else's.
-        await self.store.clear(f"id:{identity}")
+        await self.store.clear(f"id:{_digest(identity)}")
+
+
+def _digest(value: str) -> str:
+    # National IDs and phone numbers never appear in a store key (Redis keys are easy to list).
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
 def guard_for(redis_url: str, max_failures: int, window_s: int) -> PinGuard:

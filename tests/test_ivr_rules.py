@@ -134,7 +134,9 @@ async def test_the_lockout_is_shared_through_redis() -> None:
         assert await other.failed("+989120000003", "claim:7")
         assert await one.locked("+989120000004", "claim:7")  # the other server's failures count
         client = redis.Redis.from_url(REDIS_URL)
-        assert 0 < await client.ttl(f"{prefix}id:claim:7") <= 600  # keys expire by themselves
+        keys = [key.decode() async for key in client.scan_iter(f"{prefix}*")]
+        assert len(keys) == 4 and not any("claim:7" in key or "98912" in key for key in keys)
+        assert all(0 < await client.ttl(key) <= 600 for key in keys)  # they expire by themselves
         await client.aclose()
         clock.now += 601
         assert not await one.locked("+989120000004", "claim:7")
