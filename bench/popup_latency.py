@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -118,6 +119,16 @@ async def _serve(pipe: Connection, kind: str, url: str, bus_kind: str, channel: 
     loop = asyncio.get_running_loop()
     follower = None
     sockets: dict[str, web.WebSocketResponse] = {}
+    gc_seconds = [0.0]  # time spent in the cyclic garbage collector
+    gc_started = [0.0]
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_seconds[0] += time.perf_counter() - gc_started[0]
+
+    gc.callbacks.append(on_gc)
     database = None
     if kind == "baseline":
         app = web.Application()
@@ -166,8 +177,10 @@ async def _serve(pipe: Connection, kind: str, url: str, bus_kind: str, channel: 
                 _, rate, duration_s, agents = command
                 # Warm up (connection pool, prepared statements, caches); not measured.
                 await _inject(rate, WARMUP_S, agents, follower, sockets, prefix="warm")
+                cpu_before, gc_before = time.process_time(), gc_seconds[0]
                 sent = await _inject(rate, duration_s, agents, follower, sockets)
-                pipe.send(("injected", sent))
+                cpu_s, gc_s = time.process_time() - cpu_before, gc_seconds[0] - gc_before
+                pipe.send(("injected", sent, cpu_s, gc_s))
             elif command[0] == "stop":
                 break
     finally:
@@ -343,7 +356,7 @@ def _run(
     rss_after = _expect(serving, "rss")[1]
 
     injector.send(("inject", rate, duration_s, [agent for agent, _ in sessions]))
-    sent = _expect(injector, "injected", WARMUP_S + duration_s + 120)[1]
+    _, sent, cpu_s, gc_s = _expect(injector, "injected", WARMUP_S + duration_s + 120)
     parent.send(("stop",))
     _, first, whole = _expect(parent, "latencies", 120)
     latencies, whole = sorted(first), sorted(whole)
@@ -366,6 +379,10 @@ def _run(
         "whole_file_p50_ms": _ms(whole, 0.50),
         "whole_file_p99_ms": _ms(whole, 0.99),
         "rss_per_connection_kib": round((rss_after - rss_before) / max(1, connected), 1),
+        # CPU of the process fed the AMI events, per call (the run's sum, with its websockets
+        # in the in-process runs), and how much of it went to the garbage collector.
+        "follower_cpu_ms_per_call": round(cpu_s * 1000 / max(1, sent), 2),
+        "follower_gc_ms_per_call": round(gc_s * 1000 / max(1, sent), 2),
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return result
@@ -409,7 +426,8 @@ def main(argv: list[str]) -> int:
         results = {name: _run(name, url, sessions, args.rate, args.duration) for name in runs}
 
     base = results["baseline"]
-    print()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nload average at the end: {load} on {os.cpu_count()} CPUs (other work skews these)")
     print(
         f"{'run':10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'file p50':>9} {'file p99':>9} "
         f"{'KiB/conn':>9} {'calls':>6} {'popups':>7}"
