@@ -359,3 +359,33 @@ async def test_a_dead_redis_does_not_stop_the_server(database: Database) -> None
                 assert r.status == 200
     finally:
         await running.stop()
+
+
+async def test_agent_sees_the_callback_tasks_waiting_for_them(
+    server: RunningServer, database: Database
+) -> None:
+    from integrations.customer_file.sql import SqlCustomerFile
+
+    tracking = await SqlCustomerFile(database).create_callback_task(
+        "renewal", "+989121234567", note="تمدید بیمه‌نامه بدنه"
+    )
+    session = await logged_in(server, "101")
+    async with session, session.get("/api/callbacks") as r:
+        tasks = await r.json()
+    assert [(t["tracking_number"], t["kind"], t["note"]) for t in tasks] == [
+        (tracking, "renewal", "تمدید بیمه‌نامه بدنه")
+    ]
+
+
+async def test_the_websocket_closes_when_the_session_expires(database: Database) -> None:
+    running = await start_server(database, settings=Settings(agent_session_ttl_s=3))
+    try:
+        await add_agents(running, "101")
+        session = await logged_in(running, "101")
+        async with session:
+            desk = await desktop(session)
+            while (await desk.ws.receive()).type is aiohttp.WSMsgType.TEXT:
+                pass
+            assert desk.ws.close_code == 4001  # the desktop shows the login form again
+    finally:
+        await running.stop()
