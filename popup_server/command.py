@@ -113,7 +113,8 @@ async def _serve(database: Database, settings: Settings, args: argparse.Namespac
         database=database,
         bus=make_bus(settings.redis_url),
         customer_file=_customer_file(settings, database),
-        ami=AmiClient.from_settings(settings, name="popup"),
+        # A process that does not follow calls only sends actions: no event stream for it.
+        ami=AmiClient.from_settings(settings, name="popup", events=not args.no_follow),
         follow=not args.no_follow,
     )
     runner = web.AppRunner(app, access_log=None)
