@@ -269,7 +269,7 @@ def install_process_entry(settings: Settings) -> None:
         (target / name).chmod(mode)
 
 
-async def _ready(settings: Settings) -> None:
+async def ensure_ready(settings: Settings) -> None:
     """The sandbox runs and knows our dialplan; raises SystemExit with the fix if not."""
     if os.geteuid() != 0:
         raise SystemExit("ivr_calls: run as root (the sandbox is a chroot)")
@@ -461,7 +461,7 @@ def main(argv: list[str]) -> int:
 
 async def _main(args: argparse.Namespace) -> int:
     settings = load()
-    await _ready(settings)
+    await ensure_ready(settings)
     run_id = f"bench-{int(time.time())}"
     print(
         f"Calls through the sandbox, {args.duration:g} s per run; before: {machine_load()}",

@@ -4,6 +4,7 @@ figures are the benchmark's business."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +14,7 @@ from agi_scripts.fastagi import AgiServer
 from bench.agi_protocol_client import AsteriskSide, CallerScript, LoadPlan, run_load, run_session
 from bench.server_process import timed
 from bench.trivial_agi import EXPECTED_VARIABLE, RESULT_VARIABLE, ROUTE, trivial_route
+from tamas.settings import Settings
 
 TRIVIAL = CallerScript(
     ROUTE, keys="1234567", variables={EXPECTED_VARIABLE: "1234567"}, expect=(RESULT_VARIABLE, "ok")
@@ -134,3 +136,32 @@ async def test_the_server_side_timer_times_commands_that_neither_play_nor_listen
 
     assert result.right
     assert len(round_trips) == 6  # all but GET DATA
+
+
+@pytest.mark.asterisk
+async def test_bench_lines_bring_the_callers_digits_over_fastagi_and_process_agi(
+    asterisk_sandbox: Settings,
+) -> None:
+    """dialplans/bench.conf and the process-AGI entry the benchmark installs: a real call on
+    each path gets its DTMF to the trivial handler, which says so in the UserEvent."""
+    from bench.ivr_calls import Scenario, Switchboard, ensure_ready
+
+    await ensure_ready(asterisk_sandbox)
+    agi = AgiServer({ROUTE: trivial_route}, "127.0.0.1", 0, ("127.0.0.1",))
+    await agi.start()
+    board = Switchboard(asterisk_sandbox)
+    await board.connect()
+    try:
+        for path in ("fastagi", "process"):
+            scenario = Scenario(path, "trivial", path, rate=2, duration_s=1)
+            variables = {"TAMAS_AGI": f"agi://127.0.0.1:{agi.port}", "TAMAS_HOLD_S": "5"}
+            run_id = f"test-bench-{path}-{uuid.uuid4().hex[:8]}"
+            await board.place(
+                scenario, run_id, "tamas-bench", path, "+989350000000", None, variables
+            )
+
+            assert scenario.placed == 2
+            assert scenario.right == 2, [(c.result, c.status) for c in scenario.calls.values()]
+    finally:
+        await board.close()
+        await agi.close()
