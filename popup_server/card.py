@@ -96,16 +96,26 @@ async def _nothing() -> None:
 
 async def _ivr_record(database: Database, linkedid: str) -> dict[str, Any] | None:
     """What the caller did in the IVR before the queue: identified or not, path, lookups."""
+    # Only the columns the card shows, without building an ORM object: this runs as every
+    # call starts ringing.
+    statement = select(
+        Interaction.customer_id,
+        Interaction.language,
+        Interaction.menu_path,
+        Interaction.inputs,
+        Interaction.looked_up,
+        Interaction.outcome,
+    ).where(Interaction.linkedid == linkedid)
     async with database.session() as session:
-        record = await session.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
-    if record is None:
+        row = (await session.execute(statement)).first()
+    if row is None:
         return None
     return {
-        "identified": record.customer_id is not None,
-        "customer_id": record.customer_id,
-        "language": record.language,
-        "menu_path": list(record.menu_path or []),
-        "inputs": list(record.inputs or []),
-        "looked_up": list(record.looked_up or []),
-        "outcome": record.outcome,
+        "identified": row.customer_id is not None,
+        "customer_id": row.customer_id,
+        "language": row.language,
+        "menu_path": list(row.menu_path or []),
+        "inputs": list(row.inputs or []),
+        "looked_up": list(row.looked_up or []),
+        "outcome": row.outcome,
     }

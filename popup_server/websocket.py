@@ -105,6 +105,7 @@ class DesktopHub:
         # (agent, linkedid) of recent calls offered to each agent, live or not: who may
         # save a disposition or hang up which call.
         self._offered: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._popups_seen = 0
         self._unsubscribe = bus.subscribe(self.deliver)
 
     def close(self) -> None:
@@ -158,8 +159,10 @@ class DesktopHub:
                 del self._live[key]
             elif int(payload["state_seq"]) > max(live.popup_seq, live.state_seq):
                 live.state, live.state_seq = frame, int(payload["state_seq"])
-        if len(self._live) > 50_000 or message.name == CallPopup.name:
-            self._forget_stale()
+        if message.name == CallPopup.name:
+            self._popups_seen += 1
+            if self._popups_seen % 1000 == 0 or len(self._live) > 50_000:
+                self._forget_stale()
 
     def _forget_stale(self) -> None:
         # A hang-up lost between processes must not keep a popup alive for ever.
