@@ -79,10 +79,12 @@ class Connection:
             # A desktop that cannot keep up is cut off (it reconnects and gets its live calls)
             # rather than let its backlog grow without bound.
             log.warning("desktop: agent %s too slow; closing its websocket", self.agent.number)
-            if self._closing is None:
-                self._closing = asyncio.create_task(
-                    self.ws.close(code=CLOSE_TOO_SLOW, message=b"too slow")
-                )
+            self.close_soon(CLOSE_TOO_SLOW, b"too slow")
+
+    def close_soon(self, code: int, reason: bytes) -> None:
+        """Close this websocket from a callback (no await there); once."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self.ws.close(code=code, message=reason))
 
     async def _write(self) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError):
@@ -216,9 +218,9 @@ class DesktopHub:
         connection = Connection(ws, agent)
         expiry = asyncio.get_running_loop().call_later(
             max(0.0, agent.session_expires_at.timestamp() - time.time()),
-            lambda: asyncio.create_task(
-                ws.close(code=CLOSE_SESSION_EXPIRED, message=b"session expired")
-            ),
+            connection.close_soon,
+            CLOSE_SESSION_EXPIRED,
+            b"session expired",
         )
         self._add(connection)
         try:
