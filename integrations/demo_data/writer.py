@@ -358,7 +358,8 @@ async def _load(
     if workers > 0:
         executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        await _write_chunks(writer, plan, todo, executor, writers, report, progress)
+        ahead = workers + writers  # chunks generating or generated, waiting for a writer
+        await _write_chunks(writer, plan, todo, executor, ahead, writers, report, progress)
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
@@ -372,11 +373,12 @@ async def _write_chunks(
     plan: Plan,
     todo: list[tuple[int, int]],
     executor: Executor | None,
+    ahead: int,
     writers: int,
     report: LoadReport,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Generate chunks in `executor` a few ahead, and write up to `writers` at once (chunks
+    """Generate chunks in `executor`, `ahead` at a time, and write up to `writers` at once (chunks
     are independent, so their order on file does not matter)."""
     if executor is None:
         for first, end in todo:
@@ -395,7 +397,7 @@ async def _write_chunks(
             future = loop.run_in_executor(executor, generate_chunk, plan, first, end)
             generating.append((future, end - first))
 
-    for _ in range(writers + 1):
+    for _ in range(ahead):
         generate_next()
     try:
         while generating:
