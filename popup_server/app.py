@@ -17,7 +17,15 @@ from aiohttp import web
 from integrations.customer_file.port import CustomerFile
 from integrations.database import Database
 from popup_server.agents import AgentDirectory
-from popup_server.auth import DIRECTORY, LIMITER, LoginLimiter, login, logout, me
+from popup_server.auth import (
+    DIRECTORY,
+    LIMITER,
+    RedisLoginLimiter,
+    login,
+    logout,
+    make_login_limiter,
+    me,
+)
 from popup_server.desktop import DesktopRoutes
 from popup_server.follower import CallFollower
 from popup_server.websocket import DesktopHub
@@ -84,7 +92,8 @@ def make_app(
         else None
     )
     app[DIRECTORY] = directory
-    app[LIMITER] = LoginLimiter(settings.agent_login_limit)
+    limiter = make_login_limiter(settings.redis_url, settings.agent_login_limit)
+    app[LIMITER] = limiter
     app[SERVER] = PopupServer(hub=hub, directory=directory, follower=follower)
 
     app.router.add_post("/api/login", login)
@@ -115,6 +124,8 @@ def make_app(
             await follower.close()
         hub.close()
         await bus.close()
+        if isinstance(limiter, RedisLoginLimiter):
+            await limiter.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(lambda _app: hub.close_all())

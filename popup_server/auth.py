@@ -2,7 +2,8 @@
 
 The session token travels in an HttpOnly, SameSite=Strict cookie (scripts and the benchmark
 may send it as `Authorization: Bearer`). Failed logins are counted per agent number and per
-client address over a sliding window; past the limit the answer is 429 with Retry-After.
+client address over a window (in Redis when configured, so shared by every process); past
+the limit the answer is 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ LOGIN_WINDOW_S = 300.0
 
 
 class LoginLimiter:
-    """At most `limit` failed logins per key in `window_s` seconds (in this process).
+    """At most `limit` failed logins per key in `window_s` seconds, in this process.
 
     Keys are "agent:<number>" and "addr:<ip>", so guessing one agent's password from many
     addresses and many agents' passwords from one address are both slowed down.
@@ -34,9 +35,9 @@ class LoginLimiter:
         self.window_s = window_s
         self._failures: dict[str, deque[float]] = {}
 
-    def retry_after_s(self, keys: list[str], now: float | None = None) -> float:
+    async def retry_after_s(self, keys: list[str]) -> float:
         """0 if a login may be tried now, else seconds until one may."""
-        now = time.monotonic() if now is None else now
+        now = time.monotonic()
         wait = 0.0
         for key in keys:
             failures = self._failures.get(key)
@@ -48,15 +49,73 @@ class LoginLimiter:
                 wait = max(wait, self.window_s - (now - failures[0]))
         return wait
 
-    def failed(self, keys: list[str], now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
+    async def failed(self, keys: list[str]) -> None:
+        now = time.monotonic()
         for key in keys:
             self._failures.setdefault(key, deque()).append(now)
         if len(self._failures) > 100_000:  # bound memory under a spray of junk numbers
             self._failures.clear()
 
-    def succeeded(self, agent_key: str) -> None:
+    async def succeeded(self, agent_key: str) -> None:
         self._failures.pop(agent_key, None)
+
+
+class RedisLoginLimiter(LoginLimiter):
+    """The same limit shared by every popup server process through Redis (a counter per key
+    that expires with the window), so spreading guesses over processes gains nothing. If Redis
+    is down, it falls back to this process's own count rather than refuse every login."""
+
+    def __init__(self, url: str, limit: int, window_s: float = LOGIN_WINDOW_S) -> None:
+        super().__init__(limit, window_s)
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+
+    async def retry_after_s(self, keys: list[str]) -> float:
+        from redis.exceptions import RedisError
+
+        try:
+            wait = 0.0
+            for key in keys:
+                count = await self._redis.get(_redis_key(key))
+                if count is not None and int(count) >= self.limit:
+                    wait = max(wait, float(await self._redis.ttl(_redis_key(key))))
+            return wait
+        except (RedisError, OSError) as error:
+            log.warning("desktop: login limit from Redis unavailable (%s); counting locally", error)
+            return await super().retry_after_s(keys)
+
+    async def failed(self, keys: list[str]) -> None:
+        from redis.exceptions import RedisError
+
+        await super().failed(keys)
+        try:
+            for key in keys:
+                count = await self._redis.incr(_redis_key(key))
+                if count == 1:
+                    await self._redis.expire(_redis_key(key), int(self.window_s))
+        except (RedisError, OSError) as error:
+            log.warning("desktop: cannot count a failed login in Redis (%s)", error)
+
+    async def succeeded(self, agent_key: str) -> None:
+        from redis.exceptions import RedisError
+
+        await super().succeeded(agent_key)
+        try:
+            await self._redis.delete(_redis_key(agent_key))
+        except (RedisError, OSError) as error:
+            log.warning("desktop: cannot reset a login count in Redis (%s)", error)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def _redis_key(key: str) -> str:
+    return f"tamas:login-failures:{key}"
+
+
+def make_login_limiter(redis_url: str, limit: int) -> LoginLimiter:
+    return RedisLoginLimiter(redis_url, limit) if redis_url else LoginLimiter(limit)
 
 
 def token_of(request: web.Request) -> str:
@@ -109,7 +168,7 @@ async def login(request: web.Request) -> web.Response:
         return web.json_response({"error": "agent and password are required"}, status=400)
     limiter: LoginLimiter = request.app[LIMITER]
     keys = [f"agent:{number[:32]}", f"addr:{request.remote}"]
-    wait = limiter.retry_after_s(keys)
+    wait = await limiter.retry_after_s(keys)
     if wait > 0:
         return web.json_response(
             {"error": "too many failed logins; try again later", "retry_after_s": round(wait)},
@@ -119,10 +178,10 @@ async def login(request: web.Request) -> web.Response:
     directory: AgentDirectory = request.app[DIRECTORY]
     new = await directory.log_in(number, password[:256])
     if new is None:
-        limiter.failed(keys)
+        await limiter.failed(keys)
         log.info("desktop: failed login for agent %s from %s", number[:32], request.remote)
         return web.json_response({"error": "wrong agent number or password"}, status=401)
-    limiter.succeeded(keys[0])
+    await limiter.succeeded(keys[0])
     response = web.json_response(agent_json(new.agent))
     max_age = int(new.agent.session_expires_at.timestamp() - time.time())
     response.set_cookie(

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import jsonschema
 import pytest
+import redis.asyncio as redis
 from popup_support import (
     PASSWORD,
     RunningServer,
@@ -389,3 +390,34 @@ async def test_the_websocket_closes_when_the_session_expires(database: Database)
             assert desk.ws.close_code == 4001  # the desktop shows the login form again
     finally:
         await running.stop()
+
+
+async def test_failed_logins_count_across_servers_sharing_redis(database: Database) -> None:
+    settings = Settings(redis_url=REDIS_URL)
+    first, second = (
+        await start_server(database, settings=settings),
+        await start_server(database, settings=settings, follow=False),
+    )
+    number = str(uuid.uuid4().int % 10**8 + 10**8)
+    keys = [f"tamas:login-failures:agent:{number}", "tamas:login-failures:addr:127.0.0.1"]
+    cleanup = redis.from_url(REDIS_URL)
+    await cleanup.delete(*keys)
+    try:
+        await add_agents(first, number)
+        for attempt in range(5):
+            server = first if attempt % 2 else second  # guesses spread over both servers
+            async with (
+                client(server) as session,
+                session.post("/api/login", json={"agent": number, "password": "guess"}) as r,
+            ):
+                assert r.status == 401
+        async with (
+            client(first) as session,
+            session.post("/api/login", json={"agent": number, "password": PASSWORD}) as r,
+        ):
+            assert r.status == 429
+    finally:
+        await cleanup.delete(*keys)
+        await cleanup.aclose()
+        await second.stop()
+        await first.stop()
