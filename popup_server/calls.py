@@ -338,7 +338,8 @@ class CallTracker:
         if call is None:
             return []
         channel = fields["channel"]
-        if fields["uniqueid"] in (call.linkedid, call.caller_uniqueid) or (
+        uniqueid = fields["uniqueid"]
+        if (uniqueid and uniqueid in (call.linkedid, call.caller_uniqueid)) or (
             channel and channel == call.caller_channel
         ):
             return self._end(call, at)

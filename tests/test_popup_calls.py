@@ -175,6 +175,13 @@ def test_malformed_events_change_nothing(junk: dict[Any, Any]) -> None:
     assert calls.calls == {}
 
 
+def test_a_hangup_without_uniqueid_or_channel_ends_nothing() -> None:
+    calls = tracker()
+    calls.feed(agent_called(AGENT_101, "Local/101@tamas-agents/n"), 1.0)
+    assert calls.feed({"Event": "Hangup", "Linkedid": LINKEDID}, 2.0) == []
+    assert calls.live_calls_for("101")
+
+
 def test_non_mapping_event_is_ignored() -> None:
     assert tracker().feed("Event: Hangup", 1.0) == []  # type: ignore[arg-type]
 
