@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from integrations.identifiers import (
     is_valid_postal_code,
     normalize_phone,
 )
+from tamas import cli
 
 TODAY = date(2026, 11, 21)
 
@@ -319,3 +321,28 @@ async def test_new_customers_get_fresh_ids_after_the_load(database: Database) ->
     )  # fmt: skip
     assert created.id > 100
     assert Writer(database).postgres == (database.engine.dialect.name == "postgresql")
+
+
+# --- the command ------------------------------------------------------------------
+
+
+def test_command_loads_then_resumes_and_says_what_to_try(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}"
+    command = ["demo-data", "--customers", "40", "--seed", "2", "--database-url", url]
+    assert cli.main([*command, "--workers", "0"]) == 0
+    output = capsys.readouterr()
+    assert "40 customers written" in output.out and SHOWCASE.gold_caller in output.out
+    assert "40/40 customers" in output.err  # the progress bar
+
+    assert cli.main(command) == 0
+    assert "40 already on file" in capsys.readouterr().out
+
+
+def test_command_refuses_fewer_customers_than_the_showcase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}"
+    assert cli.main(["demo-data", "--customers", "3", "--database-url", url]) == 1
+    assert "--customers must be at least 5" in capsys.readouterr().err

@@ -94,12 +94,12 @@ def _identity(row: tuple[Any, ...]) -> str | None:
 class Progress:
     """A one-line progress bar on stderr: customers done, rate and time left."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.total = total
         self.done = 0
-        self.stream = stream
+        self.stream = sys.stderr if stream is None else stream
         self.started = time.monotonic()
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self._last_line = 0.0
 
     def advance(self, customers: int) -> None:
