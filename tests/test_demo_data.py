@@ -140,6 +140,17 @@ def test_claims_reach_every_stage_with_a_consistent_history(rows: Batch) -> None
     assert all(str(code).isdigit() for code in codes) and len(set(codes)) == len(codes)
 
 
+def test_losses_happen_while_the_policy_runs(rows: Batch) -> None:
+    starts = dict(
+        zip(column(rows, "policies", "id"), column(rows, "policies", "start_date"), strict=True)
+    )
+    for policy_id, loss_date in zip(
+        column(rows, "claims", "policy_id"), column(rows, "claims", "loss_date"), strict=True
+    ):
+        assert loss_date >= starts[policy_id]  # type: ignore[operator]
+        assert loss_date <= TODAY  # type: ignore[operator]
+
+
 def test_some_installments_are_overdue_and_some_cheques_bounced(rows: Batch) -> None:
     installments = Counter(column(rows, "installments", "status"))
     cheques = Counter(column(rows, "cheques", "status"))

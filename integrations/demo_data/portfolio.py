@@ -431,7 +431,7 @@ class _Generator:
         at = self.now - back
         if at.date() < policy_start:
             at = datetime.combine(policy_start, time(7, 0), tzinfo=UTC)
-        loss_date = at.date() - timedelta(days=_between(rng, 0, 7))
+        loss_date = max(policy_start, at.date() - timedelta(days=_between(rng, 0, 7)))
         history = self.rows["claim_stage_changes"]
         for k, (stage, gap) in enumerate(zip(stages, gaps, strict=True)):
             at = at + gap
