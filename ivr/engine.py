@@ -69,6 +69,7 @@ class Call:
         # A key pressed while the IVR was speaking a statement (not a question) is kept for
         # the next question: callers who know the menus key ahead.
         self._pending_key: str | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
         self.served: list[str] = []
 
     # --- speaking ------------------------------------------------------------------------
@@ -217,6 +218,10 @@ class Call:
     # --- looking up --------------------------------------------------------------------------
     async def lookup(self, kind: str, call: Awaitable[T]) -> T:
         """Await the customer file with the time limit; failures become ServiceUnavailable."""
+        if isinstance(call, asyncio.Future):
+            # A background lookup outlives one impatient wait: shield it, so a later await
+            # still gets its answer instead of a cancelled task.
+            call = asyncio.shield(call)
         try:
             async with asyncio.timeout(self.facilities.lookup_timeout_s):
                 return await call
@@ -236,21 +241,48 @@ class Call:
         return self.facilities.customers
 
     async def send(self, kind: str, *, subject: str, body: str, to: str | None = None) -> bool:
-        """Queue an SMS/fax/email to the caller (or `to`); says nothing. False when no address."""
+        """Queue an SMS/fax/email to the caller (or `to`); says nothing. False when no address.
+
+        The outbox row is written in the background while the caller hears the next prompt
+        (a write waits for the database; the caller should not), and settled before the call's
+        record is written."""
         address = to or self.session.caller_number
         if not address:
             return False
-        await self.facilities.outbox.put(
-            kind,
-            to=address,
-            subject=subject,
-            body=body,
-            language=self.language,
-            linkedid=self.session.linkedid,
-            customer_id=self.session.customer.customer_id if self.session.customer else None,
+        customer_id = self.session.customer.customer_id if self.session.customer else None
+        self.background(
+            self.facilities.outbox.put(
+                kind,
+                to=address,
+                subject=subject,
+                body=body,
+                language=self.language,
+                linkedid=self.session.linkedid,
+                customer_id=customer_id,
+            )
         )
         self.session.looked("message", kind, subject=subject)
         return True
+
+    # --- work that overlaps the conversation ----------------------------------------------
+    def background(self, work: Awaitable[T]) -> asyncio.Task[T]:
+        """Start `work` now and let the call go on; `lookup` can await the task later (a
+        lookup started before a prompt is answered by the time the caller has keyed)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        return task
+
+    async def settle(self) -> None:
+        """Wait for background work (before the record is written); failures are logged."""
+        while self._tasks:
+            tasks, self._tasks = self._tasks, set()
+            for result in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(result, BaseException) and not isinstance(
+                    result, asyncio.CancelledError
+                ):
+                    log.error(
+                        "background work of call %s failed: %r", self.session.linkedid, result
+                    )
 
 
 class Engine:
@@ -292,6 +324,7 @@ class Engine:
             )
             if session.outcome is None:
                 session.finish("failed", session.current_menu)
+        await call.settle()
         if session.outcome is None:
             # The caller hung up (or the direct line's service ended): served if they got
             # what they came for, else abandoned where they were.

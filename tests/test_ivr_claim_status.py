@@ -109,7 +109,7 @@ async def test_unknown_claim_is_said_and_the_caller_is_back_in_the_menu(
 ) -> None:
     await build_customer_file(database)
     engine = make_engine(database)
-    caller = ScriptedCaller.keys("2", "1", "99999999#")
+    caller = ScriptedCaller.keys("2", "1", "99999999#", LAST4, "~")
     session = session_for(STRANGER_PHONE)
 
     await engine.run(caller, session, welcome=welcome.run)
@@ -197,7 +197,7 @@ async def test_a_slow_core_system_gets_an_apology_and_the_menu_again(database: D
     engine = make_engine(database)
     engine.facilities.customers = SlowClaims(database)
     engine.facilities.lookup_timeout_s = 0.1
-    caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#")
+    caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", LAST4, "~")
     session = session_for(STRANGER_PHONE)
 
     await engine.run(caller, session, welcome=welcome.run)

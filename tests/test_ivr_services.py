@@ -334,3 +334,16 @@ async def test_a_caller_the_queue_gave_up_on_may_decline_the_callback(database: 
     assert session.queue == "support"
     async with database.session() as db:
         assert await db.scalar(select(CallbackTask)) is None
+
+
+async def test_a_gold_caller_pressing_0_at_once_still_reaches_the_priority_queue(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("^0", "~")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert caller.variables["TAMAS_QUEUE"] == "priority"
+    assert session.language == "fa"

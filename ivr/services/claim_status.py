@@ -4,22 +4,38 @@ last changed, the amounts approved and paid, and the next step; by SMS on reques
 
 from __future__ import annotations
 
-from integrations.customer_file.views import ClaimView
+from integrations.customer_file.views import ClaimStatus, ClaimView, CustomerSummary
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, identify, tehran
 from prompts.utterance import Utterance
 
 
+class _NoSuchClaim(Exception):
+    pass
+
+
+async def _claim_and_owner(
+    call: Call, code: str
+) -> tuple[ClaimStatus | None, CustomerSummary | None]:
+    status = await call.customers.claim_by_tracking_code(code)
+    known = call.session.customer
+    if status is None or (known is not None and known.customer_id == status.customer_id):
+        return status, None
+    return status, await call.customers.customer(status.customer_id)
+
+
 async def run(call: Call) -> None:
     code = await call.ask("tracking_code")
-    status = await call.lookup("claim", call.customers.claim_by_tracking_code(code))
-    if status is None:
-        call.session.looked("claim", code, found=False)
-        await call.say("claim_not_found")
-        return
-    call.session.looked("claim", code, found=True)
+    # Looked up while the caller keys the secret (nothing is said about a claim before the
+    # secret anyway), so the caller never waits for the core system between two prompts.
+    pending = call.background(_claim_and_owner(call, code))
+    found: list[ClaimStatus] = []
 
     async def verify(secret: str) -> bool:
+        status, _owner = await call.lookup("claim", pending)
+        if status is None:
+            raise _NoSuchClaim
+        found[:] = [status]
         if secret == status.national_id_last4:
             return True
         return await call.customers.verify_customer_pin(status.customer_id, secret)
@@ -28,13 +44,16 @@ async def run(call: Call) -> None:
         await check_secret(call, f"claim:{code}", "claim_secret", verify, "identity_not_verified")
     except LockedOut:
         return
-    known = call.session.customer
-    if known is None or known.customer_id != status.customer_id:
-        customer = await call.lookup("customer", call.customers.customer(status.customer_id))
-        if customer is not None:
-            identify(call, customer)
+    except _NoSuchClaim:
+        call.session.looked("claim", code, found=False)
+        await call.say("claim_not_found")
+        return
+    call.session.looked("claim", code, found=True)
+    _status, owner = await call.lookup("claim", pending)
+    if owner is not None:
+        identify(call, owner)
 
-    report = describe(call, status.claim)
+    report = describe(call, found[0].claim)
     await call.say(report)
     call.delivered()
     if await call.offer("sms_offer", field="sms"):

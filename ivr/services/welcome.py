@@ -4,6 +4,8 @@ centre is closed (self-service still works, and 9 leaves a callback request)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from integrations.customer_file.views import CustomerSummary
 from ivr.engine import Call, ServiceUnavailable
 from ivr.input import AgentRequested
@@ -13,17 +15,23 @@ from prompts.utterance import Utterance
 
 async def recognise(call: Call) -> CustomerSummary | None:
     """The customer owning the calling number, if any; their language becomes the call's."""
-    session = call.session
-    if not session.caller_number:
+    if not call.session.caller_number:
+        return None
+    return await _recognised(call, call.customers.customer_by_phone(call.session.caller_number))
+
+
+async def _recognised(
+    call: Call, lookup: Awaitable[CustomerSummary | None] | None
+) -> CustomerSummary | None:
+    if lookup is None:
         return None
     try:
-        customer = await call.lookup(
-            "customer_by_phone", call.customers.customer_by_phone(session.caller_number)
-        )
+        customer = await call.lookup("customer_by_phone", lookup)
     except ServiceUnavailable:
         return None  # unrecognised is fine: the menus work for anyone
     if customer is not None:
-        session.language = customer.language
+        if not any(item["field"] == "language" for item in call.session.inputs):
+            call.session.language = customer.language  # unless the caller chose one
         identify(call, customer)
     return customer
 
@@ -31,10 +39,15 @@ async def recognise(call: Call) -> CustomerSummary | None:
 async def run(call: Call) -> None:
     session = call.session
     session.enter("welcome")
-    customer = await recognise(call)
-    await choose_language(call)
+    # Looked up while the language choice plays (it is said in every language anyway).
+    number = session.caller_number
+    lookup = call.background(call.customers.customer_by_phone(number)) if number else None
+    try:
+        await choose_language(call)
+    finally:
+        # Even when the caller asked for an agent right away: the queue depends on who it is.
+        customer = await _recognised(call, lookup)
     if customer is not None:
-        identify(call, customer)  # again: the name in the script of the chosen language
         name = session.customer.name if session.customer else ""
         await call.say("welcome", "hello", await call.spoken(name))
     else:
