@@ -5,9 +5,10 @@ either wholly on file or absent. A run that is interrupted and started again fin
 chunks already written (same ids, same first customer) and skips them: it resumes, it does
 not duplicate. `replace=True` deletes the customer file first.
 
-PostgreSQL gets the rows through COPY (asyncpg's `copy_records_to_table`, about three times
-faster than an executemany INSERT here, see `bench/`); any other database through SQLAlchemy
-Core's `insert()` executemany. Both take the same `Batch`.
+PostgreSQL gets the rows through COPY (asyncpg's `copy_records_to_table`); any other database
+through SQLAlchemy Core's `insert()` executemany. Both take the same `Batch`. Writing the same
+20,000 customers (159,000 rows) into PostgreSQL took 3.3-6.2 s by COPY and 6.2-11.3 s by the
+executemany, three runs each on a busy two-core box: COPY is about 1.8 times faster.
 """
 
 from __future__ import annotations
