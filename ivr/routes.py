@@ -10,12 +10,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from agi_scripts.call_record import normalize_number
 from agi_scripts.channel import AgiChannel
+from agi_scripts.channel import CallerHungUp as AgiHungUp
 from integrations.customer_file.port import CustomerFile
+from integrations.customer_file.views import CustomerSummary
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr import definitions, record
@@ -73,13 +76,21 @@ class IvrRoutes:
     def routes(self) -> dict[str, Route]:
         return {"ivr": self.menu, "ivr-survey": self.survey, "ivr-no-agent": self.no_agent}
 
+    def _caller(self, agi: AgiChannel) -> str | None:
+        return normalize_number(agi.caller_number, self.settings.default_region)
+
     async def _session(self, agi: AgiChannel) -> CallSession:
         called = agi.headers.get("agi_dnid", "")
         if called in ("", "unknown"):
             called = agi.headers.get("agi_extension", "")
+        try:
+            linkedid = await agi.linkedid()
+        except AgiHungUp:
+            # Gone before the first command: still one record, under the channel's own id.
+            linkedid = agi.uniqueid
         return CallSession(
-            linkedid=await agi.linkedid(),
-            caller_number=normalize_number(agi.caller_number, self.settings.default_region),
+            linkedid=linkedid,
+            caller_number=self._caller(agi),
             called_number=called or None,
             language=self.settings.default_language,
         )
@@ -93,16 +104,30 @@ class IvrRoutes:
                 "ivr route: unknown service %r in the dialplan; running the main menu", direct
             )
             direct = None
+        if direct is None:
+            session = await self._session(agi)
+            try:
+                await self.engine.run(AgiPort(agi), session, welcome=welcome.run)
+            finally:
+                await record.save(self.database, session)
+            return
+        # A direct line speaks first in the caller's language: look them up while Asterisk
+        # answers our first command.
+        caller = self._caller(agi)
+        lookup = (
+            asyncio.ensure_future(self.facilities.customers.customer_by_phone(caller))
+            if caller
+            else None
+        )
+        forced = args[1] if len(args) > 1 and args[1] in LANGUAGES else None
         session = await self._session(agi)
         try:
-            if direct is None:
-                await self.engine.run(AgiPort(agi), session, welcome=welcome.run)
-            else:
-                forced = args[1] if len(args) > 1 and args[1] in LANGUAGES else None
-                await self.engine.run(
-                    AgiPort(agi), session, welcome=_direct_welcome(forced), direct=direct
-                )
+            await self.engine.run(
+                AgiPort(agi), session, welcome=_direct_welcome(forced, lookup), direct=direct
+            )
         finally:
+            if lookup is not None and not lookup.done():
+                lookup.cancel()
             await record.save(self.database, session)
 
     async def survey(self, agi: AgiChannel) -> None:
@@ -142,9 +167,11 @@ class IvrRoutes:
             await record.save(self.database, session)
 
 
-def _direct_welcome(language: str | None) -> Callable[[Call], Awaitable[None]]:
+def _direct_welcome(
+    language: str | None, lookup: Awaitable[CustomerSummary | None] | None
+) -> Callable[[Call], Awaitable[None]]:
     async def start(call: Call) -> None:
-        await welcome.recognise(call)
+        await welcome.recognised(call, lookup)
         if language is not None:
             call.session.language = language
 

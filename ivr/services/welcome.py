@@ -17,12 +17,13 @@ async def recognise(call: Call) -> CustomerSummary | None:
     """The customer owning the calling number, if any; their language becomes the call's."""
     if not call.session.caller_number:
         return None
-    return await _recognised(call, call.customers.customer_by_phone(call.session.caller_number))
+    return await recognised(call, call.customers.customer_by_phone(call.session.caller_number))
 
 
-async def _recognised(
+async def recognised(
     call: Call, lookup: Awaitable[CustomerSummary | None] | None
 ) -> CustomerSummary | None:
+    """The answer of a lookup by number (started earlier, or now): identify the caller."""
     if lookup is None:
         return None
     try:
@@ -46,7 +47,7 @@ async def run(call: Call) -> None:
         await choose_language(call)
     finally:
         # Even when the caller asked for an agent right away: the queue depends on who it is.
-        customer = await _recognised(call, lookup)
+        customer = await recognised(call, lookup)
     if customer is not None:
         name = session.customer.name if session.customer else ""
         await call.say("welcome", "hello", await call.spoken(name))
