@@ -51,7 +51,10 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
-    options.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip on every checkout of the hottest query (caller
+    # lookup). A connection the server dropped fails once with a disconnect error, which
+    # makes SQLAlchemy discard the whole pool; the caller hears the polite fallback.
+    options.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **options)
 
 

@@ -160,8 +160,10 @@ class SqlCustomerFile:
             return None
         # The hottest query: a statement built once, run on a bare connection (no ORM
         # session to set up and tear down), one round trip through two index probes.
+        # AUTOCOMMIT: a single read needs no BEGIN/ROLLBACK pair around it.
         async with self.database.engine.connect() as connection:
-            row = (await connection.execute(_CUSTOMER_BY_PHONE, {"e164": e164})).first()
+            reader = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await reader.execute(_CUSTOMER_BY_PHONE, {"e164": e164})).first()
         return None if row is None else customer_summary(row)
 
     async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
