@@ -79,34 +79,40 @@ def _digit(result: AgiResult) -> str | None:
     return chr(code) if code > 0 else None
 
 
-class AgiChannel:
-    """The AGI side of one call. Methods raise `CallerHungUp` once the caller is gone."""
+class AgiCommands:
+    """The AGI commands a route uses, over whatever carries the lines: a FastAGI socket
+    (`AgiChannel`) or a process AGI's stdin/stdout (`ProcessAgiChannel`). Subclasses supply
+    `command()` and say where the route's name and arguments are in the headers.
+    Methods raise `CallerHungUp` once the caller is gone."""
 
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        headers: Mapping[str, str],
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
+    headers: dict[str, str]
+    hung_up: bool
+    # FastAGI names the route in the URL, so its arguments start at agi_arg_1; process AGI
+    # names it in the first argument.
+    first_argument = 1
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
         self.headers = dict(headers)
-        self.hung_up = False
-        self._closed = False
         self._linkedid: str | None = None
+
+    async def command(self, text: str) -> AgiResult:
+        raise NotImplementedError
+
+    @property
+    def is_open(self) -> bool:
+        return True
 
     # ------------------------------------------------------------ what Asterisk told us
 
     @property
     def script(self) -> str:
-        """The route: `agi://host:port/<script>`."""
-        return self.headers.get("agi_network_script", "").strip("/")
+        raise NotImplementedError
 
     @property
     def args(self) -> list[str]:
         """AGI arguments (`AGI(agi://host/route,a,b)` → ["a", "b"])."""
         found = []
-        index = 1
+        index = self.first_argument
         while f"agi_arg_{index}" in self.headers:
             found.append(self.headers[f"agi_arg_{index}"])
             index += 1
@@ -131,51 +137,6 @@ class AgiChannel:
             self._linkedid = await self.get_variable("CHANNEL(linkedid)") or self.uniqueid
         return self._linkedid
 
-    # ------------------------------------------------------------ the protocol
-
-    async def command(self, text: str) -> AgiResult:
-        """Send one command, return its answer. 511 (dead channel) raises CallerHungUp."""
-        if self._closed:
-            raise CallerHungUp("AGI session closed")
-        self._writer.write(text.encode("utf-8") + b"\n")
-        try:
-            await self._writer.drain()
-        except (ConnectionError, OSError) as error:
-            self._closed = True
-            raise CallerHungUp(f"AGI connection lost: {error}") from error
-        while True:
-            line = await self._read_line()
-            if line == "HANGUP":
-                self.hung_up = True
-                continue
-            if line.startswith("520-"):  # usage text follows, up to "520 End of ..."
-                usage = [line]
-                while not line.startswith("520 "):
-                    line = await self._read_line()
-                    usage.append(line)
-                raise AgiError(f"{text!r}: {' '.join(usage)}")
-            result = parse_result(line)
-            if result.code == 511:
-                self.hung_up = True
-                raise CallerHungUp(f"{text.split()[0]} on a dead channel")
-            if result.code != 200:
-                raise AgiError(f"{text!r}: {line}")
-            return result
-
-    async def _read_line(self) -> str:
-        try:
-            raw = await self._reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as error:
-            self._closed = True
-            raise CallerHungUp("Asterisk closed the AGI session") from error
-        except asyncio.LimitOverrunError as error:
-            self._closed = True
-            raise AgiError("AGI answer line too long") from error
-        except (ConnectionError, OSError) as error:
-            self._closed = True
-            raise CallerHungUp(f"AGI connection lost: {error}") from error
-        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
-
     async def _media(self, text: str) -> AgiResult:
         """A command that plays or listens: result -1 means hang-up (or a failure, e.g. a
         missing sound file, which must not be mistaken for one)."""
@@ -197,7 +158,7 @@ class AgiChannel:
             raise CallerHungUp("ANSWER failed: the channel is gone")
 
     async def hangup(self) -> None:
-        if self.hung_up or self._closed:
+        if self.hung_up or not self.is_open:
             return
         try:
             await self.command("HANGUP")
@@ -256,6 +217,74 @@ class AgiChannel:
 
     async def verbose(self, message: str, level: int = 1) -> None:
         await self.command(f"VERBOSE {quote(message)} {int(level)}")
+
+
+class AgiChannel(AgiCommands):
+    """The AGI side of one call over a FastAGI socket."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        headers: Mapping[str, str],
+    ) -> None:
+        super().__init__(headers)
+        self._reader = reader
+        self._writer = writer
+        self.hung_up = False
+        self._closed = False
+
+    @property
+    def script(self) -> str:
+        """The route: `agi://host:port/<script>`."""
+        return self.headers.get("agi_network_script", "").strip("/")
+
+    @property
+    def is_open(self) -> bool:
+        return not self._closed
+
+    async def command(self, text: str) -> AgiResult:
+        """Send one command, return its answer. 511 (dead channel) raises CallerHungUp."""
+        if self._closed:
+            raise CallerHungUp("AGI session closed")
+        self._writer.write(text.encode("utf-8") + b"\n")
+        try:
+            await self._writer.drain()
+        except (ConnectionError, OSError) as error:
+            self._closed = True
+            raise CallerHungUp(f"AGI connection lost: {error}") from error
+        while True:
+            line = await self._read_line()
+            if line == "HANGUP":
+                self.hung_up = True
+                continue
+            if line.startswith("520-"):  # usage text follows, up to "520 End of ..."
+                usage = [line]
+                while not line.startswith("520 "):
+                    line = await self._read_line()
+                    usage.append(line)
+                raise AgiError(f"{text!r}: {' '.join(usage)}")
+            result = parse_result(line)
+            if result.code == 511:
+                self.hung_up = True
+                raise CallerHungUp(f"{text.split()[0]} on a dead channel")
+            if result.code != 200:
+                raise AgiError(f"{text!r}: {line}")
+            return result
+
+    async def _read_line(self) -> str:
+        try:
+            raw = await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as error:
+            self._closed = True
+            raise CallerHungUp("Asterisk closed the AGI session") from error
+        except asyncio.LimitOverrunError as error:
+            self._closed = True
+            raise AgiError("AGI answer line too long") from error
+        except (ConnectionError, OSError) as error:
+            self._closed = True
+            raise CallerHungUp(f"AGI connection lost: {error}") from error
+        return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
     async def close(self) -> None:
         if self._closed:

@@ -30,7 +30,7 @@ if __package__ in (None, ""):
 
 from asterisk import agi as pyst2_agi
 
-from agi_scripts.channel import AgiError, AgiResult, CallerHungUp, parse_result, quote
+from agi_scripts.channel import AgiCommands, AgiError, AgiResult, CallerHungUp, parse_result
 
 log = logging.getLogger(__name__)
 
@@ -53,49 +53,27 @@ class HangupFilter:
             return line
 
 
-class ProcessAgiChannel:
-    """`AgiChannel`'s interface over pyst2 (blocking calls are fine: one process per call)."""
+class ProcessAgiChannel(AgiCommands):
+    """`AgiCommands` over pyst2 (blocking calls are fine: one process per call)."""
+
+    first_argument = 2
 
     def __init__(self, agi: Any, stdin: HangupFilter) -> None:
+        super().__init__(agi.env)
         self._agi = agi
         self._stdin = stdin
-        self.headers: dict[str, str] = dict(agi.env)
-        self._linkedid: str | None = None
 
     @property
     def hung_up(self) -> bool:
         return self._stdin.hung_up or bool(getattr(self._agi, "_got_sighup", False))
 
+    @hung_up.setter
+    def hung_up(self, value: bool) -> None:
+        self._stdin.hung_up = self._stdin.hung_up or value
+
     @property
     def script(self) -> str:
         return self.headers.get("agi_arg_1", "")
-
-    @property
-    def args(self) -> list[str]:
-        found = []
-        index = 2
-        while f"agi_arg_{index}" in self.headers:
-            found.append(self.headers[f"agi_arg_{index}"])
-            index += 1
-        return found
-
-    @property
-    def caller_number(self) -> str | None:
-        value = self.headers.get("agi_callerid", "")
-        return None if value in {"", "unknown"} else value
-
-    @property
-    def uniqueid(self) -> str:
-        return self.headers.get("agi_uniqueid", "")
-
-    @property
-    def name(self) -> str:
-        return self.headers.get("agi_channel", "")
-
-    async def linkedid(self) -> str:
-        if self._linkedid is None:
-            self._linkedid = await self.get_variable("CHANNEL(linkedid)") or self.uniqueid
-        return self._linkedid
 
     async def command(self, text: str) -> AgiResult:
         """One raw command: pyst2 writes it and reads the answer; we parse that answer the
@@ -123,76 +101,6 @@ class ProcessAgiChannel:
         if result.code != 200:
             raise AgiError(f"{text!r}: {line}")
         return result
-
-    async def _media(self, text: str) -> AgiResult:
-        result = await self.command(text)
-        if result.result == "-1":
-            if self.hung_up:
-                raise CallerHungUp(f"{text.split()[0]}: caller hung up")
-            status = await self.command("CHANNEL STATUS")
-            if status.result == "-1":
-                raise CallerHungUp(f"{text.split()[0]}: caller hung up")
-            raise AgiError(f"{text!r} failed: {result.line}")
-        return result
-
-    async def answer(self) -> None:
-        if (await self.command("ANSWER")).result == "-1":
-            raise CallerHungUp("ANSWER failed: the channel is gone")
-
-    async def hangup(self) -> None:
-        if self.hung_up:
-            return
-        try:
-            await self.command("HANGUP")
-        except CallerHungUp:
-            pass
-
-    async def get_variable(self, name: str) -> str | None:
-        result = await self.command(f"GET VARIABLE {name}")
-        return result.data if result.result == "1" else None
-
-    async def set_variable(self, name: str, value: str) -> None:
-        await self.command(f"SET VARIABLE {name} {quote(value)}")
-
-    async def stream_file(self, name: str, escape_digits: str = "") -> str | None:
-        code = (await self._media(f"STREAM FILE {name} {quote(escape_digits)}")).result_int
-        return chr(code) if code > 0 else None
-
-    async def get_data(self, prompt: str, timeout_ms: int = 5000, max_digits: int = 20) -> str:
-        return (await self._media(f"GET DATA {prompt} {int(timeout_ms)} {int(max_digits)}")).result
-
-    async def wait_for_digit(self, timeout_ms: int) -> str | None:
-        code = (await self._media(f"WAIT FOR DIGIT {int(timeout_ms)}")).result_int
-        return chr(code) if code > 0 else None
-
-    async def record_file(
-        self,
-        name: str,
-        fmt: str = "wav",
-        escape_digits: str = "#",
-        timeout_ms: int = 60_000,
-        silence_s: int | None = None,
-        beep: bool = True,
-    ) -> AgiResult:
-        text = f"RECORD FILE {name} {fmt} {quote(escape_digits)} {int(timeout_ms)}"
-        if beep:
-            text += " BEEP"
-        if silence_s is not None:
-            text += f" s={int(silence_s)}"
-        return await self._media(text)
-
-    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
-        code = (await self._media(f"SAY DIGITS {digits} {quote(escape_digits)}")).result_int
-        return chr(code) if code > 0 else None
-
-    async def exec(self, app: str, args: str = "") -> AgiResult:
-        result = await self.command(f"EXEC {app} {quote(args)}")
-        if result.result == "-2":
-            raise AgiError(f"Asterisk has no application {app!r}")
-        return result
-
-    async def verbose(self, message: str, level: int = 1) -> None:
-        await self.command(f"VERBOSE {quote(message)} {int(level)}")
 
 
 async def keys_route(channel: ProcessAgiChannel) -> None:
