@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from agi_scripts.channel import AgiError
 from agi_scripts.channel import CallerHungUp as AgiHungUp
-from ivr.channel import ALL_KEYS, CallerHungUp, Recording, Spoken
+from ivr.channel import PROMPT_KEYS, CallerHungUp, Recording, Spoken
 from prompts.sounds import sound_name
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class AgiPort:
         self.agi = agi
         self.missing_sounds: set[str] = set()
 
-    async def play(self, spoken: Spoken, escape_digits: str = ALL_KEYS) -> str | None:
+    async def play(self, spoken: Spoken, escape_digits: str = PROMPT_KEYS) -> str | None:
         for fragment in spoken.fragments:
             name = sound_name(fragment)
             if name in self.missing_sounds:

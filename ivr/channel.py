@@ -11,9 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-# Every key a caller can press. Prompts are played with all of them as escape digits so a
-# caller who already knows the menu can key ahead (barge-in).
+# Every key a caller can press.
 ALL_KEYS = "0123456789*#"
+# The keys that interrupt a prompt (barge-in), so a caller who knows the menus keys ahead.
+# Not #: callers press it after a code of fixed length too, and that stray # must not cut
+# the answer they are about to hear.
+PROMPT_KEYS = "0123456789*"
 
 
 class CallerHungUp(Exception):
@@ -47,7 +50,7 @@ class Recording:
 class Channel(Protocol):
     """One caller's call as the engine sees it."""
 
-    async def play(self, spoken: Spoken, escape_digits: str = ALL_KEYS) -> str | None:
+    async def play(self, spoken: Spoken, escape_digits: str = PROMPT_KEYS) -> str | None:
         """Play every fragment in turn; stop at the first key pressed and return it."""
         ...
 

@@ -20,7 +20,7 @@ import phonenumbers
 
 from integrations.customer_file.port import CustomerFile, CustomerFileError
 from integrations.identifiers import InvalidIdentifier
-from ivr.channel import ALL_KEYS, CallerHungUp, Channel
+from ivr.channel import PROMPT_KEYS, CallerHungUp, Channel
 from ivr.definitions import MenuBook
 from ivr.hours import OpeningHours
 from ivr.input import INVALID, NO_INPUT, AgentRequested, GoBack, collect_choice, collect_number
@@ -119,7 +119,7 @@ class Call:
             national = e164
         return self.digits("".join(ch for ch in national if ch.isdigit()))
 
-    async def _play(self, utterance: Utterance, escape_digits: str = ALL_KEYS) -> str | None:
+    async def _play(self, utterance: Utterance, escape_digits: str = PROMPT_KEYS) -> str | None:
         self.session.said(utterance.text)
         return await self.channel.play(utterance, escape_digits)
 
@@ -197,6 +197,9 @@ class Call:
         if key is None:
             key = await self._play(self.utter(*prompt))
         if key is None:
+            key = await self.channel.wait_for_digit(timeout_ms)
+        if key == self.book.behaviour.end_key and key not in keys:
+            # A stray # (left from the previous answer): not an answer, keep listening.
             key = await self.channel.wait_for_digit(timeout_ms)
         if key == self.book.behaviour.agent_key and key not in keys:
             raise AgentRequested

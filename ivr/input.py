@@ -50,6 +50,10 @@ async def _keys_after(
     )
     digits = ""
     while key is not None:
+        if key == behaviour.end_key and not digits:
+            # A stray # (left from the previous answer) before any digit: keep listening.
+            key = await channel.wait_for_digit(behaviour.first_key_timeout_ms)
+            continue
         if key == behaviour.end_key:
             break
         if key == behaviour.back_key:
@@ -105,6 +109,9 @@ async def collect_choice(
     for attempt in range(behaviour.attempts):
         key = await play(attempt, failure)
         if key is None:
+            key = await channel.wait_for_digit(behaviour.first_key_timeout_ms)
+        if key == behaviour.end_key and behaviour.end_key not in keys:
+            # A stray # (left from the previous answer): not a choice, keep listening.
             key = await channel.wait_for_digit(behaviour.first_key_timeout_ms)
         if key is not None and key in keys:
             return key

@@ -48,6 +48,20 @@ async def test_nearest_branches_by_postal_code_with_address_and_phone(database: 
     assert session.outcome == "self_served"
 
 
+async def test_a_hash_after_a_full_postal_code_is_not_taken_for_the_next_answer(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "2", POSTAL_CODE + "#", "1")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert keyed(session)["postal_code"] == POSTAL_CODE
+    assert keyed(session)["sms"] == "1"
+    assert [m.subject for m in await Outbox(database).for_call(session.linkedid)] == ["branches"]
+
+
 async def test_a_postal_code_that_is_not_ten_valid_digits_is_asked_again(
     database: Database,
 ) -> None:
