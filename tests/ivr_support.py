@@ -27,6 +27,7 @@ from ivr.lockout import MemoryFailures, PinGuard
 from ivr.services import SERVICES
 from ivr.session import CallSession
 from ivr.speech import PromptVoice
+from prompts.catalogue import default_catalogue
 from prompts.utterance import Utterance
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -290,3 +291,8 @@ def keyed(session: CallSession) -> dict[str, str]:
 
 def menus(session: CallSession) -> Sequence[str]:
     return [step["menu"] for step in session.menu_path]
+
+
+def en(key: str) -> str:
+    """A prompt's English text, as the catalogue has it today."""
+    return default_catalogue().text(key, "en")

@@ -14,6 +14,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    en,
     keyed,
     make_engine,
     menus,
@@ -41,9 +42,9 @@ async def test_caller_hears_claim_stage_and_amount(database: Database) -> None:
     await engine.run(caller, session, welcome=welcome.run)
 
     heard = caller.heard
-    assert "Your claim has been approved." in heard
+    assert en("claim_stage_approved") in heard
     assert say_amount(APPROVED_RIALS, "en").text in heard  # one billion two hundred fifty million
-    assert "The amount will be paid into your account shortly." in heard
+    assert en("claim_next_step_collect_payment") in heard
     assert session.language == "en"
     assert session.outcome == "self_served"
     assert session.outcome_detail == "claim_status"
@@ -88,7 +89,7 @@ async def test_keys_pressed_during_a_prompt_are_kept(database: Database) -> None
     await engine.run(caller, session, welcome=welcome.run)
 
     assert keyed(session)["tracking_code"] == CLAIM_CODE
-    assert "Your claim has been approved." in caller.heard
+    assert en("claim_stage_approved") in caller.heard
 
 
 async def test_star_goes_back_to_the_main_menu(database: Database) -> None:
@@ -114,7 +115,7 @@ async def test_unknown_claim_is_said_and_the_caller_is_back_in_the_menu(
 
     await engine.run(caller, session, welcome=welcome.run)
 
-    assert "We could not find a claim with this code." in caller.heard
+    assert en("claim_not_found") in caller.heard
     assert menus(session)[-1] == "main"
 
 
@@ -127,14 +128,14 @@ async def test_three_wrong_secrets_lock_the_claim_and_the_number(database: Datab
 
     await engine.run(caller, session, welcome=welcome.run)
 
-    assert caller.heard.count("The details you entered do not match our records.") == 2
+    assert caller.heard.count(en("identity_not_verified")) == 2
     assert "access is locked for now" in caller.heard
-    assert "Your claim has been approved." not in caller.heard
+    assert en("claim_stage_approved") not in caller.heard
     assert await pins.locked(STRANGER_PHONE, f"claim:{CLAIM_CODE}")
     # Even the right digits from another phone are refused while the claim is locked.
     again = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", LAST4, "~")
     await engine.run(again, session_for("+989350000001", "test-call-2"), welcome=welcome.run)
-    assert "Your claim has been approved." not in again.heard
+    assert en("claim_stage_approved") not in again.heard
     assert "access is locked for now" in again.heard
 
 
@@ -148,8 +149,8 @@ async def test_silence_re_prompts_then_puts_the_caller_through_to_an_agent(
 
     await engine.run(caller, session, welcome=welcome.run)
 
-    assert caller.heard.count("We did not receive your entry.") == 2
-    assert "Too many attempts." in caller.heard
+    assert caller.heard.count(en("no_input")) == 2
+    assert en("too_many_attempts") in caller.heard
     assert session.outcome == "queued"
     assert session.queue == "support"
     assert caller.variables["TAMAS_NEXT"] == "queue"
@@ -163,8 +164,8 @@ async def test_invalid_entry_is_explained_before_asking_again(database: Database
 
     await engine.run(caller, session, welcome=welcome.run)
 
-    assert "That is not a valid entry. Please try again." in caller.heard
-    assert "Your claim has been approved." in caller.heard
+    assert en("invalid_input") in caller.heard
+    assert en("claim_stage_approved") in caller.heard
 
 
 async def test_caller_hanging_up_mid_menu_leaves_a_complete_record(database: Database) -> None:

@@ -17,6 +17,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    en,
     keyed,
     make_engine,
     menus,
@@ -40,7 +41,7 @@ async def test_nearest_branches_by_postal_code_with_address_and_phone(database: 
     await make_engine(database).run(caller, session, welcome=welcome.run)
 
     heard = caller.heard
-    assert "The nearest branches and agencies are:" in heard
+    assert en("branch_nearest") in heard
     assert heard.index("Azadi branch") < heard.index("Vanak branch")  # closest first
     assert "Address of Azadi branch" in heard
     assert say_digits("02166001234", "en").text in heard
@@ -70,7 +71,7 @@ async def test_a_postal_code_that_is_not_ten_valid_digits_is_asked_again(
 
     await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
 
-    assert "That is not a valid entry. Please try again." in caller.heard
+    assert en("invalid_input") in caller.heard
     assert "Azadi branch" in caller.heard
 
 
@@ -83,9 +84,9 @@ async def test_debts_after_national_id_and_pin(database: Database) -> None:
 
     heard = caller.heard
     # Balance: two unpaid installments (15M each) + one bounced cheque (8M).
-    assert "Your outstanding balance:" in heard
+    assert en("debt_balance") in heard
     assert say_amount(38_000_000, "en").text in heard
-    assert "Bounced cheques:" in heard
+    assert en("cheques_bounced") in heard
     assert session.customer is not None and session.customer.customer_id == ids.gold_id
     assert keyed(session)["national_id"] == "****"
     assert keyed(session)["pin"] == "****"
@@ -98,8 +99,8 @@ async def test_debts_by_policy_number_refuse_a_wrong_pin(database: Database) -> 
 
     await make_engine(database).run(caller, session, welcome=welcome.run)
 
-    assert "The PIN is incorrect." in caller.heard
-    assert "Your outstanding balance:" in caller.heard
+    assert en("pin_wrong") in caller.heard
+    assert en("debt_balance") in caller.heard
 
 
 async def test_policy_authenticity_says_line_masked_holder_and_dates(database: Database) -> None:
@@ -109,11 +110,11 @@ async def test_policy_authenticity_says_line_masked_holder_and_dates(database: D
     await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
 
     heard = caller.heard
-    assert "This policy is genuine." in heard
+    assert en("policy_genuine") in heard
     assert "motor hull insurance" in heard
     assert "Maryam Ahmadi" not in heard  # masked: anyone may ask
-    assert "Valid from:" in heard
-    assert "This policy is in force." in heard
+    assert en("policy_valid_from") in heard
+    assert en("policy_status_active") in heard
 
 
 async def test_an_unknown_policy_is_said_not_genuine(database: Database) -> None:
@@ -135,7 +136,7 @@ async def test_shareholder_hears_shares_dividend_documents_and_meeting(database:
     await make_engine(database).run(caller, session, welcome=welcome.run)
 
     heard = caller.heard
-    assert "Number of shares:" in heard
+    assert en("shares_count") in heard
     assert say_number(12_000, "en").text in heard
     assert say_amount(5_400_000, "en").text in heard
     assert "your bank account number" in heard
@@ -151,7 +152,7 @@ async def test_shareholder_with_wrong_pins_is_locked_out(database: Database) -> 
     await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
 
     assert "access is locked for now" in caller.heard
-    assert "Number of shares:" not in caller.heard
+    assert en("shares_count") not in caller.heard
 
 
 async def test_renewal_request_creates_a_callback_task_with_a_tracking_number(
@@ -187,13 +188,13 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
     assert complaint.category == "service"
     assert complaint.recording_path is not None
     assert complaint.recording_path.endswith(f"complaint-{session.linkedid}.wav")
-    assert "Your complaint has been registered." in caller.heard
+    assert en("complaint_registered") in caller.heard
 
     later = ScriptedCaller.keys("2", "7", "2", complaint.tracking_number + "#")
     await make_engine(database).run(
         later, session_for(STRANGER_PHONE, "call-2"), welcome=welcome.run
     )
-    assert "Your complaint has been received and is waiting to be reviewed." in later.heard
+    assert en("complaint_status_received") in later.heard
 
 
 async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complaint(
@@ -223,7 +224,7 @@ async def test_centres_are_sent_by_email_to_the_address_on_file(database: Databa
     assert [(m.kind, m.to) for m in messages] == [("email", "maryam@example.com")]
     assert "Milad Hospital" in messages[0].body
     assert "Central payment centre" in messages[0].body
-    assert "The email has been sent." in caller.heard
+    assert en("email_sent") in caller.heard
 
 
 async def test_centres_by_email_for_an_unknown_caller_explain_there_is_no_address(
@@ -235,7 +236,7 @@ async def test_centres_by_email_for_an_unknown_caller_explain_there_is_no_addres
 
     await make_engine(database).run(caller, session, welcome=welcome.run)
 
-    assert "There is no email address on your file." in caller.heard
+    assert en("no_email_on_file") in caller.heard
     assert await Outbox(database).for_call(session.linkedid) == []
 
 
@@ -303,7 +304,7 @@ async def test_outside_hours_callers_hear_the_hours_and_can_leave_a_callback(
 
     heard = caller.heard
     assert "We are closed now." in heard
-    assert "We are open from" in heard
+    assert en("opening_hours_from") in heard
     assert "Your callback request has been registered." in heard
     assert session.outcome == "callback_requested"
     assert "TAMAS_NEXT" not in caller.variables
