@@ -119,14 +119,16 @@ async def _serve(pipe: Connection, kind: str, url: str, bus_kind: str, channel: 
     loop = asyncio.get_running_loop()
     follower = None
     sockets: dict[str, web.WebSocketResponse] = {}
-    gc_seconds = [0.0]  # time spent in the cyclic garbage collector
+    gc_seconds = [0.0, 0.0]  # time spent in the cyclic garbage collector, longest pause
     gc_started = [0.0]
 
     def on_gc(phase: str, _info: dict[str, int]) -> None:
         if phase == "start":
             gc_started[0] = time.perf_counter()
         else:
-            gc_seconds[0] += time.perf_counter() - gc_started[0]
+            pause = time.perf_counter() - gc_started[0]
+            gc_seconds[0] += pause
+            gc_seconds[1] = max(gc_seconds[1], pause)
 
     gc.callbacks.append(on_gc)
     database = None
@@ -167,6 +169,7 @@ async def _serve(pipe: Connection, kind: str, url: str, bus_kind: str, channel: 
     await site.start()
     if kind != "baseline":
         follower = app[SERVER].follower
+        gc.freeze()  # as `tamas popup-server` does once it listens
     pipe.send(("listening", runner.addresses[0][1]))
     try:
         while True:
@@ -178,9 +181,10 @@ async def _serve(pipe: Connection, kind: str, url: str, bus_kind: str, channel: 
                 # Warm up (connection pool, prepared statements, caches); not measured.
                 await _inject(rate, WARMUP_S, agents, follower, sockets, prefix="warm")
                 cpu_before, gc_before = time.process_time(), gc_seconds[0]
+                gc_seconds[1] = 0.0
                 sent = await _inject(rate, duration_s, agents, follower, sockets)
                 cpu_s, gc_s = time.process_time() - cpu_before, gc_seconds[0] - gc_before
-                pipe.send(("injected", sent, cpu_s, gc_s))
+                pipe.send(("injected", sent, cpu_s, gc_s, gc_seconds[1]))
             elif command[0] == "stop":
                 break
     finally:
@@ -356,7 +360,7 @@ def _run(
     rss_after = _expect(serving, "rss")[1]
 
     injector.send(("inject", rate, duration_s, [agent for agent, _ in sessions]))
-    _, sent, cpu_s, gc_s = _expect(injector, "injected", WARMUP_S + duration_s + 120)
+    _, sent, cpu_s, gc_s, gc_max_s = _expect(injector, "injected", WARMUP_S + duration_s + 120)
     parent.send(("stop",))
     _, first, whole = _expect(parent, "latencies", 120)
     latencies, whole = sorted(first), sorted(whole)
@@ -383,6 +387,7 @@ def _run(
         # in the in-process runs), and how much of it went to the garbage collector.
         "follower_cpu_ms_per_call": round(cpu_s * 1000 / max(1, sent), 2),
         "follower_gc_ms_per_call": round(gc_s * 1000 / max(1, sent), 2),
+        "follower_gc_longest_pause_ms": round(gc_max_s * 1000, 1),
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import logging
 import os
@@ -128,6 +129,10 @@ async def _serve(database: Database, settings: Settings, args: argparse.Namespac
                 f"cannot listen on {host}:{port}: {error.strerror} "
                 "(another process there? change http_port or --port)"
             ) from error
+        # Everything made so far (modules, the ORM's mappers, the app) lives as long as the
+        # process: keep it out of the cyclic collector, whose full passes over it otherwise
+        # stall the loop for a quarter of a second now and then (seen in bench/popup_latency).
+        gc.freeze()
         print(f"agent desktop on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
         await asyncio.Event().wait()
     finally:
