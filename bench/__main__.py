@@ -10,6 +10,7 @@ BENCHMARKS: dict[str, str] = {
     "customer_lookup": "bench.customer_lookup",
     "agi_server_load": "bench.agi_server_load",
     "ivr_calls": "bench.ivr_calls",
+    "popup_latency": "bench.popup_latency",
 }
 
 
