@@ -213,14 +213,8 @@ def default_routes(settings: Settings, database: Database) -> dict[str, Route]:
 
 async def ensure_schema(database: Database) -> None:
     """Bring the database to the newest schema (Alembic, as `tamas migrate` does)."""
-    try:
-        from integrations import migrations
-    except ImportError:  # no migrations in this tree: the models are the schema
-        from integrations.database import Base
+    from integrations import migrations
 
-        async with database.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        return
     await migrations.upgrade(database.url)
 
 

@@ -52,9 +52,9 @@ class IvrRoutes:
         book: definitions.MenuBook | None = None,
     ) -> None:
         if customers is None:
-            from integrations.customer_file.sql import SqlCustomerFile
+            from integrations.customer_file.adapters import open_customer_file
 
-            customers = SqlCustomerFile(database, settings.default_region)
+            customers = open_customer_file(settings, database)
         self.settings = settings
         self.database = database
         self.book = book or definitions.load(services=SERVICES)
