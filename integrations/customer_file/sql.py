@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from math import cos, radians
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import BindParameter, Integer, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from integrations.customer_file import pins
 from integrations.customer_file.claims import Claim, ClaimStageChange
@@ -44,6 +44,15 @@ from integrations.customer_file.policies import Policy
 from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
 from integrations.customer_file.privacy import mask_name
 from integrations.customer_file.rows import (
+    CALLBACK_COLUMNS,
+    CHEQUE_COLUMNS,
+    CLAIM_COLUMNS,
+    COMPLAINT_COLUMNS,
+    DIVIDEND_COLUMNS,
+    INSTALLMENT_COLUMNS,
+    INTERACTION_COLUMNS,
+    POLICY_COLUMNS,
+    SHAREHOLDER_COLUMNS,
     SUMMARY_COLUMNS,
     branch_view,
     callback_view,
@@ -51,6 +60,7 @@ from integrations.customer_file.rows import (
     claim_view,
     complaint_view,
     customer_summary,
+    installment_view,
     interaction_view,
     policy_view,
     shareholder_view,
@@ -66,7 +76,7 @@ from integrations.customer_file.service_requests import (
     CallbackTask,
     Complaint,
 )
-from integrations.customer_file.shareholders import GeneralMeeting, Shareholder
+from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
 from integrations.customer_file.views import (
     AddressView,
     BranchView,
@@ -79,7 +89,6 @@ from integrations.customer_file.views import (
     CustomerSummary,
     DebtView,
     GeneralMeetingView,
-    InstallmentView,
     InteractionView,
     PhoneView,
     PolicyAuthenticity,
@@ -137,6 +146,85 @@ _CLAIM_HISTORY = (
 )
 
 
+# The agent's popup file: one statement per kind of record, built once (SQLAlchemy caches
+# their compiled form) and run one after another on one connection. Only the columns the
+# views show; ties in each order broken by id, so the file reads the same every time.
+_CUSTOMER_ID: BindParameter[int] = bindparam("customer_id", type_=Integer)
+_FILE_CUSTOMER = select(*SUMMARY_COLUMNS, Customer.birth_date).where(Customer.id == _CUSTOMER_ID)
+_FILE_PHONES = (
+    select(Phone.e164, Phone.kind, Phone.is_primary)
+    .where(Phone.customer_id == _CUSTOMER_ID)
+    .order_by(Phone.id)
+)
+_FILE_EMAILS = select(Email.address).where(Email.customer_id == _CUSTOMER_ID).order_by(Email.id)
+_FILE_ADDRESSES = (
+    select(Address.kind, Address.postal_code, Address.province, Address.city, Address.line)
+    .where(Address.customer_id == _CUSTOMER_ID)
+    .order_by(Address.id)
+)
+_FILE_POLICIES = (
+    select(*POLICY_COLUMNS)
+    .where(Policy.customer_id == _CUSTOMER_ID)
+    .order_by(Policy.end_date.desc(), Policy.id)
+)
+_FILE_CLAIMS = (
+    select(*CLAIM_COLUMNS, Policy.number.label("policy_number"))
+    .join(Policy, Policy.id == Claim.policy_id)
+    .where(Claim.customer_id == _CUSTOMER_ID)
+    .order_by(Claim.stage_changed_at.desc(), Claim.id)
+)
+_UNPAID_INSTALLMENTS = (
+    select(*INSTALLMENT_COLUMNS, Policy.number.label("policy_number"))
+    .join(Policy, Policy.id == Installment.policy_id)
+    .where(Policy.customer_id == _CUSTOMER_ID, Installment.status != "paid")
+)
+_CHEQUES_OWED = select(*CHEQUE_COLUMNS).where(
+    Cheque.customer_id == _CUSTOMER_ID, Cheque.status.in_(("due", "bounced"))
+)
+# A holder and their dividends in one statement: one row per dividend (or one with no
+# dividend columns for a holder who has none yet).
+_HOLDER_WITH_DIVIDENDS = (
+    select(*SHAREHOLDER_COLUMNS, *DIVIDEND_COLUMNS)
+    .outerjoin(Dividend, Dividend.shareholder_id == Shareholder.id)
+    .order_by(Shareholder.id, Dividend.fiscal_year)
+)
+_FILE_SHAREHOLDER = _HOLDER_WITH_DIVIDENDS.where(Shareholder.customer_id == _CUSTOMER_ID)
+_SHAREHOLDER_BY_NUMBER = _HOLDER_WITH_DIVIDENDS.where(
+    Shareholder.shareholder_number == bindparam("number")
+)
+_OPEN_COMPLAINTS = (
+    select(*COMPLAINT_COLUMNS)
+    .where(
+        Complaint.customer_id == _CUSTOMER_ID,
+        Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+    )
+    .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+)
+_OPEN_CALLBACK_TASKS = (
+    select(*CALLBACK_COLUMNS)
+    .where(
+        CallbackTask.customer_id == _CUSTOMER_ID,
+        CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
+    )
+    .order_by(CallbackTask.created_at.desc(), CallbackTask.id.desc())
+)
+_RECENT_INTERACTIONS = (
+    select(*INTERACTION_COLUMNS)
+    .where(Interaction.customer_id == _CUSTOMER_ID)
+    .order_by(Interaction.started_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def _shareholder(rows: Sequence[Any]) -> ShareholderView | None:
+    """The first holder in rows of _HOLDER_WITH_DIVIDENDS, with their dividends."""
+    if not rows:
+        return None
+    holder = rows[0]
+    dividends = [row for row in rows if row.id == holder.id and row.fiscal_year is not None]
+    return shareholder_view(holder, dividends)
+
+
 def _digits(text: str) -> str:
     """A code as keyed or typed (`۵۵۵۰-۱۲۳۴`) -> `55501234`."""
     return "".join(ascii_digits(text).replace("-", " ").split())
@@ -191,94 +279,57 @@ class SqlCustomerFile:
             row = (await connection.execute(statement)).first()
         return None if row is None else customer_summary(row)
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection for reads: no ORM session to set up, and AUTOCOMMIT so no
+        BEGIN/ROLLBACK pair around them. Each statement still sees committed data only."""
+        async with self.database.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
     async def customer_file(self, customer_id: int) -> CustomerFileView | None:
-        async with self.database.session() as session:
-            customer = await session.get(
-                Customer,
-                customer_id,
-                options=[
-                    selectinload(Customer.phones),
-                    selectinload(Customer.emails),
-                    selectinload(Customer.addresses),
-                ],
-            )
+        # Built as the agent's phone rings: a dozen small indexed reads in sequence on one
+        # connection, each a statement compiled once, rows turned straight into views.
+        key = {"customer_id": customer_id}
+        async with self._reading() as connection:
+            customer = (await connection.execute(_FILE_CUSTOMER, key)).first()
             if customer is None:
                 return None
-            policies = (
-                await session.scalars(
-                    select(Policy)
-                    .where(Policy.customer_id == customer_id)
-                    .order_by(Policy.end_date.desc())
-                )
-            ).all()
-            claims = (
-                await session.execute(
-                    select(Claim, Policy.number)
-                    .join(Policy, Policy.id == Claim.policy_id)
-                    .where(Claim.customer_id == customer_id)
-                    .order_by(Claim.stage_changed_at.desc())
-                )
-            ).all()
-            debt = await self._debts(session, customer_id)
-            holder = (
-                await session.scalars(
-                    select(Shareholder)
-                    .where(Shareholder.customer_id == customer_id)
-                    .options(selectinload(Shareholder.dividends))
-                )
-            ).first()
-            complaints, tasks, interactions = await self._own_records(session, customer_id)
-            summary = customer_summary(customer)
-            return CustomerFileView(
-                customer=summary,
-                national_id_masked=mask_digits(customer.national_id)
-                if customer.national_id
-                else None,
-                company_id=customer.company_id,
-                birth_date=customer.birth_date,
-                phones=tuple(PhoneView(p.e164, p.kind, p.is_primary) for p in customer.phones),
-                emails=tuple(email.address for email in customer.emails),
-                addresses=tuple(
-                    AddressView(a.kind, a.postal_code, a.province, a.city, a.line)
-                    for a in customer.addresses
-                ),
-                policies=tuple(policy_view(policy) for policy in policies),
-                claims=tuple(claim_view(claim, number) for claim, number in claims),
-                debt=debt,
-                shareholder=None if holder is None else shareholder_view(holder),
-                open_complaints=complaints,
-                open_callback_tasks=tasks,
-                recent_interactions=interactions,
-            )
+            phones = (await connection.execute(_FILE_PHONES, key)).all()
+            emails = (await connection.execute(_FILE_EMAILS, key)).scalars().all()
+            addresses = (await connection.execute(_FILE_ADDRESSES, key)).all()
+            policies = (await connection.execute(_FILE_POLICIES, key)).all()
+            claims = (await connection.execute(_FILE_CLAIMS, key)).all()
+            debt = await self._debts(connection, customer_id)
+            holder = (await connection.execute(_FILE_SHAREHOLDER, key)).all()
+            complaints, tasks, interactions = await self._own_records(connection, customer_id)
+        return CustomerFileView(
+            customer=customer_summary(customer),
+            national_id_masked=mask_digits(customer.national_id) if customer.national_id else None,
+            company_id=customer.company_id,
+            birth_date=customer.birth_date,
+            phones=tuple(PhoneView(e164, kind, is_primary) for e164, kind, is_primary in phones),
+            emails=tuple(emails),
+            addresses=tuple(AddressView(*address) for address in addresses),
+            policies=tuple(policy_view(policy) for policy in policies),
+            claims=tuple(claim_view(claim, claim.policy_number) for claim in claims),
+            debt=debt,
+            shareholder=_shareholder(holder),
+            open_complaints=complaints,
+            open_callback_tasks=tasks,
+            recent_interactions=interactions,
+        )
 
     async def _own_records(
-        self, session: AsyncSession, customer_id: int
+        self, reader: AsyncConnection | AsyncSession, customer_id: int
     ) -> tuple[
         tuple[ComplaintView, ...], tuple[CallbackTaskView, ...], tuple[InteractionView, ...]
     ]:
         """What Tamas itself keeps about a customer: open complaints, open callback tasks,
         the last 10 calls. Shared with adapters whose other data comes from elsewhere."""
-        complaints = (
-            await session.scalars(
-                select(Complaint)
-                .where(
-                    Complaint.customer_id == customer_id,
-                    Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
-                )
-                .order_by(Complaint.created_at.desc())
-            )
-        ).all()
-        tasks = (
-            await session.scalars(
-                select(CallbackTask)
-                .where(
-                    CallbackTask.customer_id == customer_id,
-                    CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
-                )
-                .order_by(CallbackTask.created_at.desc())
-            )
-        ).all()
-        interactions = await self._recent_interactions(session, customer_id, 10)
+        key = {"customer_id": customer_id}
+        complaints = (await reader.execute(_OPEN_COMPLAINTS, key)).all()
+        tasks = (await reader.execute(_OPEN_CALLBACK_TASKS, key)).all()
+        interactions = await self._recent_interactions(reader, customer_id, 10)
         return (
             tuple(complaint_view(c) for c in complaints),
             tuple(callback_view(task) for task in tasks),
@@ -468,37 +519,17 @@ class SqlCustomerFile:
         )
 
     async def debts(self, customer_id: int) -> DebtView:
-        async with self.database.session() as session:
-            return await self._debts(session, customer_id)
+        async with self._reading() as connection:
+            return await self._debts(connection, customer_id)
 
-    async def _debts(self, session: AsyncSession, customer_id: int) -> DebtView:
-        installments = (
-            await session.execute(
-                select(Installment, Policy.number)
-                .join(Policy, Policy.id == Installment.policy_id)
-                .where(Policy.customer_id == customer_id, Installment.status != "paid")
-            )
-        ).all()
-        cheques = (
-            await session.scalars(
-                select(Cheque).where(
-                    Cheque.customer_id == customer_id, Cheque.status.in_(("due", "bounced"))
-                )
-            )
-        ).all()
+    async def _debts(self, reader: AsyncConnection, customer_id: int) -> DebtView:
+        key = {"customer_id": customer_id}
+        installments = (await reader.execute(_UNPAID_INSTALLMENTS, key)).all()
+        cheques = (await reader.execute(_CHEQUES_OWED, key)).all()
         return summarize_debt(
             customer_id,
-            (
-                InstallmentView(
-                    policy_number=number,
-                    sequence=item.sequence,
-                    due_date=item.due_date,
-                    amount_rials=item.amount_rials,
-                    status=item.status,
-                )
-                for item, number in installments
-            ),
-            (cheque_view(cheque) for cheque in cheques),
+            (installment_view(row) for row in installments),
+            (cheque_view(row) for row in cheques),
             today=date.today(),
         )
 
@@ -592,15 +623,9 @@ class SqlCustomerFile:
 
     async def shareholder(self, shareholder_number: str) -> ShareholderView | None:
         number = _digits(shareholder_number)
-        async with self.database.session() as session:
-            holder = (
-                await session.scalars(
-                    select(Shareholder)
-                    .where(Shareholder.shareholder_number == number)
-                    .options(selectinload(Shareholder.dividends))
-                )
-            ).first()
-            return None if holder is None else shareholder_view(holder)
+        async with self._reading() as connection:
+            rows = (await connection.execute(_SHAREHOLDER_BY_NUMBER, {"number": number})).all()
+        return _shareholder(rows)
 
     async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
         async with self.database.session() as session:
@@ -773,20 +798,15 @@ class SqlCustomerFile:
     # --- interactions ----------------------------------------------------------------
 
     async def recent_interactions(self, customer_id: int, limit: int = 10) -> list[InteractionView]:
-        async with self.database.session() as session:
-            return await self._recent_interactions(session, customer_id, limit)
+        async with self._reading() as connection:
+            return await self._recent_interactions(connection, customer_id, limit)
 
     async def _recent_interactions(
-        self, session: AsyncSession, customer_id: int, limit: int
+        self, reader: AsyncConnection | AsyncSession, customer_id: int, limit: int
     ) -> list[InteractionView]:
-        records = (
-            await session.scalars(
-                select(Interaction)
-                .where(Interaction.customer_id == customer_id)
-                .order_by(Interaction.started_at.desc())
-                .limit(limit)
-            )
-        ).all()
+        records = await reader.execute(
+            _RECENT_INTERACTIONS, {"customer_id": customer_id, "limit": limit}
+        )
         return [interaction_view(record) for record in records]
 
     async def interactions_for_agent(self, agent: str, limit: int = 20) -> list[InteractionView]:
