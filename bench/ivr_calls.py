@@ -1,5 +1,7 @@
-"""Real calls through the Asterisk sandbox: the claim-status menu against the trivial handler,
-and FastAGI against pyst2's process-per-call AGI.
+"""Real calls through the Asterisk sandbox: claim-status menu vs trivial handler, FastAGI vs pyst2.
+
+The claim-status menu is measured against the trivial handler, and FastAGI against pyst2's
+process-per-call AGI.
 
 Calls are AMI Originates of `Local/s@tamas-caller` (dialplans/caller.conf) placed at a fixed
 rate for a fixed time; that leg answers, waits a second and sends real DTMF. Scenarios:
