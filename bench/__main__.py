@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "agi_server_load": "bench.agi_server_load",
     "ivr_calls": "bench.ivr_calls",
     "popup_latency": "bench.popup_latency",
+    "customer_file_popup": "bench.customer_file_popup",
 }
 
 
