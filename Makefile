@@ -10,7 +10,7 @@ demo: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer
+	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer bench
 
 test: lint
 	.venv/bin/tamas sandbox up
