@@ -10,6 +10,7 @@ reads it back (the REST adapter receives views in that shape).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -315,6 +316,9 @@ class CustomerRegistration:
     city: str = ""
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -325,17 +329,29 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _shape(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A view class's field names, then its property names (alphabetical, as dir() has
+    them): looked up once per class, not on every view the popup sends."""
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    properties = tuple(name for name in dir(cls) if isinstance(getattr(cls, name, None), property))
+    return fields, properties
+
+
 def as_json(view: Any) -> Any:
     """A view (or list of views) as JSON-ready dicts; dates as ISO 8601 strings. Properties
     such as `name_fa` and `is_priority` are included for the convenience of pages."""
+    cls = type(view)
+    if cls in _SCALARS:
+        return view
     if isinstance(view, list | tuple):
         return [as_json(item) for item in view]
-    if not dataclasses.is_dataclass(view) or isinstance(view, type):
+    if not dataclasses.is_dataclass(cls):
         return _jsonable(view)
-    data = {f.name: as_json(getattr(view, f.name)) for f in dataclasses.fields(view)}
-    for name in dir(type(view)):
-        if isinstance(getattr(type(view), name, None), property):
-            data[name] = as_json(getattr(view, name))
+    fields, properties = _shape(cls)
+    data = {name: as_json(getattr(view, name)) for name in fields}
+    for name in properties:
+        data[name] = as_json(getattr(view, name))
     return data
 
 
