@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from math import cos, radians
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, or_, select, update
+from sqlalchemy import BindParameter, Integer, bindparam, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -150,6 +150,14 @@ _CLAIM_HISTORY = (
 # their compiled form) and run one after another on one connection. Only the columns the
 # views show; ties in each order broken by id, so the file reads the same every time.
 _CUSTOMER_ID: BindParameter[int] = bindparam("customer_id", type_=Integer)
+
+
+def _one_of(column: Any, values: Sequence[str]) -> Any:
+    """`column IN (...)` over fixed values as plain parameters: a list of plain values would
+    make an "expanding" IN, whose SQL is re-rendered on every execution."""
+    return column.in_([literal(value) for value in values])
+
+
 _FILE_CUSTOMER = select(*SUMMARY_COLUMNS, Customer.birth_date).where(Customer.id == _CUSTOMER_ID)
 _FILE_PHONES = (
     select(Phone.e164, Phone.kind, Phone.is_primary)
@@ -179,7 +187,7 @@ _UNPAID_INSTALLMENTS = (
     .where(Policy.customer_id == _CUSTOMER_ID, Installment.status != "paid")
 )
 _CHEQUES_OWED = select(*CHEQUE_COLUMNS).where(
-    Cheque.customer_id == _CUSTOMER_ID, Cheque.status.in_(("due", "bounced"))
+    Cheque.customer_id == _CUSTOMER_ID, _one_of(Cheque.status, ("due", "bounced"))
 )
 # A holder and their dividends in one statement: one row per dividend (or one with no
 # dividend columns for a holder who has none yet).
@@ -196,7 +204,7 @@ _OPEN_COMPLAINTS = (
     select(*COMPLAINT_COLUMNS)
     .where(
         Complaint.customer_id == _CUSTOMER_ID,
-        Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+        _one_of(Complaint.status, OPEN_COMPLAINT_STATUSES),
     )
     .order_by(Complaint.created_at.desc(), Complaint.id.desc())
 )
@@ -204,7 +212,7 @@ _OPEN_CALLBACK_TASKS = (
     select(*CALLBACK_COLUMNS)
     .where(
         CallbackTask.customer_id == _CUSTOMER_ID,
-        CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
+        _one_of(CallbackTask.status, OPEN_CALLBACK_STATUSES),
     )
     .order_by(CallbackTask.created_at.desc(), CallbackTask.id.desc())
 )
@@ -235,6 +243,9 @@ class SqlCustomerFile:
 
     def __init__(self, database: Database, region: str = "IR") -> None:
         self.database = database
+        # SQLite's driver opens no transaction for reads, and switching its isolation level
+        # costs two trips to its thread; elsewhere AUTOCOMMIT saves BEGIN and ROLLBACK.
+        self._reads_need_autocommit = database.engine.dialect.name != "sqlite"
         # Country assumed for numbers written without a country code (settings.default_region).
         self.region = region
 
@@ -248,9 +259,8 @@ class SqlCustomerFile:
             return None
         # The hottest query: a statement built once, run on a bare connection (no ORM
         # session to set up and tear down), one round trip through two index probes.
-        # AUTOCOMMIT: a single read needs no BEGIN/ROLLBACK pair around it.
-        async with self.database.engine.connect() as connection:
-            reader = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        # A single read needs no BEGIN/ROLLBACK pair around it (see _reading).
+        async with self._reading() as reader:
             row = (await reader.execute(_CUSTOMER_BY_PHONE, {"e164": e164})).first()
         return None if row is None else customer_summary(row)
 
@@ -281,10 +291,12 @@ class SqlCustomerFile:
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncConnection]:
-        """A bare connection for reads: no ORM session to set up, and AUTOCOMMIT so no
-        BEGIN/ROLLBACK pair around them. Each statement still sees committed data only."""
+        """A bare connection for reads: no ORM session to set up, and no BEGIN/ROLLBACK pair
+        around them. Each statement still sees committed data only."""
         async with self.database.engine.connect() as connection:
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if self._reads_need_autocommit:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     async def customer_file(self, customer_id: int) -> CustomerFileView | None:
         # Built as the agent's phone rings: a dozen small indexed reads in sequence on one
