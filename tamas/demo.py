@@ -51,7 +51,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"== running: FastAGI on {settings.fastagi_host}:{settings.fastagi_port}, agent desktop "
         f"on http://{settings.http_host}:{settings.http_port}/\n"
-        "   try a call: tamas call --from +989121234567 --to 200 --dtmf 'w1w1' (see README)\n"
+        "   try a call (README, 'Calling the menus'): tamas call --from 09121234567 --to 200 "
+        "--dtmf '1W1W140312345#WW5679#' --hold 25\n"
         "   Ctrl-C stops",
         flush=True,
     )

@@ -33,3 +33,5 @@ def setup(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic narrates every migration step at INFO; the services' own lines matter more.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
