@@ -42,7 +42,6 @@ from integrations.customer_file.rows import (
     claim_view,
     complaint_view,
     customer_summary,
-    installment_view,
     interaction_view,
     policy_view,
     shareholder_view,
@@ -55,7 +54,13 @@ from integrations.customer_file.service_requests import (
 )
 from integrations.customer_file.shareholders import Shareholder
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import AddressView, CustomerFileView, PhoneView, as_json
+from integrations.customer_file.views import (
+    AddressView,
+    CustomerFileView,
+    InstallmentView,
+    PhoneView,
+    as_json,
+)
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.writer import load
@@ -239,7 +244,9 @@ async def naive_customer_file(database: Database, customer_id: int) -> CustomerF
             debt=summarize_debt(
                 customer_id,
                 (
-                    installment_view(_WithPolicyNumber(item, number))
+                    InstallmentView(
+                        number, item.sequence, item.due_date, item.amount_rials, item.status
+                    )
                     for item, number in installments
                 ),
                 (cheque_view(cheque) for cheque in cheques),
@@ -250,17 +257,6 @@ async def naive_customer_file(database: Database, customer_id: int) -> CustomerF
             open_callback_tasks=tuple(callback_view(task) for task in tasks),
             recent_interactions=tuple(interaction_view(record) for record in calls),
         )
-
-
-class _WithPolicyNumber:
-    """An Installment entity seen with its policy's number, as installment_view reads it."""
-
-    def __init__(self, installment: Installment, policy_number: str) -> None:
-        self.policy_number = policy_number
-        self.sequence = installment.sequence
-        self.due_date = installment.due_date
-        self.amount_rials = installment.amount_rials
-        self.status = installment.status
 
 
 async def _time(

@@ -639,6 +639,59 @@ async def test_the_popup_file_has_everything_about_the_caller(
     assert await customer_file.customer_file(999_999) is None
 
 
+async def test_the_popup_file_keeps_each_contact_detail_in_its_place(
+    customer_file: SqlCustomerFile, built: File
+) -> None:
+    file = await customer_file.customer_file(built.customer_id)
+    assert file is not None
+    assert [(p.e164, p.kind, p.is_primary) for p in file.phones] == [
+        (MOBILE, "mobile", True),
+        (LANDLINE, "landline", False),
+    ]
+    [address] = file.addresses
+    assert (address.kind, address.postal_code, address.city, address.line) == (
+        "home",
+        "1193653471",
+        "تهران",
+        "خیابان آزادی",
+    )
+    assert [(c.number, c.bank, c.amount_rials) for c in file.debt.cheques_bounced] == [
+        ("778899", "ملت", 7_000_000)
+    ]
+    assert [(i.policy_number, i.sequence) for i in file.debt.next_installments] == [
+        (POLICY_NUMBER, 2),
+        (POLICY_NUMBER, 3),
+    ]
+
+
+async def test_a_file_with_little_on_it_has_empty_sections(
+    customer_file: SqlCustomerFile, built: File, database: Database
+) -> None:
+    # A shareholder with no dividend yet, no email, no address, no policy, no call.
+    async with database.session() as session:
+        session.add(
+            Shareholder(
+                shareholder_number="300999",
+                customer_id=built.company_customer_id,
+                name_fa="سپهر",
+                shares=10,
+                missing_documents=[],
+            )
+        )
+        await session.commit()
+    file = await customer_file.customer_file(built.company_customer_id)
+    assert file is not None
+    assert [(p.e164, p.is_primary) for p in file.phones] == [("+74951234567", True)]
+    assert file.emails == () and file.addresses == ()
+    assert file.national_id_masked is None and file.company_id == COMPANY_ID
+    assert file.policies == () and file.claims == ()
+    assert file.debt.balance_rials == 0 and file.debt.cheques_due == ()
+    assert file.shareholder is not None and file.shareholder.dividends == ()
+    assert file.shareholder.unpaid_dividends_rials == 0
+    assert file.open_complaints == () and file.open_callback_tasks == ()
+    assert file.recent_interactions == ()
+
+
 async def test_views_turn_into_json_for_the_popup(
     customer_file: SqlCustomerFile, built: File
 ) -> None:

@@ -15,12 +15,12 @@ from typing import Any
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
 from integrations.customer_file.interactions import Interaction
-from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.places import Branch
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.customer_file.shareholders import Dividend, Shareholder
 from integrations.customer_file.views import (
+    AddressView,
     BranchView,
     CallbackTaskView,
     ChequeView,
@@ -30,6 +30,7 @@ from integrations.customer_file.views import (
     DividendView,
     InstallmentView,
     InteractionView,
+    PhoneView,
     PolicyView,
     ShareholderView,
 )
@@ -140,26 +141,43 @@ def policy_view(policy: Any) -> PolicyView:
     )
 
 
-# With the installment's policy number joined in as `policy_number`.
-INSTALLMENT_COLUMNS = (
-    Installment.sequence,
-    Installment.due_date,
-    Installment.amount_rials,
-    Installment.status,
-)
+def contact_views(
+    rows: Iterable[Any],
+) -> tuple[tuple[PhoneView, ...], tuple[str, ...], tuple[AddressView, ...]]:
+    """Phones, emails and addresses from rows with `what` telling which (see sql.py's
+    _FILE_CONTACTS): `value` is the number, the email address or the address line."""
+    phones: list[PhoneView] = []
+    emails: list[str] = []
+    addresses: list[AddressView] = []
+    for row in rows:
+        if row.what == "phone":
+            phones.append(PhoneView(row.value, row.kind, row.is_primary))
+        elif row.what == "email":
+            emails.append(row.value)
+        else:
+            addresses.append(
+                AddressView(row.kind, row.postal_code, row.province, row.city, row.value)
+            )
+    return tuple(phones), tuple(emails), tuple(addresses)
 
 
-def installment_view(row: Any) -> InstallmentView:
-    return InstallmentView(
-        policy_number=row.policy_number,
-        sequence=row.sequence,
-        due_date=row.due_date,
-        amount_rials=row.amount_rials,
-        status=row.status,
-    )
-
-
-CHEQUE_COLUMNS = (Cheque.number, Cheque.bank, Cheque.due_date, Cheque.amount_rials, Cheque.status)
+def owed_views(rows: Iterable[Any]) -> tuple[list[InstallmentView], list[ChequeView]]:
+    """Installments and cheques from rows with `what` telling which (see sql.py's _OWED):
+    `reference` is the installment's policy number or the cheque's number."""
+    installments: list[InstallmentView] = []
+    cheques: list[ChequeView] = []
+    for row in rows:
+        if row.what == "installment":
+            installments.append(
+                InstallmentView(
+                    row.reference, row.sequence, row.due_date, row.amount_rials, row.status
+                )
+            )
+        else:
+            cheques.append(
+                ChequeView(row.reference, row.bank, row.due_date, row.amount_rials, row.status)
+            )
+    return installments, cheques
 
 
 def cheque_view(cheque: Any) -> ChequeView:

@@ -15,7 +15,22 @@ from datetime import UTC, date, datetime
 from math import cos, radians
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, bindparam, literal, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Boolean,
+    Executable,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -45,23 +60,21 @@ from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
 from integrations.customer_file.privacy import mask_name
 from integrations.customer_file.rows import (
     CALLBACK_COLUMNS,
-    CHEQUE_COLUMNS,
     CLAIM_COLUMNS,
     COMPLAINT_COLUMNS,
     DIVIDEND_COLUMNS,
-    INSTALLMENT_COLUMNS,
     INTERACTION_COLUMNS,
     POLICY_COLUMNS,
     SHAREHOLDER_COLUMNS,
     SUMMARY_COLUMNS,
     branch_view,
     callback_view,
-    cheque_view,
     claim_view,
     complaint_view,
+    contact_views,
     customer_summary,
-    installment_view,
     interaction_view,
+    owed_views,
     policy_view,
     shareholder_view,
     utc,
@@ -78,7 +91,6 @@ from integrations.customer_file.service_requests import (
 )
 from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
 from integrations.customer_file.views import (
-    AddressView,
     BranchView,
     CallbackTaskView,
     CentreView,
@@ -90,7 +102,6 @@ from integrations.customer_file.views import (
     DebtView,
     GeneralMeetingView,
     InteractionView,
-    PhoneView,
     PolicyAuthenticity,
     ShareholderView,
     StageChange,
@@ -146,8 +157,9 @@ _CLAIM_HISTORY = (
 )
 
 
-# The agent's popup file: one statement per kind of record, built once (SQLAlchemy caches
-# their compiled form) and run one after another on one connection. Only the columns the
+# The agent's popup file: nine statements built once (SQLAlchemy caches their compiled form)
+# and run one after another on one connection. Each costs a trip to the database and the
+# driver's overhead, so records of a like shape share one (UNION ALL). Only the columns the
 # views show; ties in each order broken by id, so the file reads the same every time.
 _CUSTOMER_ID: BindParameter[int] = bindparam("customer_id", type_=Integer)
 
@@ -159,17 +171,40 @@ def _one_of(column: Any, values: Sequence[str]) -> Any:
 
 
 _FILE_CUSTOMER = select(*SUMMARY_COLUMNS, Customer.birth_date).where(Customer.id == _CUSTOMER_ID)
-_FILE_PHONES = (
-    select(Phone.e164, Phone.kind, Phone.is_primary)
-    .where(Phone.customer_id == _CUSTOMER_ID)
-    .order_by(Phone.id)
-)
-_FILE_EMAILS = select(Email.address).where(Email.customer_id == _CUSTOMER_ID).order_by(Email.id)
-_FILE_ADDRESSES = (
-    select(Address.kind, Address.postal_code, Address.province, Address.city, Address.line)
-    .where(Address.customer_id == _CUSTOMER_ID)
-    .order_by(Address.id)
-)
+# How to reach the customer: phones, emails and postal addresses, in one statement (one
+# trip to the database instead of three), told apart by `what`, each in the order entered.
+_FILE_CONTACTS: Executable = union_all(
+    select(
+        literal_column("'phone'").label("what"),
+        Phone.id,
+        Phone.kind,
+        Phone.e164.label("value"),
+        Phone.is_primary,
+        cast(null(), String).label("postal_code"),
+        cast(null(), String).label("province"),
+        cast(null(), String).label("city"),
+    ).where(Phone.customer_id == _CUSTOMER_ID),
+    select(
+        literal_column("'email'"),
+        Email.id,
+        cast(null(), String),
+        Email.address,
+        Email.is_primary,
+        cast(null(), String),
+        cast(null(), String),
+        cast(null(), String),
+    ).where(Email.customer_id == _CUSTOMER_ID),
+    select(
+        literal_column("'address'"),
+        Address.id,
+        Address.kind,
+        Address.line,
+        cast(null(), Boolean),
+        Address.postal_code,
+        Address.province,
+        Address.city,
+    ).where(Address.customer_id == _CUSTOMER_ID),
+).order_by(literal_column("what"), literal_column("id"))
 _FILE_POLICIES = (
     select(*POLICY_COLUMNS)
     .where(Policy.customer_id == _CUSTOMER_ID)
@@ -181,13 +216,29 @@ _FILE_CLAIMS = (
     .where(Claim.customer_id == _CUSTOMER_ID)
     .order_by(Claim.stage_changed_at.desc(), Claim.id)
 )
-_UNPAID_INSTALLMENTS = (
-    select(*INSTALLMENT_COLUMNS, Policy.number.label("policy_number"))
+# What the customer owes: unpaid installments (with their policy's number as `reference`) and
+# cheques due or bounced (their number as `reference`), in one statement.
+_OWED: Executable = union_all(
+    select(
+        literal_column("'installment'").label("what"),
+        Policy.number.label("reference"),
+        Installment.sequence,
+        cast(null(), String).label("bank"),
+        Installment.due_date,
+        Installment.amount_rials,
+        Installment.status,
+    )
     .join(Policy, Policy.id == Installment.policy_id)
-    .where(Policy.customer_id == _CUSTOMER_ID, Installment.status != "paid")
-)
-_CHEQUES_OWED = select(*CHEQUE_COLUMNS).where(
-    Cheque.customer_id == _CUSTOMER_ID, _one_of(Cheque.status, ("due", "bounced"))
+    .where(Policy.customer_id == _CUSTOMER_ID, Installment.status != "paid"),
+    select(
+        literal_column("'cheque'"),
+        Cheque.number,
+        cast(null(), Integer),
+        Cheque.bank,
+        Cheque.due_date,
+        Cheque.amount_rials,
+        Cheque.status,
+    ).where(Cheque.customer_id == _CUSTOMER_ID, _one_of(Cheque.status, ("due", "bounced"))),
 )
 # A holder and their dividends in one statement: one row per dividend (or one with no
 # dividend columns for a holder who has none yet).
@@ -306,9 +357,7 @@ class SqlCustomerFile:
             customer = (await connection.execute(_FILE_CUSTOMER, key)).first()
             if customer is None:
                 return None
-            phones = (await connection.execute(_FILE_PHONES, key)).all()
-            emails = (await connection.execute(_FILE_EMAILS, key)).scalars().all()
-            addresses = (await connection.execute(_FILE_ADDRESSES, key)).all()
+            phones, emails, addresses = contact_views(await connection.execute(_FILE_CONTACTS, key))
             policies = (await connection.execute(_FILE_POLICIES, key)).all()
             claims = (await connection.execute(_FILE_CLAIMS, key)).all()
             debt = await self._debts(connection, customer_id)
@@ -319,9 +368,9 @@ class SqlCustomerFile:
             national_id_masked=mask_digits(customer.national_id) if customer.national_id else None,
             company_id=customer.company_id,
             birth_date=customer.birth_date,
-            phones=tuple(PhoneView(e164, kind, is_primary) for e164, kind, is_primary in phones),
-            emails=tuple(emails),
-            addresses=tuple(AddressView(*address) for address in addresses),
+            phones=phones,
+            emails=emails,
+            addresses=addresses,
             policies=tuple(policy_view(policy) for policy in policies),
             claims=tuple(claim_view(claim, claim.policy_number) for claim in claims),
             debt=debt,
@@ -535,15 +584,9 @@ class SqlCustomerFile:
             return await self._debts(connection, customer_id)
 
     async def _debts(self, reader: AsyncConnection, customer_id: int) -> DebtView:
-        key = {"customer_id": customer_id}
-        installments = (await reader.execute(_UNPAID_INSTALLMENTS, key)).all()
-        cheques = (await reader.execute(_CHEQUES_OWED, key)).all()
-        return summarize_debt(
-            customer_id,
-            (installment_view(row) for row in installments),
-            (cheque_view(row) for row in cheques),
-            today=date.today(),
-        )
+        owed = await reader.execute(_OWED, {"customer_id": customer_id})
+        installments, cheques = owed_views(owed)
+        return summarize_debt(customer_id, installments, cheques, today=date.today())
 
     # --- places ----------------------------------------------------------------------
 
