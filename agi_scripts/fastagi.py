@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from agi_scripts.channel import MAX_LINE_BYTES, AgiChannel, AgiError, CallerHungUp
 from integrations.database import Database
+from tamas.gc_tuning import settle_after_startup
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             f"cannot listen on {server.host}:{server.port} ({error.strerror}); is another "
             "`tamas agi` running? Choose another port with --port or fastagi_port"
         ) from error
+    settle_after_startup()
     print(f"tamas agi: serving {', '.join(sorted(server.routes))} on {server.host}:{server.port}")
     try:
         await server.serve_forever()

@@ -74,10 +74,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=20, help="calls before measuring")
     parser.add_argument("--quick", action="store_true", help="100 calls at once for 5 s")
     parser.add_argument(
-        "--gc-tuned",
+        "--gc-default",
         action="store_true",
-        help="also run both with the server's garbage collector tuned (gc.freeze after "
-        "start-up, fewer young collections): a what-if for `tamas agi`",
+        help="also run both with CPython's default garbage collector settings, to see what "
+        "`tamas agi`'s tuning (tamas/gc_tuning.py) buys",
     )
 
 
@@ -106,7 +106,7 @@ def _scenario(
     args: argparse.Namespace,
     run_id: str,
     url: str | None,
-    gc_tuned: bool = False,
+    gc_tuned: bool = True,
 ) -> Scenario:
     server = ServerProcess("trivial" if url is None else "claim", url, gc_tuned)
     port = server.start()
@@ -200,10 +200,10 @@ def main(argv: list[str]) -> int:
         _scenario("trivial handler (baseline)", TRIVIAL_CALLER, args, f"{run_id}-t", None),
         _scenario("claim-status menu", CLAIM_CALLER, args, f"{run_id}-c", url),
     ]
-    if args.gc_tuned:
+    if args.gc_default:
         scenarios += [
-            _scenario("trivial, server GC tuned", TRIVIAL_CALLER, args, f"{run_id}-tg", None, True),
-            _scenario("claim, server GC tuned", CLAIM_CALLER, args, f"{run_id}-cg", url, True),
+            _scenario("trivial, default GC", TRIVIAL_CALLER, args, f"{run_id}-tg", None, False),
+            _scenario("claim, default GC", CLAIM_CALLER, args, f"{run_id}-cg", url, False),
         ]
     for scenario, suffix in zip(scenarios, ["t", "c", "tg", "cg"], strict=False):
         if scenario.report.linkedids and suffix.startswith("c"):

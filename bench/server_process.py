@@ -15,7 +15,6 @@ Asterisk's and ours, not the caller's.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import multiprocessing
 import time
@@ -29,9 +28,9 @@ from agi_scripts.fastagi import Route
 from bench.agi_protocol_client import MEDIA_DELAY_S
 from bench.trivial_agi import ROUTE as TRIVIAL_ROUTE
 from bench.trivial_agi import trivial_route
+from tamas.gc_tuning import settle_after_startup
 
 START_TIMEOUT_S = 60.0
-GC_TUNED_THRESHOLD = 50_000  # allocations between young-generation collections (default 700)
 
 
 @dataclass
@@ -101,15 +100,6 @@ def _routes(kind: str, database_url: str | None) -> tuple[dict[str, Route], Any]
     return IvrRoutes(settings, database, hours=always_open).routes(), database
 
 
-def tune_gc() -> None:
-    """What-if for the server: move everything alive after start-up out of the collector's
-    reach (`gc.freeze`) and collect the young generation less often, so that 500 calls'
-    short-lived objects do not trigger frequent full collections."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_TUNED_THRESHOLD, 20, 100)
-
-
 async def _serve(kind: str, database_url: str | None, pipe: Connection, gc_tuned: bool) -> None:
     from agi_scripts.fastagi import build_server
     from tamas.settings import load
@@ -126,7 +116,7 @@ async def _serve(kind: str, database_url: str | None, pipe: Connection, gc_tuned
     )
     await server.start()
     if gc_tuned:
-        tune_gc()
+        settle_after_startup()  # as `tamas agi` does
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_reader(pipe.fileno(), stop.set)
@@ -148,7 +138,7 @@ def _child(kind: str, database_url: str | None, pipe: Connection, gc_tuned: bool
 
 
 class ServerProcess:
-    def __init__(self, kind: str, database_url: str | None = None, gc_tuned: bool = False) -> None:
+    def __init__(self, kind: str, database_url: str | None = None, gc_tuned: bool = True) -> None:
         if kind not in {"trivial", "claim"}:
             raise ValueError(f"unknown server kind {kind!r}")
         self.kind = kind

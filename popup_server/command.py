@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import os
@@ -27,6 +26,7 @@ from popup_server.app import make_app
 from tamas.asterisk.ami import AmiClient
 from tamas.bus import make_bus
 from tamas.cli import CommandError
+from tamas.gc_tuning import settle_after_startup
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,7 @@ async def _serve(database: Database, settings: Settings, args: argparse.Namespac
                 f"cannot listen on {host}:{port}: {error.strerror} "
                 "(another process there? change http_port or --port)"
             ) from error
-        # Everything made so far (modules, the ORM's mappers, the app) lives as long as the
-        # process: keep it out of the cyclic collector, whose full passes over it otherwise
-        # stall the loop for a quarter of a second now and then (seen in bench/popup_latency).
-        gc.freeze()
+        settle_after_startup()
         print(f"agent desktop on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
         await asyncio.Event().wait()
     finally:
