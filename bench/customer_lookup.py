@@ -132,13 +132,6 @@ async def run(args: argparse.Namespace) -> int:
             )
         random.Random(args.seed).shuffle(numbers)
         indexed, misses = await _time_adapter(database, numbers)
-        # The same adapter on an engine that does not ping each connection it checks out of
-        # the pool (pool_pre_ping): how much of the figure above that round trip is.
-        unpinged_database = Database(url, pool_pre_ping=False)
-        try:
-            unpinged, _ = await _time_adapter(unpinged_database, numbers)
-        finally:
-            await unpinged_database.dispose()
 
         driver: list[float] = []
         raw = await database.engine.raw_connection()
@@ -176,10 +169,6 @@ async def run(args: argparse.Namespace) -> int:
     print(
         f"customer_by_phone (indexed E.164, {len(indexed):,} lookups): p50 {p50:.3f} ms,"
         f" p99 {p99:.3f} ms, mean {statistics.fmean(indexed):.3f} ms, misses {misses}"
-    )
-    print(
-        f"  the same without pool_pre_ping: p50 {percentile(unpinged, 0.5):.3f} ms,"
-        f" p99 {percentile(unpinged, 0.99):.3f} ms"
     )
     print(
         f"same query on the bare driver (prepared): p50 {percentile(driver, 0.5):.3f} ms,"
