@@ -1,8 +1,9 @@
 """`SqlCustomerFile`: the `CustomerFile` port on Tamas's own tables (SQLite or PostgreSQL).
 
-Every method opens one short session from the project's one session factory and returns
-frozen views. Lookups callers wait for (phone, claim tracking code, shareholder ID) are single
-indexed equality queries.
+Every method uses one short-lived connection or session from the project's one engine and
+returns frozen views. Reads select just the columns the views show, with Core statements built
+once at import (no ORM entities). Lookups callers wait for (phone, claim tracking code,
+shareholder ID) are single indexed equality queries.
 """
 
 from __future__ import annotations
@@ -336,7 +337,7 @@ class SqlCustomerFile:
 
     async def _one_summary(self, statement: Any) -> CustomerSummary | None:
         # Column rows, not entities: a bare connection is enough and cheaper than a session.
-        async with self.database.engine.connect() as connection:
+        async with self._reading() as connection:
             row = (await connection.execute(statement)).first()
         return None if row is None else customer_summary(row)
 
@@ -350,7 +351,7 @@ class SqlCustomerFile:
             yield connection
 
     async def customer_file(self, customer_id: int) -> CustomerFileView | None:
-        # Built as the agent's phone rings: a dozen small indexed reads in sequence on one
+        # Built as the agent's phone rings: nine small indexed reads in sequence on one
         # connection, each a statement compiled once, rows turned straight into views.
         key = {"customer_id": customer_id}
         async with self._reading() as connection:
