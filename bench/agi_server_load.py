@@ -18,15 +18,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from bench.agi_protocol_client import CallerScript, LoadPlan, LoadReport, machine_load, run_load
-from bench.demo_database import prepare
+from bench.demo_database import claim_records, prepare
 from bench.server_process import ServerProcess, ServerStats
 from bench.trivial_agi import EXPECTED_VARIABLE, RESULT_VARIABLE
 from bench.trivial_agi import ROUTE as TRIVIAL_ROUTE
-from integrations.customer_file.interactions import Interaction
-from integrations.database import Database
 from integrations.demo_data.showcase import SHOWCASE
 
 GOAL_P99_MS = 2.0
@@ -118,26 +114,6 @@ def _scenario(
     return Scenario(name, report, stats)
 
 
-async def _records_written(url: str, run_id: str) -> tuple[int, int]:
-    """(rows of this run, rows that say the caller was served the claim's status)."""
-    database = Database(url)
-    try:
-        async with database.session() as session:
-            mine = Interaction.linkedid.like(f"{run_id}-%")
-            total = await session.scalar(select(func.count()).where(mine))
-            served = await session.scalar(
-                select(func.count()).where(
-                    mine,
-                    Interaction.outcome == "self_served",
-                    Interaction.outcome_detail == "claim_status",
-                    Interaction.ended_at.is_not(None),
-                )
-            )
-    finally:
-        await database.dispose()
-    return int(total or 0), int(served or 0)
-
-
 def _row(cells: list[str], widths: list[int]) -> str:
     pairs = enumerate(zip(cells, widths, strict=True))
     return "  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in pairs)
@@ -207,7 +183,7 @@ def main(argv: list[str]) -> int:
         ]
     for scenario, suffix in zip(scenarios, ["t", "c", "tg", "cg"], strict=False):
         if scenario.report.linkedids and suffix.startswith("c"):
-            _total, scenario.records = asyncio.run(_records_written(url, f"{run_id}-{suffix}"))
+            _total, scenario.records = asyncio.run(claim_records(url, f"{run_id}-{suffix}"))
     print_table(scenarios, args.concurrent)
     ok = all(
         s.report.right == s.report.sessions

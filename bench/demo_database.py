@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import func, select
 
+from integrations.customer_file.interactions import Interaction
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.writer import load
@@ -54,3 +56,24 @@ async def prepare(engine: str, customers: int) -> str:
     finally:
         await database.dispose()
     return url
+
+
+async def claim_records(url: str, run_id: str) -> tuple[int, int]:
+    """(interaction rows of this run, rows that say the caller was served the claim's status):
+    how a benchmark checks that every call it placed left its record."""
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            mine = Interaction.linkedid.like(f"{run_id}-%")
+            total = await session.scalar(select(func.count()).where(mine))
+            served = await session.scalar(
+                select(func.count()).where(
+                    mine,
+                    Interaction.outcome == "self_served",
+                    Interaction.outcome_detail == "claim_status",
+                    Interaction.ended_at.is_not(None),
+                )
+            )
+    finally:
+        await database.dispose()
+    return int(total or 0), int(served or 0)

@@ -35,14 +35,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from bench.agi_protocol_client import machine_load
-from bench.demo_database import prepare
+from bench.demo_database import claim_records, prepare
 from bench.server_process import ServerProcess, ServerStats
 from bench.trivial_agi import EXPECTED_VARIABLE
-from integrations.customer_file.interactions import Interaction
-from integrations.database import Database
 from integrations.demo_data.showcase import SHOWCASE
 from tamas.asterisk import sandbox
 from tamas.asterisk.ami import AmiClient, AmiError, Message
@@ -289,25 +285,6 @@ async def ensure_ready(settings: Settings) -> None:
     install_process_entry(settings)
 
 
-async def _records(url: str, run_id: str) -> tuple[int, int]:
-    database = Database(url)
-    try:
-        async with database.session() as session:
-            mine = Interaction.linkedid.like(f"{run_id}-%")
-            rows = await session.scalar(select(func.count()).where(mine))
-            served = await session.scalar(
-                select(func.count()).where(
-                    mine,
-                    Interaction.outcome == "self_served",
-                    Interaction.outcome_detail == "claim_status",
-                    Interaction.ended_at.is_not(None),
-                )
-            )
-    finally:
-        await database.dispose()
-    return int(rows or 0), int(served or 0)
-
-
 async def run_scenario(
     settings: Settings, scenario: Scenario, run_id: str, database_url: str | None
 ) -> Scenario:
@@ -339,7 +316,7 @@ async def run_scenario(
             scenario.server = await asyncio.to_thread(server.stop)
     if scenario.kind == "claim" and database_url is not None:
         await asyncio.sleep(1)  # the last records are written just after the hang-up
-        scenario.rows, scenario.records = await _records(database_url, run_id)
+        scenario.rows, scenario.records = await claim_records(database_url, run_id)
     return scenario
 
 
