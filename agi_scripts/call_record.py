@@ -7,6 +7,7 @@ then queue, then survey) land on one row.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,12 @@ def normalize_number(raw: str | None, default_region: str) -> str | None:
     a possible number (`anonymous`, an extension) is kept as given."""
     if not raw:
         return None
+    return _normalized(raw, default_region)
+
+
+# Parsing a number costs about as much as the rest of a call's set-up, and callers call again.
+@functools.lru_cache(maxsize=8192)
+def _normalized(raw: str, default_region: str) -> str:
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:

@@ -1,19 +1,21 @@
 """The engine's `Channel` port over an AGI channel (FastAGI or process AGI).
 
-Prompts are played fragment by fragment with STREAM FILE and every key as an escape digit, so
-barge-in works; a missing sound file is logged and skipped, never fatal. AGI's hang-up becomes
-the engine's `CallerHungUp`.
+Prompts are played with STREAM FILE and every key as an escape digit, so barge-in works: a
+sentence of several fragments as one joined sound when `SentenceSounds` is given (one command,
+no gaps, no moment deaf to keys), else fragment by fragment. A missing sound file is logged and
+skipped, never fatal. AGI's hang-up becomes the engine's `CallerHungUp`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from agi_scripts.channel import AgiError
 from agi_scripts.channel import CallerHungUp as AgiHungUp
 from ivr.channel import PROMPT_KEYS, CallerHungUp, Recording, Spoken
+from prompts.sentences import SentenceSounds
 from prompts.sounds import sound_name
 
 log = logging.getLogger(__name__)
@@ -50,12 +52,28 @@ async def _guard(action: Callable[[], Awaitable[T]]) -> T:
 
 
 class AgiPort:
-    def __init__(self, agi: AgiLike) -> None:
+    def __init__(self, agi: AgiLike, sentences: SentenceSounds | None = None) -> None:
         self.agi = agi
+        self.sentences = sentences
         self.missing_sounds: set[str] = set()
 
     async def play(self, spoken: Spoken, escape_digits: str = PROMPT_KEYS) -> str | None:
-        for fragment in spoken.fragments:
+        fragments = spoken.fragments
+        if self.sentences is not None and len(fragments) > 1:
+            joined = self.sentences.join(fragments)
+            if joined is not None:
+                try:
+                    return await self.agi.stream_file(sound_name(joined), escape_digits)
+                except AgiHungUp as error:
+                    raise CallerHungUp(str(error)) from error
+                except AgiError as error:
+                    # Removed meanwhile (another server's sweep): say it word by word.
+                    self.sentences.forget(joined)
+                    log.warning("cannot play the joined sentence %s: %s", joined, error)
+        return await self._play_fragments(fragments, escape_digits)
+
+    async def _play_fragments(self, fragments: Sequence[str], escape_digits: str) -> str | None:
+        for fragment in fragments:
             name = sound_name(fragment)
             if name in self.missing_sounds:
                 continue

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from integrations.customer_file.interactions import Interaction
@@ -31,10 +31,49 @@ async def save(database: Database, session: CallSession) -> None:
 
 async def _save_once_more_if_raced(database: Database, session: CallSession) -> None:
     try:
+        await _insert(database, session)
+        return
+    except IntegrityError:
+        pass  # the call already has a row (the menu before the survey): continue it
+    try:
         await _save(database, session)
     except IntegrityError:
         # Another part of Tamas made the row between our look and our insert: continue it.
         await _save(database, session)
+
+
+_INSERT = insert(Interaction)
+
+
+async def _insert(database: Database, call: CallSession) -> None:
+    """Most calls: the first and only row of the call, one INSERT and no transaction around
+    it (the IVR server writes one per call ending, on the event loop every caller shares)."""
+    ended_at = call.ended_at or call.clock()
+    row = {
+        "linkedid": call.linkedid,
+        "channel": "call",
+        "direction": "inbound",
+        "caller_number": call.caller_number,
+        "called_number": call.called_number,
+        "customer_id": call.customer.customer_id if call.customer is not None else None,
+        "language": call.language,
+        "started_at": call.started_at,
+        "ended_at": ended_at,
+        "duration_s": round((ended_at - _aware(call.started_at)).total_seconds(), 3),
+        "outcome": call.outcome,
+        "outcome_detail": call.outcome_detail if call.outcome is not None else None,
+        "menu_path": call.menu_path,
+        "inputs": call.inputs,
+        "transcript": call.transcript,
+        "looked_up": call.looked_up,
+        "queue": call.queue,
+    }
+    async with database.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(_INSERT, row)
+        if connection.dialect.name == "sqlite":
+            await connection.commit()
 
 
 async def _save(database: Database, call: CallSession) -> None:

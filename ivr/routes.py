@@ -31,6 +31,7 @@ from ivr.lockout import PinGuard, guard_for
 from ivr.services import SERVICES, agent, survey, welcome
 from ivr.session import CallSession
 from ivr.speech import PromptVoice, Speaker, Voice
+from prompts.sentences import SentenceSounds
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class IvrRoutes:
         pins: PinGuard | None = None,
         hours: OpeningHours | None = None,
         book: definitions.MenuBook | None = None,
+        sentences: SentenceSounds | None = None,
     ) -> None:
         if customers is None:
             from integrations.customer_file.adapters import open_customer_file
@@ -72,6 +74,10 @@ class IvrRoutes:
             offer_survey=settings.ivr_offer_survey,
         )
         self.engine = Engine(self.book, SERVICES, self.facilities)
+        self.sentences = sentences if sentences is not None else sentences_for(settings)
+
+    def _port(self, agi: AgiChannel) -> AgiPort:
+        return AgiPort(agi, self.sentences)
 
     def routes(self) -> dict[str, Route]:
         return {"ivr": self.menu, "ivr-survey": self.survey, "ivr-no-agent": self.no_agent}
@@ -107,7 +113,7 @@ class IvrRoutes:
         if direct is None:
             session = await self._session(agi)
             try:
-                await self.engine.run(AgiPort(agi), session, welcome=welcome.run)
+                await self.engine.run(self._port(agi), session, welcome=welcome.run)
             finally:
                 await record.save(self.database, session)
             return
@@ -123,7 +129,7 @@ class IvrRoutes:
         session = await self._session(agi)
         try:
             await self.engine.run(
-                AgiPort(agi), session, welcome=_direct_welcome(forced, lookup), direct=direct
+                self._port(agi), session, welcome=_direct_welcome(forced, lookup), direct=direct
             )
         finally:
             if lookup is not None and not lookup.done():
@@ -132,7 +138,7 @@ class IvrRoutes:
 
     async def survey(self, agi: AgiChannel) -> None:
         """`ivr-survey`: after the agent hangs up, for callers who accepted the survey."""
-        port = AgiPort(agi)
+        port = self._port(agi)
         session = await self._session(agi)
         answers = None
         try:
@@ -152,7 +158,7 @@ class IvrRoutes:
 
     async def no_agent(self, agi: AgiChannel) -> None:
         """`ivr-no-agent`: the queue gave up on the caller; offer a callback instead."""
-        port = AgiPort(agi)
+        port = self._port(agi)
         session = await self._session(agi)
         try:
             language = await port.get_variable("TAMAS_LANGUAGE")
@@ -188,6 +194,19 @@ def speaker_for(settings: Settings) -> Speaker | None:
     if not target.is_dir():
         return None
     return OnDemandSpeech.from_settings(settings, target).speak
+
+
+def sentences_for(settings: Settings) -> SentenceSounds | None:
+    """Joined sentences in the sounds folder Asterisk plays from, when turned on and the
+    folder is there; old ones are swept at start."""
+    from prompts.command import default_target
+
+    target = default_target(settings)
+    if not settings.ivr_join_sentences or not target.is_dir():
+        return None
+    sentences = SentenceSounds(target)
+    sentences.sweep()
+    return sentences
 
 
 def ivr_routes(settings: Settings, database: Database) -> dict[str, Route]:

@@ -78,6 +78,9 @@ class Settings:
     pin_lockout_window_s: int = 900
     ivr_recordings_dir: str = "/var/spool/asterisk/monitor"
     ivr_offer_survey: bool = True
+    # Sentences of several fragments joined into one sound before they are played (one AGI
+    # command, no gaps); needs Asterisk to read the sounds folder Tamas writes.
+    ivr_join_sentences: bool = True
 
     # The SMS gateway `tamas messages send` drains the outbox through (JSON over HTTP, see
     # integrations/messaging/gateway.py); empty means SMS requests wait in the outbox.
