@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -70,6 +71,18 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement stands alone: for one-row writes made while a
+        caller waits, where BEGIN and COMMIT would double the round trips on PostgreSQL."""
+        async with self.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # SQLite's driver opens the transaction itself: commit what was written.
+                yield connection
+                await connection.commit()
+            else:
+                yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -68,12 +68,8 @@ async def _insert(database: Database, call: CallSession) -> None:
         "looked_up": call.looked_up,
         "queue": call.queue,
     }
-    async with database.engine.connect() as connection:
-        if connection.dialect.name != "sqlite":
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+    async with database.autocommit() as connection:
         await connection.execute(_INSERT, row)
-        if connection.dialect.name == "sqlite":
-            await connection.commit()
 
 
 async def _save(database: Database, call: CallSession) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base, Database
@@ -32,6 +32,9 @@ class OutboundMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+_INSERT = insert(OutboundMessage).returning(OutboundMessage.id)
+
+
 class Outbox:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -49,21 +52,21 @@ class Outbox:
     ) -> int:
         if kind not in KINDS:
             raise ValueError(f"message kind {kind!r} is not one of {', '.join(KINDS)}")
-        message = OutboundMessage(
-            kind=kind,
-            to=to,
-            subject=subject,
-            body=body,
-            language=language,
-            linkedid=linkedid,
-            customer_id=customer_id,
-            status="pending",
-            created_at=datetime.now(UTC),
-        )
-        async with self.database.session() as session:
-            session.add(message)
-            await session.commit()
-            return message.id
+        row = {
+            "kind": kind,
+            "to": to,
+            "subject": subject,
+            "body": body,
+            "language": language,
+            "linkedid": linkedid,
+            "customer_id": customer_id,
+            "status": "pending",
+            "created_at": datetime.now(UTC),
+        }
+        # One INSERT ... RETURNING and no ORM unit of work: callers ask for SMS mid-call, on
+        # the event loop every other call shares.
+        async with self.database.autocommit() as connection:
+            return int((await connection.execute(_INSERT, row)).scalar_one())
 
     async def for_call(self, linkedid: str) -> list[OutboundMessage]:
         async with self.database.session() as session:
