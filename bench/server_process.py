@@ -40,6 +40,9 @@ class ServerStats:
     warnings: int = 0
     messages: list[str] = field(default_factory=list)  # the first few errors and warnings
     round_trips_s: list[float] = field(default_factory=list)
+    # Per call: seconds of sound Asterisk played for STREAM FILE (its `endpos`, so a prompt
+    # cut short by a key counts only up to the key).
+    played_s: list[float] = field(default_factory=list)
     cpu_s: float = 0.0  # CPU the server process used while serving
     wall_s: float = 0.0
 
@@ -63,22 +66,33 @@ def _is_media(command: str) -> bool:
     return any(upper.startswith(name) for name in MEDIA_DELAY_S)
 
 
-def timed(route: Route, round_trips: list[float]) -> Route:
-    """`route` with each non-media command's round trip appended to `round_trips`."""
+SAMPLES_PER_S = 8000
+
+
+def timed(route: Route, stats: ServerStats) -> Route:
+    """`route` with each non-media command's round trip appended to `stats.round_trips_s`,
+    and each call's seconds of played sound to `stats.played_s`."""
 
     async def run(channel: AgiChannel) -> None:
         send = channel.command
+        played = [0]
 
         async def command(text: str) -> AgiResult:
             started = time.perf_counter()
             result = await send(text)
             if not _is_media(text):
-                round_trips.append(time.perf_counter() - started)
+                stats.round_trips_s.append(time.perf_counter() - started)
+            elif text.startswith("STREAM FILE"):
+                endpos = result.extra.get("endpos", "0")
+                played[0] += int(endpos) if endpos.isdigit() else 0
             return result
 
         # Per instance: the channel's own helpers (get_variable...) call self.command.
         channel.command = command  # type: ignore[method-assign]
-        await route(channel)
+        try:
+            await route(channel)
+        finally:
+            stats.played_s.append(played[0] / SAMPLES_PER_S)
 
     return run
 
@@ -110,7 +124,7 @@ async def _serve(kind: str, database_url: str | None, pipe: Connection, gc_tuned
     routes, database = _routes(kind, database_url)
     server = build_server(
         load(),
-        {name: timed(route, stats.round_trips_s) for name, route in routes.items()},
+        {name: timed(route, stats) for name, route in routes.items()},
         host="127.0.0.1",
         port=0,
     )

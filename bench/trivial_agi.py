@@ -16,6 +16,10 @@ ROUTE = "bench-trivial"
 EXPECTED_VARIABLE = "BENCH_DIGITS"
 RESULT_VARIABLE = "BENCH_RESULT"
 GET_DATA_TIMEOUT_MS = 6000
+# What GET DATA plays: a beep, unless the call names a prompt (the benchmark's baseline that
+# plays as much sound as a claim-status call does).
+PROMPT_VARIABLE = "BENCH_PROMPT"
+DEFAULT_PROMPT = "beep"
 
 
 class Line(Protocol):
@@ -30,8 +34,8 @@ async def trivial_route(channel: Line) -> None:
     await channel.get_variable("CHANNEL(linkedid)")
     await channel.get_variable("CALLERID(num)")
     await channel.get_variable("CHANNEL(language)")
-    await channel.get_variable("CHANNEL(state)")
+    prompt = await channel.get_variable(PROMPT_VARIABLE) or DEFAULT_PROMPT
     expected = await channel.get_variable(EXPECTED_VARIABLE) or ""
-    digits = await channel.get_data("beep", GET_DATA_TIMEOUT_MS, len(expected) or 7)
+    digits = await channel.get_data(prompt, GET_DATA_TIMEOUT_MS, len(expected) or 7)
     verdict = "ok" if expected and digits == expected else f"wrong:{digits or 'none'}"
     await channel.set_variable(RESULT_VARIABLE, verdict)

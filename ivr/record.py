@@ -10,7 +10,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from integrations.customer_file.interactions import Interaction
@@ -108,6 +108,35 @@ async def _save(database: Database, call: CallSession) -> None:
         if call.queue is not None:
             row.queue = call.queue
         await db.commit()
+
+
+async def settle_queue(
+    database: Database, linkedid: str, outcome: str, at: datetime | None = None
+) -> bool:
+    """The end of a call the IVR put in a queue: `answered_by_agent`, or `abandoned_in_queue`
+    when the caller hung up waiting. Only a record still saying `queued` changes (the queue's
+    own no-agent path may have ended it already); False when none did."""
+    ended_at = at or datetime.now(UTC)
+    async with database.session() as db:
+        row = await db.execute(
+            select(Interaction.started_at).where(
+                Interaction.linkedid == linkedid, Interaction.outcome == "queued"
+            )
+        )
+        started_at = row.scalar_one_or_none()
+        if started_at is None:
+            return False
+        changed = await db.execute(
+            update(Interaction)
+            .where(Interaction.linkedid == linkedid, Interaction.outcome == "queued")
+            .values(
+                outcome=outcome,
+                ended_at=ended_at,
+                duration_s=round((ended_at - _aware(started_at)).total_seconds(), 3),
+            )
+        )
+        await db.commit()
+    return bool(getattr(changed, "rowcount", 0))
 
 
 async def save_survey(database: Database, linkedid: str, score: int, nps: int) -> bool:

@@ -80,7 +80,12 @@ class IvrRoutes:
         return AgiPort(agi, self.sentences)
 
     def routes(self) -> dict[str, Route]:
-        return {"ivr": self.menu, "ivr-survey": self.survey, "ivr-no-agent": self.no_agent}
+        return {
+            "ivr": self.menu,
+            "ivr-survey": self.survey,
+            "ivr-no-agent": self.no_agent,
+            "ivr-queue-end": self.queue_end,
+        }
 
     def _caller(self, agi: AgiChannel) -> str | None:
         return normalize_number(agi.caller_number, self.settings.default_region)
@@ -171,6 +176,20 @@ class IvrRoutes:
             pass
         finally:
             await record.save(self.database, session)
+
+    async def queue_end(self, agi: AgiChannel) -> None:
+        """`ivr-queue-end` QUEUESTATUS,ANSWEREDTIME: the hang-up handler of a queued call
+        (the channel is already gone: no sound, only the record). An agent answered when the
+        queue left ANSWEREDTIME; otherwise the caller gave up waiting."""
+        args = agi.args
+        answered = len(args) > 1 and args[1].strip() != ""
+        try:
+            linkedid = await agi.linkedid()
+        except AgiHungUp:
+            linkedid = agi.headers.get("agi_linkedid") or agi.uniqueid
+        outcome = "answered_by_agent" if answered else "abandoned_in_queue"
+        if await record.settle_queue(self.database, linkedid, outcome):
+            log.debug("call %s: %s (queue status %s)", linkedid, outcome, args[:1])
 
 
 def _direct_welcome(

@@ -86,6 +86,18 @@ class Settings:
     # integrations/messaging/gateway.py); empty means SMS requests wait in the outbox.
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    # The fax gateway, same protocol plus the subject line; empty means faxes wait.
+    fax_gateway_url: str = ""
+    fax_gateway_token: str = ""
+    # The mail server emails are sent through (integrations/messaging/mail.py); an empty host
+    # means emails wait. Login only when a username is set; keep the password (like the
+    # gateway tokens) in the environment, TAMAS_SMTP_PASSWORD, not in a file in the repository.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = ""
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 

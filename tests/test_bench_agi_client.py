@@ -12,7 +12,7 @@ import pytest
 from agi_scripts.channel import AgiChannel
 from agi_scripts.fastagi import AgiServer
 from bench.agi_protocol_client import AsteriskSide, CallerScript, LoadPlan, run_load, run_session
-from bench.server_process import timed
+from bench.server_process import ServerStats, timed
 from bench.trivial_agi import EXPECTED_VARIABLE, RESULT_VARIABLE, ROUTE, trivial_route
 from tamas.settings import Settings
 
@@ -129,13 +129,28 @@ async def test_load_runs_concurrent_calls_and_times_every_command(server: AgiSer
 async def test_the_server_side_timer_times_commands_that_neither_play_nor_listen(
     server: AgiServer,
 ) -> None:
-    round_trips: list[float] = []
-    server.routes[ROUTE] = timed(trivial_route, round_trips)
+    stats = ServerStats()
+    server.routes[ROUTE] = timed(trivial_route, stats)
 
     result = await run_session("127.0.0.1", server.port, TRIVIAL, "call-8", pace=0)
 
     assert result.right
-    assert len(round_trips) == 6  # all but GET DATA
+    assert len(stats.round_trips_s) == 6  # all but GET DATA
+    assert stats.played_s == [0.0]  # GET DATA's prompt has no endpos; no STREAM FILE
+
+
+async def test_the_server_side_timer_adds_up_the_sound_each_call_played(
+    server: AgiServer,
+) -> None:
+    async def two_prompts(channel: AgiChannel) -> None:
+        await channel.stream_file("tamas/fa/prompt/welcome")
+        await channel.stream_file("tamas/fa/prompt/goodbye", "0123456789")
+
+    stats = ServerStats()
+    server.routes["prompts"] = timed(two_prompts, stats)
+    await run_session("127.0.0.1", server.port, CallerScript("prompts"), "call-9", pace=0)
+
+    assert stats.played_s == [2.0]  # the generator answers endpos=8000 (1 s) to each
 
 
 @pytest.mark.asterisk

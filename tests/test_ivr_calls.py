@@ -238,9 +238,30 @@ async def test_vip_caller_greeted_by_name_queues_with_priority_then_takes_the_su
 
     assert "سارا احمدی" in transcript(record)
     assert record["queue"] == "priority"
-    assert record["outcome"] == "queued"
+    # The queue's hang-up handler (dialplans/ivr.conf) says an agent answered.
+    assert record["outcome"] == "answered_by_agent"
     assert (record["survey_score"], record["survey_nps"]) == (4, 9)
     assert [step["menu"] for step in record["menu_path"]][-1] == "survey"
+
+
+async def test_caller_giving_up_in_the_queue_is_recorded_as_abandoned_there(line: Line) -> None:
+    agents = ("101", "102")  # the support queue's members ring and never answer
+    for agent in agents:
+        await line.ami.send_action(
+            {"Action": "Setvar", "Variable": f"AGENT_{agent}_MODE", "Value": "noanswer"}
+        )
+    try:
+        # 2: English; 0: an agent; no answer to the survey offer; hang up while it rings.
+        record = await line.call(STRANGER, "200", "2W0", hold_s=12)
+    finally:
+        for agent in agents:
+            await line.ami.send_action(
+                {"Action": "Setvar", "Variable": f"AGENT_{agent}_MODE", "Value": "answer"}
+            )
+
+    assert record["queue"] == "support"
+    assert record["outcome"] == "abandoned_in_queue"
+    assert record["duration_s"] >= 10  # the time in the queue counts
 
 
 async def test_caller_hanging_up_in_the_menu_leaves_an_abandoned_record(line: Line) -> None:

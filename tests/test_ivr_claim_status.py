@@ -206,3 +206,37 @@ async def test_a_slow_core_system_gets_an_apology_and_the_menu_again(database: D
     assert "Sorry, this service is not available right now." in caller.heard
     assert menus(session)[-1] == "main"
     assert session.outcome == "abandoned_in_menu"
+
+
+async def test_a_queued_call_ends_answered_or_abandoned_and_later_sessions_continue_it(
+    database: Database,
+) -> None:
+    queued = session_for(GOLD_PHONE, linkedid="call-answered")
+    queued.enter("agent")
+    queued.finish("queued", "claim_status", queue="priority")
+    await record.save(database, queued)
+    gave_up = session_for(STRANGER_PHONE, linkedid="call-gave-up")
+    gave_up.finish("queued", "welcome", queue="support")
+    await record.save(database, gave_up)
+
+    # The queue's hang-up handler: the first caller was answered, the second hung up waiting.
+    assert await record.settle_queue(database, queued.linkedid, "answered_by_agent")
+    assert await record.settle_queue(database, gave_up.linkedid, "abandoned_in_queue")
+    # Only a record still saying "queued" changes, and an unknown call changes nothing.
+    assert not await record.settle_queue(database, queued.linkedid, "abandoned_in_queue")
+    assert not await record.settle_queue(database, "no-such-call", "abandoned_in_queue")
+
+    answered = await record.load(database, queued.linkedid)
+    abandoned = await record.load(database, gave_up.linkedid)
+    assert answered is not None and abandoned is not None
+    assert (answered.outcome, answered.queue) == ("answered_by_agent", "priority")
+    assert (abandoned.outcome, abandoned.queue) == ("abandoned_in_queue", "support")
+    assert answered.duration_s is not None and answered.duration_s >= 0
+
+    # The survey after the agent is a second AGI session of the same call: one row still.
+    survey = session_for(GOLD_PHONE, linkedid=queued.linkedid)
+    survey.enter("survey")
+    await record.save(database, survey)
+    row = await record.load(database, queued.linkedid)
+    assert row is not None and row.outcome == "answered_by_agent"
+    assert [step["menu"] for step in row.menu_path] == ["agent", "survey"]

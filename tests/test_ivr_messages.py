@@ -21,20 +21,23 @@ REFUSED_NUMBER = "+989000000000"
 
 @dataclass
 class FakeProvider:
-    """An SMS provider on loopback: checks the token, refuses one number, can be down."""
+    """An SMS (or fax: same protocol) provider on loopback: checks the token, refuses one
+    number, can be down."""
 
     received: list[dict[str, str]] = field(default_factory=list)
     down: bool = False
+    down_status: int = 503  # what it answers while down
     url: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return web.Response(status=401, text="bad token")
         if self.down:
-            return web.Response(status=503, text="maintenance")
+            return web.Response(status=self.down_status, text="maintenance")
         message = await request.json()
         if message["to"] == REFUSED_NUMBER:
-            return web.Response(status=400, text="invalid receptor")
+            # Echoing the number, as real providers do: the log must not repeat it.
+            return web.Response(status=400, text=f"invalid receptor {message['to']}")
         self.received.append(message)
         return web.Response(text=json.dumps({"id": f"p-{len(self.received)}"}))
 

@@ -1,40 +1,80 @@
-"""`tamas messages send`: drain the outbox's pending SMS through the configured gateway
-(settings sms_gateway_url and sms_gateway_token), once or every few seconds."""
+"""`tamas messages send`: drain the outbox's pending messages through whichever adapters the
+settings configure (SMS and fax gateways over HTTP, email over SMTP), once or every few
+seconds. Kinds without an adapter stay pending."""
 
 from __future__ import annotations
 
 import argparse
 
 from integrations.database import Database
-from integrations.messaging.gateway import HttpSmsGateway, OutboxSender
+from integrations.messaging.gateway import HttpFaxGateway, HttpSmsGateway, OutboxSender
+from integrations.messaging.mail import SmtpMailer
+from integrations.messaging.outbox import KINDS
 from tamas.settings import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
-    send = sub.add_parser("send", help="send pending SMS through the gateway")
+    send = sub.add_parser("send", help="send pending SMS, faxes and emails")
     send.add_argument("--once", action="store_true", help="one round, then exit")
     send.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+
+
+def mailer(settings: Settings) -> SmtpMailer | None:
+    from tamas.cli import CommandError
+
+    if not settings.smtp_host:
+        return None
+    if not settings.smtp_from:
+        raise CommandError("smtp_host is set but smtp_from is not: set the From address")
+    try:
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+        )
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+
+
+def sender(settings: Settings, database: Database) -> OutboxSender:
+    """An OutboxSender with an adapter for each kind the settings configure."""
+    sms = fax = None
+    if settings.sms_gateway_url:
+        sms = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+    if settings.fax_gateway_url:
+        fax = HttpFaxGateway(settings.fax_gateway_url, settings.fax_gateway_token)
+    return OutboxSender(database, sms, fax=fax, email=mailer(settings))
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from tamas.cli import CommandError
 
-    if not settings.sms_gateway_url:
-        raise CommandError(
-            "no SMS gateway: set sms_gateway_url (and sms_gateway_token) in tamas.toml or as "
-            "TAMAS_SMS_GATEWAY_URL / TAMAS_SMS_GATEWAY_TOKEN"
-        )
     database = Database(settings.effective_database_url)
-    gateway = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
-    sender = OutboxSender(database, gateway)
     try:
-        if args.once:
-            result = await sender.send_pending()
-            print(f"sent {result.sent}, failed {result.failed}, left for later {result.deferred}")
-        else:
-            await sender.run(args.interval)
+        outbox = sender(settings, database)
+        if not outbox.kinds:
+            raise CommandError(
+                "nothing to send with: set sms_gateway_url, fax_gateway_url or smtp_host (with "
+                "smtp_from) in tamas.toml or as TAMAS_* environment variables; keep the tokens "
+                "and smtp_password in the environment (see docs/configuration.md)"
+            )
+        waiting = [kind for kind in KINDS if kind not in outbox.kinds]
+        note = f"; {', '.join(waiting)} wait in the outbox" if waiting else ""
+        print(f"sending {', '.join(outbox.kinds)}{note}", flush=True)
+        try:
+            if args.once:
+                result = await outbox.send_pending()
+                print(
+                    f"sent {result.sent}, failed {result.failed}, left for later {result.deferred}"
+                )
+            else:
+                await outbox.run(args.interval)
+        finally:
+            await outbox.close()
     finally:
-        await gateway.close()
         await database.dispose()
     return 0
