@@ -178,9 +178,11 @@ class IvrRoutes:
             await record.save(self.database, session)
 
     async def queue_end(self, agi: AgiChannel) -> None:
-        """`ivr-queue-end` QUEUESTATUS,ANSWEREDTIME: the hang-up handler of a queued call
+        """`ivr-queue-end` QUEUESTATUS,MEMBERINTERFACE: the hang-up handler of a queued call
         (the channel is already gone: no sound, only the record). An agent answered when the
-        queue left ANSWEREDTIME; otherwise the caller gave up waiting."""
+        queue named the member it bridged (queues.conf `setinterfacevar`); otherwise the
+        caller gave up waiting. (ANSWEREDTIME will not do: a caller hanging up while agents
+        ring is left ANSWEREDTIME=0.)"""
         args = agi.args
         answered = len(args) > 1 and args[1].strip() != ""
         try:

@@ -167,6 +167,9 @@ def queues_conf() -> str:
             "ringinuse = no",
             "announce-frequency = 0",
             "musicclass = default",
+            # MEMBERINTERFACE on the caller's channel once an agent answers: how the dialplan
+            # and the call's record tell an answered call from one that gave up.
+            "setinterfacevar = yes",
         ]
         for agent in agents:
             lines.append(
