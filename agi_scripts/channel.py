@@ -187,6 +187,12 @@ class AgiCommands:
     async def wait_for_digit(self, timeout_ms: int) -> str | None:
         return _digit(await self._media(f"WAIT FOR DIGIT {int(timeout_ms)}"))
 
+    async def read_digits(self, timeout_ms: int, max_digits: int) -> str:
+        """Keys until `#`, `max_digits` of them, or `timeout_ms` without one; no prompt. One
+        command for the whole number: between two commands Asterisk drops keys."""
+        result = await self._media(f'GET DATA "" {int(timeout_ms)} {int(max_digits)}')
+        return result.result
+
     async def record_file(
         self,
         name: str,

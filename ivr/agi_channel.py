@@ -29,6 +29,8 @@ class AgiLike(Protocol):
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None: ...
 
+    async def read_digits(self, timeout_ms: int, max_digits: int) -> str: ...
+
     async def record_file(
         self,
         name: str,
@@ -92,6 +94,9 @@ class AgiPort:
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None:
         return await _guard(lambda: self.agi.wait_for_digit(timeout_ms))
+
+    async def read_digits(self, timeout_ms: int, max_digits: int) -> str:
+        return await _guard(lambda: self.agi.read_digits(timeout_ms, max_digits))
 
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
         try:

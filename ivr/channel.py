@@ -58,6 +58,11 @@ class Channel(Protocol):
         """The next key pressed within the timeout, or None."""
         ...
 
+    async def read_digits(self, timeout_ms: int, max_digits: int) -> str:
+        """The keys of the rest of a number, read as one: until `#` (not included),
+        `max_digits` keys, or `timeout_ms` with no key. '' when none came."""
+        ...
+
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
         """Record the caller's voice to `path` (no extension; Asterisk adds `.wav`). A caller
         hanging up ends the recording (ended_by "hangup"); the next command then raises

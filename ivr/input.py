@@ -44,26 +44,27 @@ class Answer:
 async def _keys_after(
     channel: Channel, first: str | None, behaviour: Behaviour, max_digits: int
 ) -> str | None:
-    """Read one number: `first` is the barge-in key (or None). None means back was pressed."""
+    """Read one number: `first` is the barge-in key (or None). None means back was pressed.
+
+    The first key is awaited on its own (a stray `#` left from the previous answer is
+    skipped, `*` goes back at once); the rest are read with one command, so no key of a code
+    falls between two commands (Asterisk drops those)."""
     key = (
         first if first is not None else await channel.wait_for_digit(behaviour.first_key_timeout_ms)
     )
-    digits = ""
-    while key is not None:
-        if key == behaviour.end_key and not digits:
-            # A stray # (left from the previous answer) before any digit: keep listening.
-            key = await channel.wait_for_digit(behaviour.first_key_timeout_ms)
-            continue
-        if key == behaviour.end_key:
-            break
+    while key is not None and not key.isdigit():
         if key == behaviour.back_key:
             return None
-        if key.isdigit():
-            digits += key
-            if len(digits) >= max_digits:
-                break
-        key = await channel.wait_for_digit(behaviour.next_key_timeout_ms)
-    return digits
+        # A stray # (left from the previous answer) or another key before any digit.
+        key = await channel.wait_for_digit(behaviour.first_key_timeout_ms)
+    if key is None:
+        return ""
+    if max_digits <= 1:
+        return key
+    rest = await channel.read_digits(behaviour.next_key_timeout_ms, max_digits - 1)
+    if behaviour.back_key in rest:
+        return None
+    return key + "".join(ch for ch in rest if ch.isdigit())
 
 
 async def collect_number(

@@ -94,6 +94,20 @@ class ScriptedCaller:
             return None
         return item.lstrip("^")
 
+    async def read_digits(self, timeout_ms: int, max_digits: int) -> str:
+        """As GET DATA does: keys until "#" (dropped), `max_digits` keys, or a silence."""
+        keys = ""
+        while len(keys) < max_digits:
+            if not self.script or self.script[0] == "H":
+                if keys:
+                    break
+                raise CallerHungUp("scripted hang-up")
+            item = self.script.pop(0).lstrip("^")
+            if item in ("~", "#"):
+                break
+            keys += item
+        return keys
+
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
         self.recordings.append(path)
         if self.script and self.script[0] == "H":

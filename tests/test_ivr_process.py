@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bench.agi_protocol_client import AsteriskSide, CallerScript
 from integrations import migrations
 from integrations.customer_file.interactions import Interaction
 from integrations.database import Database
@@ -19,21 +20,6 @@ from integrations.demo_data.writer import load
 from prompts.catalogue import default_catalogue
 
 SCRIPT = Path(__file__).resolve().parents[1] / "ivr" / "process.py"
-
-
-def asterisk_answer(command: str, keys: list[str]) -> str:
-    """What Asterisk answers a command with, for a caller pressing `keys` when asked."""
-    if command.startswith("GET VARIABLE CHANNEL(linkedid)"):
-        return "200 result=1 (process-call-1)"
-    if command.startswith("GET VARIABLE"):
-        return "200 result=0"
-    if command.startswith("WAIT FOR DIGIT"):
-        return f"200 result={ord(keys.pop(0)) if keys else 0}"
-    if command.startswith("STREAM FILE"):
-        return "200 result=0 endpos=8000"
-    if command.startswith("CHANNEL STATUS"):
-        return "200 result=6"
-    return "200 result=1"
 
 
 async def test_policy_authenticity_over_process_agi(tmp_path: Path) -> None:
@@ -57,13 +43,16 @@ async def test_policy_authenticity_over_process_agi(tmp_path: Path) -> None:
         "agi_arg_2": "authenticity",
     }
     process.stdin.write("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
-    keys = list(SHOWCASE.policy_number + "#")
+    # Asterisk's side as the benchmarks play it: the caller keys the policy number and #.
+    asterisk = AsteriskSide(
+        CallerScript("ivr", keys=SHOWCASE.policy_number + "#"), "process-call-1"
+    )
     commands = []
     async with asyncio.timeout(60):
         while line := await process.stdout.readline():
             command = line.decode().strip()
             commands.append(command)
-            process.stdin.write((asterisk_answer(command, keys) + "\n").encode())
+            process.stdin.write((asterisk.answer(command) + "\n").encode())
             await process.stdin.drain()
         assert await process.wait() == 0
 
