@@ -18,6 +18,7 @@ do not, turn `ivr_join_sentences` off and sentences are played fragment by fragm
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -35,8 +36,11 @@ log = logging.getLogger(__name__)
 FOLDER = "said"
 # PCM of fragments kept in memory to join from (a million-rial amount reuses the same words).
 CACHE_BYTES = 32 * 1024 * 1024
-# Joined sentences not written again for this long are removed by `sweep`.
+# Joined sentences not written again for this long are removed by `sweep`, which runs at
+# start and then every SWEEP_EVERY_S in a worker thread: amounts and dates make many
+# distinct sentences, and a busy day's would otherwise pile up on Asterisk's disk.
 KEEP_S = 24 * 3600
+SWEEP_EVERY_S = 3600
 _HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 
 
@@ -82,6 +86,7 @@ class SentenceSounds:
         self._written: set[str] = set()
         self.joined = 0  # sentences written by this process
         self.reused = 0  # sentences already there
+        self._swept_at = time.monotonic()
 
     def join(self, fragments: Sequence[str]) -> str | None:
         """The fragment name of the sentence saying `fragments` in order, written if new.
@@ -89,6 +94,7 @@ class SentenceSounds:
         which skips the missing one) or the folder cannot be written."""
         digest = hashlib.sha1("\n".join(fragments).encode("utf-8"), usedforsecurity=False)
         name = f"{FOLDER}/{digest.hexdigest()}"
+        self._sweep_when_due()
         if name in self._written:
             self.reused += 1
             return name
@@ -145,6 +151,19 @@ class SentenceSounds:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def _sweep_when_due(self) -> None:
+        now = time.monotonic()
+        if now - self._swept_at < SWEEP_EVERY_S:
+            return
+        self._swept_at = now
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.sweep()  # no event loop to keep free (process AGI, tools)
+            return
+        # Listing thousands of files would stall every call on the loop: a thread does it.
+        loop.run_in_executor(None, self.sweep)
 
     def forget(self, name: str) -> None:
         """`name` turned out not to play (removed meanwhile): write it again next time."""

@@ -120,3 +120,28 @@ async def test_without_a_sentence_the_port_plays_fragment_by_fragment(sounds: Pa
     key = await port.play(Utterance("x", ("fa/num/404", "fa/num/1", "fa/num/2")))
     assert key == "5"
     assert line.played == ["tamas/fa/num/404", "tamas/fa/num/1"]
+
+
+async def test_old_sentences_are_swept_in_a_thread_once_an_hour(
+    sounds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from prompts import sentences as module
+
+    sentences = SentenceSounds(sounds)
+    old = sentences.join(["fa/num/1", "fa/num/2"])
+    path = sounds / f"{old}.wav"
+    stale = path.stat().st_mtime - 2 * module.KEEP_S
+    os.utime(path, (stale, stale))
+    sentences.join(["fa/num/2"])  # within the hour: nothing swept
+    assert path.exists()
+
+    monkeypatch.setattr(module, "SWEEP_EVERY_S", 0)
+    sentences.join(["fa/num/2", "fa/unit/rial"])  # due: swept off the event loop
+    for _ in range(100):
+        if not path.exists():
+            break
+        await asyncio.sleep(0.01)
+    assert not path.exists()
+    assert sentences.join(["fa/num/1", "fa/num/2"]) == old  # written again when needed
