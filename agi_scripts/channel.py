@@ -179,19 +179,15 @@ class AgiCommands:
         return _digit(await self._media(f"STREAM FILE {name} {quote(escape_digits)}"))
 
     async def get_data(self, prompt: str, timeout_ms: int = 5000, max_digits: int = 20) -> str:
-        """Play `prompt` and collect up to `max_digits` keys (`#` ends early). '' if none."""
-        result = await self._media(f"GET DATA {prompt} {int(timeout_ms)} {int(max_digits)}")
+        """Play `prompt` and collect up to `max_digits` keys (`#` ends early). '' if none.
+        An empty `prompt` plays nothing: the keys of a number after its first one."""
+        played = prompt or quote("")
+        result = await self._media(f"GET DATA {played} {int(timeout_ms)} {int(max_digits)}")
         # "200 result=123 (timeout)" still carries the keys pressed before the timeout.
         return result.result
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None:
         return _digit(await self._media(f"WAIT FOR DIGIT {int(timeout_ms)}"))
-
-    async def read_digits(self, timeout_ms: int, max_digits: int) -> str:
-        """Keys until `#`, `max_digits` of them, or `timeout_ms` without one; no prompt. One
-        command for the whole number: between two commands Asterisk drops keys."""
-        result = await self._media(f'GET DATA "" {int(timeout_ms)} {int(max_digits)}')
-        return result.result
 
     async def record_file(
         self,

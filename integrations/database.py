@@ -74,8 +74,9 @@ class Database:
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
-        """A connection on which each statement stands alone: for one-row writes made while a
-        caller waits, where BEGIN and COMMIT would double the round trips on PostgreSQL."""
+        """A connection on which each statement stands alone: for single reads and one-row
+        writes made while a caller waits, where BEGIN and COMMIT (or ROLLBACK) would double
+        the round trips on PostgreSQL. Each statement still sees committed data only."""
         async with self.engine.connect() as connection:
             if connection.dialect.name == "sqlite":
                 # SQLite's driver opens the transaction itself: commit what was written.

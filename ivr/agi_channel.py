@@ -29,7 +29,7 @@ class AgiLike(Protocol):
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None: ...
 
-    async def read_digits(self, timeout_ms: int, max_digits: int) -> str: ...
+    async def get_data(self, prompt: str, timeout_ms: int = 5000, max_digits: int = 20) -> str: ...
 
     async def record_file(
         self,
@@ -96,7 +96,9 @@ class AgiPort:
         return await _guard(lambda: self.agi.wait_for_digit(timeout_ms))
 
     async def read_digits(self, timeout_ms: int, max_digits: int) -> str:
-        return await _guard(lambda: self.agi.read_digits(timeout_ms, max_digits))
+        # One GET DATA with no prompt for the whole rest: between two commands Asterisk drops
+        # keys.
+        return await _guard(lambda: self.agi.get_data("", timeout_ms, max_digits))
 
     async def record(self, path: str, max_s: int, end_keys: str = "#") -> Recording:
         try:

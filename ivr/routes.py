@@ -188,7 +188,7 @@ class IvrRoutes:
         try:
             linkedid = await agi.linkedid()
         except AgiHungUp:
-            linkedid = agi.headers.get("agi_linkedid") or agi.uniqueid
+            linkedid = agi.uniqueid
         outcome = "answered_by_agent" if answered else "abandoned_in_queue"
         if await record.settle_queue(self.database, linkedid, outcome):
             log.debug("call %s: %s (queue status %s)", linkedid, outcome, args[:1])
@@ -219,15 +219,13 @@ def speaker_for(settings: Settings) -> Speaker | None:
 
 def sentences_for(settings: Settings) -> SentenceSounds | None:
     """Joined sentences in the sounds folder Asterisk plays from, when turned on and the
-    folder is there; old ones are swept at start."""
+    folder is there."""
     from prompts.command import default_target
 
     target = default_target(settings)
     if not settings.ivr_join_sentences or not target.is_dir():
         return None
-    sentences = SentenceSounds(target)
-    sentences.sweep()
-    return sentences
+    return SentenceSounds(target)
 
 
 def ivr_routes(settings: Settings, database: Database) -> dict[str, Route]:

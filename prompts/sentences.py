@@ -36,11 +36,13 @@ log = logging.getLogger(__name__)
 FOLDER = "said"
 # PCM of fragments kept in memory to join from (a million-rial amount reuses the same words).
 CACHE_BYTES = 32 * 1024 * 1024
-# Joined sentences not written again for this long are removed by `sweep`, which runs at
-# start and then every SWEEP_EVERY_S in a worker thread: amounts and dates make many
-# distinct sentences, and a busy day's would otherwise pile up on Asterisk's disk.
+# Joined sentences not written again for this long are removed by `sweep`, at most every
+# SWEEP_EVERY_S (a marker file says when the folder was last swept, by any process: FastAGI
+# servers and process-AGI calls share it) and in a worker thread: amounts and dates make
+# many distinct sentences, and a busy day's would otherwise pile up on Asterisk's disk.
 KEEP_S = 24 * 3600
 SWEEP_EVERY_S = 3600
+SWEPT_MARKER = ".swept"
 _HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 
 
@@ -86,7 +88,7 @@ class SentenceSounds:
         self._written: set[str] = set()
         self.joined = 0  # sentences written by this process
         self.reused = 0  # sentences already there
-        self._swept_at = time.monotonic()
+        self._checked_at: float | None = None  # when this process last looked at the marker
 
     def join(self, fragments: Sequence[str]) -> str | None:
         """The fragment name of the sentence saying `fragments` in order, written if new.
@@ -154,9 +156,14 @@ class SentenceSounds:
 
     def _sweep_when_due(self) -> None:
         now = time.monotonic()
-        if now - self._swept_at < SWEEP_EVERY_S:
+        if self._checked_at is not None and now - self._checked_at < SWEEP_EVERY_S:
             return
-        self._swept_at = now
+        self._checked_at = now
+        try:
+            if time.time() - (self.folder / SWEPT_MARKER).stat().st_mtime < SWEEP_EVERY_S:
+                return  # swept lately, by this process or another
+        except OSError:
+            pass  # never swept
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -174,10 +181,14 @@ class SentenceSounds:
         cutoff = (time.time() if now is None else now) - keep_s
         removed = 0
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / SWEPT_MARKER).touch()
             entries = list(self.folder.iterdir())
         except OSError:
             return 0
         for path in entries:
+            if path.name == SWEPT_MARKER:
+                continue
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()

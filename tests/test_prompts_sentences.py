@@ -129,6 +129,8 @@ async def test_old_sentences_are_swept_in_a_thread_once_an_hour(
 
     from prompts import sentences as module
 
+    (sounds / FOLDER).mkdir()
+    (sounds / FOLDER / ".swept").touch()  # another process swept a moment ago
     sentences = SentenceSounds(sounds)
     old = sentences.join(["fa/num/1", "fa/num/2"])
     path = sounds / f"{old}.wav"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from math import cos, radians
 from typing import Any
@@ -295,9 +295,6 @@ class SqlCustomerFile:
 
     def __init__(self, database: Database, region: str = "IR") -> None:
         self.database = database
-        # SQLite's driver opens no transaction for reads, and switching its isolation level
-        # costs two trips to its thread; elsewhere AUTOCOMMIT saves BEGIN and ROLLBACK.
-        self._reads_need_autocommit = database.engine.dialect.name != "sqlite"
         # Country assumed for numbers written without a country code (settings.default_region).
         self.region = region
 
@@ -341,14 +338,10 @@ class SqlCustomerFile:
             row = (await connection.execute(statement)).first()
         return None if row is None else customer_summary(row)
 
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+    def _reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A bare connection for reads: no ORM session to set up, and no BEGIN/ROLLBACK pair
-        around them. Each statement still sees committed data only."""
-        async with self.database.engine.connect() as connection:
-            if self._reads_need_autocommit:
-                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            yield connection
+        around them (`Database.autocommit`)."""
+        return self.database.autocommit()
 
     async def customer_file(self, customer_id: int) -> CustomerFileView | None:
         # Built as the agent's phone rings: nine small indexed reads in sequence on one
