@@ -10,7 +10,7 @@ demo: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer bench
+	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer interactions customer_file bench
 
 test: lint
 	.venv/bin/tamas sandbox up
