@@ -16,7 +16,7 @@ import phonenumbers
 from sqlalchemy import select
 
 from agi_scripts.channel import AgiChannel
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from integrations import migrations
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
 from integrations.customer_file.debt import summarize_debt
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.rows import (

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import func, select
 
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.writer import load

@@ -58,11 +58,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands timezone-aware columns back naive; we only ever store UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class AgentIdentity:
     """A logged-in agent, as the desktop and the websocket know them."""
@@ -169,9 +164,9 @@ class AgentDirectory:
             if row is None:
                 return None
             agent, expires_at = row
-            if not agent.active or _utc(expires_at) <= datetime.now(UTC):
+            if not agent.active or expires_at <= datetime.now(UTC):
                 return None
-            return _identity(agent, _utc(expires_at))
+            return _identity(agent, expires_at)
 
     async def log_out(self, token: str) -> None:
         async with self.database.session() as session:
@@ -189,7 +184,7 @@ def _identity(agent: Agent, expires_at: datetime) -> AgentIdentity:
         interface=agent.interface,
         language=agent.language,
         roles=frozenset(role.strip() for role in agent.roles.split(",") if role.strip()),
-        session_expires_at=_utc(expires_at),
+        session_expires_at=expires_at,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.port import CustomerFile
 from integrations.customer_file.views import as_json
 from integrations.database import Database

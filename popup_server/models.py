@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.database import Base
+from integrations.database import Base, UtcDateTime
 
 
 class Agent(Base):
@@ -26,7 +26,7 @@ class Agent(Base):
     # Comma-separated: "agent", "agent,supervisor". Event audiences may name roles.
     roles: Mapped[str] = mapped_column(String(64), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class AgentSession(Base):
@@ -36,5 +36,5 @@ class AgentSession(Base):
     # sha256 of the token: a leaked table does not let anyone log in.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from integrations.customer_file.claims import Claim
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.customer_file.views import CustomerRegistration, CustomerSummary

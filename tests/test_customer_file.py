@@ -17,7 +17,7 @@ from integrations.customer_file import (
 )
 from integrations.customer_file.claims import Claim, advance_claim
 from integrations.customer_file.customers import Address, Customer, Email, Phone
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.pins import hash_pin
 from integrations.customer_file.places import Branch, MedicalCentre, PaymentCentre, PostalArea

@@ -27,7 +27,7 @@ from test_customer_file import (
 
 from integrations.customer_file import CustomerFile, CustomerFileError, DuplicateCustomer
 from integrations.customer_file.adapters import open_customer_file
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.rest import RestCustomerFile
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.customer_file.views import CustomerRegistration, as_json, from_json

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bench.agi_protocol_client import AsteriskSide, CallerScript
 from integrations import migrations
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.showcase import SHOWCASE

@@ -24,7 +24,7 @@ from popup_support import (
 from sqlalchemy import select
 from test_popup_desktop_browser import browser, log_in  # noqa: F401  (fixture)
 
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 from tamas.asterisk.ami import AmiClient
 from tamas.settings import Settings

@@ -20,7 +20,7 @@ from popup_support import (
 )
 from sqlalchemy import select
 
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 
 pytestmark = pytest.mark.browser

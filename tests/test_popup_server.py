@@ -30,7 +30,7 @@ from popup_support import (
 )
 from sqlalchemy import select, update
 
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 from popup_server.events import CallPopup, CallStateChanged
 from popup_server.models import AgentSession

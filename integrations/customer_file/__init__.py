@@ -7,7 +7,6 @@ Importing this package registers every table on `integrations.database.Base.meta
 from integrations.customer_file import (
     claims,
     customers,
-    interactions,
     payments,
     places,
     policies,
@@ -25,7 +24,6 @@ __all__ = [
     "SqlCustomerFile",
     "claims",
     "customers",
-    "interactions",
     "open_customer_file",
     "payments",
     "places",

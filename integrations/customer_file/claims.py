@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from integrations.database import Base
+from integrations.database import Base, UtcDateTime
 
 # The path a claim takes; "rejected" can follow any stage before "paid".
 STAGES = ("registered", "inspection", "assessment", "approved", "paid", "rejected")
@@ -38,7 +38,7 @@ class Claim(Base):
     line: Mapped[str] = mapped_column(String(32))
     loss_date: Mapped[date] = mapped_column(Date)
     stage: Mapped[str] = mapped_column(String(16), default="registered")
-    stage_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stage_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     amount_claimed_rials: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_approved_rials: Mapped[int | None] = mapped_column(BigInteger)
     amount_paid_rials: Mapped[int | None] = mapped_column(BigInteger)
@@ -59,7 +59,7 @@ class ClaimStageChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(16))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     note: Mapped[str | None] = mapped_column(Text)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from integrations.database import Base
+from integrations.database import Base, UtcDateTime
 
 KINDS = ("person", "company")
 LANGUAGES = ("fa", "en", "ru")
@@ -45,7 +45,7 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(8), default="regular")
     # Salted scrypt hash from integrations.customer_file.pins; None until a PIN is chosen.
     pin_hash: Mapped[str | None] = mapped_column(String(160))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     phones: Mapped[list[Phone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="Phone.id"

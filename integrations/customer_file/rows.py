@@ -14,7 +14,7 @@ from typing import Any
 
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.places import Branch
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.service_requests import CallbackTask, Complaint

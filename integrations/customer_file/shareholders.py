@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from integrations.database import Base
+from integrations.database import Base, UtcDateTime
 
 # What a holder's file may lack before dividends can be paid; the IVR speaks each code.
 DOCUMENTS = (
@@ -70,7 +69,7 @@ class GeneralMeeting(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="ordinary")  # or extraordinary
-    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     place_fa: Mapped[str] = mapped_column(String(300))
     place_en: Mapped[str] = mapped_column(String(300), default="")
     agenda: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -47,7 +47,7 @@ from integrations.customer_file.customers import (
     Phone,
 )
 from integrations.customer_file.debt import summarize_debt
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.places import (
     Branch,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, insert, select
+from sqlalchemy import Integer, String, Text, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.database import Base, Database
+from integrations.database import Base, Database, UtcDateTime
 
 KINDS = ("sms", "fax", "email")
 STATUSES = ("pending", "sent", "failed")
@@ -28,8 +28,8 @@ class OutboundMessage(Base):
     linkedid: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 _INSERT = insert(OutboundMessage).returning(OutboundMessage.id)

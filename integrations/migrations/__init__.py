@@ -28,6 +28,7 @@ VERSION_TABLE = "alembic_version"
 # schema check see the whole schema; a new model module is added to this tuple.
 MODEL_MODULES = (
     "integrations.customer_file",
+    "interactions.table",
     "integrations.messaging.outbox",
     "popup_server.models",
 )

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from integrations.customer_file.interactions import Interaction
+from interactions.table import Interaction
 from integrations.database import Database
 from tamas.asterisk.ami import AmiClient, AmiError, Message
 from tamas.asterisk.config import agi_url

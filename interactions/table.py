@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.database import Base
+from integrations.database import Base, UtcDateTime
 
 
 class Interaction(Base):
@@ -30,8 +30,8 @@ class Interaction(Base):
     # Plain integer, not a foreign key: an insurer's own adapter may keep customers elsewhere.
     customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     language: Mapped[str | None] = mapped_column(String(2))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
     # self_served, queued, abandoned_in_menu, transferred, failed ...
     outcome: Mapped[str | None] = mapped_column(String(32))
