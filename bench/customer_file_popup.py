@@ -29,11 +29,18 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
 
+from customer_file.debt import summarize_debt
+from customer_file.identifiers import mask_digits
+from customer_file.views import (
+    AddressView,
+    CustomerFileView,
+    InstallmentView,
+    PhoneView,
+    as_json,
+)
 from integrations import migrations
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
-from integrations.customer_file.debt import summarize_debt
-from interactions.table import Interaction
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.rows import (
@@ -54,17 +61,10 @@ from integrations.customer_file.service_requests import (
 )
 from integrations.customer_file.shareholders import Shareholder
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import (
-    AddressView,
-    CustomerFileView,
-    InstallmentView,
-    PhoneView,
-    as_json,
-)
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.writer import load
-from integrations.identifiers import mask_digits
+from interactions.table import Interaction
 
 DATABASE = "tamas_bench_file"
 SERVER = os.environ.get("TAMAS_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")

@@ -58,10 +58,10 @@ def _phone(index: int) -> str:
 
 async def _prepare(url: str, agents: int) -> list[tuple[str, str]]:
     """Schema, customers on file, agents and one session each; returns (agent, token)."""
+    from customer_file.identifiers import national_id_check_digit
+    from customer_file.views import CustomerRegistration
     from integrations.customer_file.sql import SqlCustomerFile
-    from integrations.customer_file.views import CustomerRegistration
     from integrations.database import Database
-    from integrations.identifiers import national_id_check_digit
     from integrations.migrations import upgrade
     from popup_server.agents import AgentDirectory
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import phonenumbers
 
-from integrations.customer_file.port import CustomerFile, CustomerFileError
-from integrations.identifiers import InvalidIdentifier
+from customer_file.identifiers import InvalidIdentifier
+from customer_file.port import CustomerFile, CustomerFileError
 from ivr.channel import PROMPT_KEYS, CallerHungUp, Channel
 from ivr.definitions import MenuBook
 from ivr.hours import OpeningHours

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from agi_scripts.call_record import normalize_number
 from agi_scripts.channel import AgiChannel
 from agi_scripts.channel import CallerHungUp as AgiHungUp
-from integrations.customer_file.port import CustomerFile
-from integrations.customer_file.views import CustomerSummary
+from customer_file.port import CustomerFile
+from customer_file.views import CustomerSummary
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr import definitions, record

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from integrations.customer_file.port import CustomerFile
+from customer_file.port import CustomerFile
 from integrations.database import Database
 from popup_server.agents import AgentDirectory
 from popup_server.auth import (

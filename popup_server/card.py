@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from interactions.table import Interaction
-from integrations.customer_file.port import CustomerFile
-from integrations.customer_file.views import as_json
+from customer_file.identifiers import try_normalize_phone
+from customer_file.port import CustomerFile
+from customer_file.views import as_json
 from integrations.database import Database
-from integrations.identifiers import try_normalize_phone
+from interactions.table import Interaction
 from popup_server.calls import CallChange
 
 log = logging.getLogger(__name__)

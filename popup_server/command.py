@@ -18,8 +18,8 @@ import secrets
 
 from aiohttp import web
 
+from customer_file.port import CustomerFile, CustomerFileError
 from integrations.customer_file.adapters import open_customer_file
-from integrations.customer_file.port import CustomerFile, CustomerFileError
 from integrations.database import Database
 from popup_server.agents import AgentDirectory, AgentError
 from popup_server.app import make_app

@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from integrations.customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
-from integrations.customer_file.views import CustomerRegistration, as_json
-from integrations.identifiers import InvalidIdentifier
+from customer_file.identifiers import InvalidIdentifier
+from customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
+from customer_file.views import CustomerRegistration, as_json
 from popup_server.auth import read_json, require_agent
 from popup_server.websocket import DesktopHub
 from tamas.asterisk.ami import AmiClient, AmiError

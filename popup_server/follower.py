@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from integrations.customer_file.port import CustomerFile
+from customer_file.port import CustomerFile
 from integrations.database import Database
 from popup_server.agents import AgentDirectory
 from popup_server.calls import CallChange, CallTracker, device_of

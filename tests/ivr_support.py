@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from customer_file.identifiers import national_id_check_digit
 from integrations.customer_file.claims import Claim, advance_claim
 from integrations.customer_file.customers import Customer, Email, Phone
 from integrations.customer_file.payments import Cheque, Installment
@@ -17,7 +18,6 @@ from integrations.customer_file.policies import Policy
 from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
-from integrations.identifiers import national_id_check_digit
 from integrations.messaging.outbox import Outbox
 from ivr import definitions
 from ivr.channel import ALL_KEYS, CallerHungUp, Recording, Spoken

@@ -12,13 +12,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from customer_file.identifiers import national_id_check_digit
+from customer_file.views import CustomerRegistration, CustomerSummary
 from integrations.customer_file.claims import Claim
-from interactions.table import Interaction
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import CustomerRegistration, CustomerSummary
 from integrations.database import Database
-from integrations.identifiers import national_id_check_digit
+from interactions.table import Interaction
 from popup_server.app import SERVER, PopupServer, make_app
 from tamas.asterisk.ami import AmiClient
 from tamas.bus import Bus, InProcessBus

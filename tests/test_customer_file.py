@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from customer_file.identifiers import InvalidIdentifier, company_id_check_digit
+from customer_file.views import CustomerRegistration, as_json
 from integrations.customer_file import (
     CustomerFile,
     CustomerFileError,
@@ -17,15 +19,13 @@ from integrations.customer_file import (
 )
 from integrations.customer_file.claims import Claim, advance_claim
 from integrations.customer_file.customers import Address, Customer, Email, Phone
-from interactions.table import Interaction
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.pins import hash_pin
 from integrations.customer_file.places import Branch, MedicalCentre, PaymentCentre, PostalArea
 from integrations.customer_file.policies import Endorsement, Policy
 from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
-from integrations.customer_file.views import CustomerRegistration, as_json
 from integrations.database import Database
-from integrations.identifiers import InvalidIdentifier, company_id_check_digit
+from interactions.table import Interaction
 
 TODAY = date.today()
 NOW = datetime.now(UTC).replace(microsecond=0)

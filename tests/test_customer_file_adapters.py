@@ -15,7 +15,7 @@ ADAPTER_MODULE = '''
 """An insurer's adapter: phones answered from its own directory, the rest from our tables."""
 
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import CustomerSummary
+from customer_file.views import CustomerSummary
 
 
 class DirectoryCustomerFile(SqlCustomerFile):

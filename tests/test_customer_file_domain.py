@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from customer_file.debt import effective_status, summarize_debt
+from customer_file.views import ChequeView, InstallmentView
 from integrations.customer_file.claims import Claim, advance_claim
-from integrations.customer_file.debt import effective_status, summarize_debt
 from integrations.customer_file.pins import hash_pin, verify_pin
 from integrations.customer_file.places import distance_km
 from integrations.customer_file.privacy import mask_name
-from integrations.customer_file.views import ChequeView, InstallmentView
 
 TODAY = date(2026, 11, 21)
 

@@ -25,15 +25,15 @@ from test_customer_file import (
     _build,
 )
 
+from customer_file.identifiers import InvalidIdentifier
+from customer_file.views import CustomerRegistration, as_json, from_json
 from integrations.customer_file import CustomerFile, CustomerFileError, DuplicateCustomer
 from integrations.customer_file.adapters import open_customer_file
-from interactions.table import Interaction
 from integrations.customer_file.rest import RestCustomerFile
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import CustomerRegistration, as_json, from_json
 from integrations.database import Database
-from integrations.identifiers import InvalidIdentifier
 from integrations.migrations import upgrade
+from interactions.table import Interaction
 from tamas.settings import load
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

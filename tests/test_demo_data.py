@@ -10,10 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from customer_file.identifiers import (
+    is_valid_company_id,
+    is_valid_national_id,
+    is_valid_postal_code,
+    normalize_phone,
+)
+from customer_file.views import CustomerRegistration
 from integrations.customer_file.claims import STAGES
 from integrations.customer_file.customers import Customer, Phone
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import CustomerRegistration
 from integrations.database import Base, Database
 from integrations.demo_data.batch import COLUMNS, CUSTOMER_TABLES, Batch
 from integrations.demo_data.identities import Codes, NationalIds
@@ -22,12 +28,6 @@ from integrations.demo_data.portfolio import Plan, customers_batch
 from integrations.demo_data.showcase import SHOWCASE
 from integrations.demo_data.showcase_records import showcase_batch
 from integrations.demo_data.writer import DemoDataConflict, Writer, generate_chunk, load
-from integrations.identifiers import (
-    is_valid_company_id,
-    is_valid_national_id,
-    is_valid_postal_code,
-    normalize_phone,
-)
 from tamas import cli
 
 TODAY = date(2026, 11, 21)

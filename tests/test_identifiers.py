@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.identifiers import (
+from customer_file.identifiers import (
     InvalidIdentifier,
     ascii_digits,
     company_id_check_digit,

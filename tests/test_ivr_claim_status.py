@@ -21,8 +21,8 @@ from ivr_support import (
     session_for,
 )
 
+from customer_file.views import ClaimStatus
 from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import ClaimStatus
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr import record

@@ -4,6 +4,7 @@ and the small interface the rest of the engine reads it through (`CustomerFile`)
 Importing this package registers every table on `integrations.database.Base.metadata`.
 """
 
+from customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
 from integrations.customer_file import (
     claims,
     customers,
@@ -14,7 +15,6 @@ from integrations.customer_file import (
     shareholders,
 )
 from integrations.customer_file.adapters import open_customer_file
-from integrations.customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
 from integrations.customer_file.sql import SqlCustomerFile
 
 __all__ = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from integrations.customer_file.port import CustomerFile, CustomerFileError
+from customer_file.port import CustomerFile, CustomerFileError
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 

@@ -29,7 +29,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), default="person")
     # Exactly one of the two identity numbers is set: national_id for persons (10 digits),
-    # company_id for legal entities (11 digits). Both validated by integrations.identifiers.
+    # company_id for legal entities (11 digits). Both validated by customer_file.identifiers.
     national_id: Mapped[str | None] = mapped_column(String(10), unique=True)
     company_id: Mapped[str | None] = mapped_column(String(11), unique=True)
     # For a company the family name holds the registered name and the given name is empty.
@@ -63,7 +63,7 @@ class Phone(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    # E.164 (`+989121234567`), normalised by integrations.identifiers.normalize_phone.
+    # E.164 (`+989121234567`), normalised by customer_file.identifiers.normalize_phone.
     # A unique index, not a LIKE: the caller lookup is one equality probe.
     e164: Mapped[str] = mapped_column(String(16), unique=True, index=True)
     kind: Mapped[str] = mapped_column(String(8), default="mobile")

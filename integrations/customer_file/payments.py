@@ -1,7 +1,7 @@
 """What customers owe: premium installments and the cheques they gave.
 
 The debt balance is never stored: it is derived from these rows (see
-`integrations.customer_file.debt`), so it cannot drift from them.
+`customer_file.debt`), so it cannot drift from them.
 """
 
 from __future__ import annotations

@@ -37,9 +37,15 @@ from urllib.parse import quote
 
 import aiohttp
 
-from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
-from integrations.customer_file.sql import SqlCustomerFile
-from integrations.customer_file.views import (
+from customer_file.identifiers import (
+    ascii_digits,
+    try_normalize_phone,
+    validate_company_id,
+    validate_national_id,
+    validate_postal_code,
+)
+from customer_file.port import CustomerFileError, DuplicateCustomer
+from customer_file.views import (
     BranchView,
     CentreView,
     ClaimStatus,
@@ -53,14 +59,8 @@ from integrations.customer_file.views import (
     as_json,
     from_json,
 )
+from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
-from integrations.identifiers import (
-    ascii_digits,
-    try_normalize_phone,
-    validate_company_id,
-    validate_national_id,
-    validate_postal_code,
-)
 
 View = TypeVar("View")
 _NOT_FOUND = object()

@@ -1,4 +1,4 @@
-"""Turning table rows into the frozen views of integrations.customer_file.views: the one
+"""Turning table rows into the frozen views of customer_file.views: the one
 place that knows both shapes. Works on ORM objects and on result rows of the same columns.
 
 The `*_COLUMNS` tuples are what each view needs and nothing more: selecting them with Core
@@ -12,14 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from integrations.customer_file.claims import Claim
-from integrations.customer_file.customers import Customer
-from interactions.table import Interaction
-from integrations.customer_file.places import Branch
-from integrations.customer_file.policies import Policy
-from integrations.customer_file.service_requests import CallbackTask, Complaint
-from integrations.customer_file.shareholders import Dividend, Shareholder
-from integrations.customer_file.views import (
+from customer_file.views import (
     AddressView,
     BranchView,
     CallbackTaskView,
@@ -34,6 +27,13 @@ from integrations.customer_file.views import (
     PolicyView,
     ShareholderView,
 )
+from integrations.customer_file.claims import Claim
+from integrations.customer_file.customers import Customer
+from integrations.customer_file.places import Branch
+from integrations.customer_file.policies import Policy
+from integrations.customer_file.service_requests import CallbackTask, Complaint
+from integrations.customer_file.shareholders import Dividend, Shareholder
+from interactions.table import Interaction
 
 
 def utc(moment: datetime) -> datetime:

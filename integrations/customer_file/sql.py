@@ -35,6 +35,33 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from customer_file.debt import summarize_debt
+from customer_file.identifiers import (
+    ascii_digits,
+    mask_digits,
+    normalize_phone,
+    try_normalize_phone,
+    validate_company_id,
+    validate_national_id,
+    validate_postal_code,
+)
+from customer_file.port import CustomerFileError, DuplicateCustomer
+from customer_file.views import (
+    BranchView,
+    CallbackTaskView,
+    CentreView,
+    ClaimStatus,
+    ComplaintView,
+    CustomerFileView,
+    CustomerRegistration,
+    CustomerSummary,
+    DebtView,
+    GeneralMeetingView,
+    InteractionView,
+    PolicyAuthenticity,
+    ShareholderView,
+    StageChange,
+)
 from integrations.customer_file import pins
 from integrations.customer_file.claims import Claim, ClaimStageChange
 from integrations.customer_file.customers import (
@@ -46,8 +73,6 @@ from integrations.customer_file.customers import (
     Email,
     Phone,
 )
-from integrations.customer_file.debt import summarize_debt
-from interactions.table import Interaction
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.places import (
     Branch,
@@ -57,7 +82,6 @@ from integrations.customer_file.places import (
     distance_km,
 )
 from integrations.customer_file.policies import Policy
-from integrations.customer_file.port import CustomerFileError, DuplicateCustomer
 from integrations.customer_file.privacy import mask_name
 from integrations.customer_file.rows import (
     CALLBACK_COLUMNS,
@@ -91,32 +115,8 @@ from integrations.customer_file.service_requests import (
     Complaint,
 )
 from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
-from integrations.customer_file.views import (
-    BranchView,
-    CallbackTaskView,
-    CentreView,
-    ClaimStatus,
-    ComplaintView,
-    CustomerFileView,
-    CustomerRegistration,
-    CustomerSummary,
-    DebtView,
-    GeneralMeetingView,
-    InteractionView,
-    PolicyAuthenticity,
-    ShareholderView,
-    StageChange,
-)
 from integrations.database import Database
-from integrations.identifiers import (
-    ascii_digits,
-    mask_digits,
-    normalize_phone,
-    try_normalize_phone,
-    validate_company_id,
-    validate_national_id,
-    validate_postal_code,
-)
+from interactions.table import Interaction
 
 # Tracking numbers are 8 digits a caller can key and hear; the first digit tells the kind,
 # so the complaint-status menu can reject a callback number at once.

@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from integrations.identifiers import company_id_check_digit, national_id_check_digit
+from customer_file.identifiers import company_id_check_digit, national_id_check_digit
 
 # Multipliers for `Shuffle`: primes well above every domain size, so each is coprime with it.
 _MULTIPLIERS = (1_000_000_007, 998_244_353, 1_000_000_009, 2_147_483_647, 1_610_612_741)

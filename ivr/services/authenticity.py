@@ -3,7 +3,7 @@ whether it is genuine, its line, the holder's masked name and its validity dates
 
 from __future__ import annotations
 
-from integrations.customer_file.views import PolicyAuthenticity
+from customer_file.views import PolicyAuthenticity
 from ivr.engine import Call
 from prompts.utterance import Utterance
 

@@ -3,8 +3,8 @@ to three (by distance from the postal area) with address and phone; by SMS on re
 
 from __future__ import annotations
 
-from integrations.customer_file.views import BranchView
-from integrations.identifiers import is_valid_postal_code
+from customer_file.identifiers import is_valid_postal_code
+from customer_file.views import BranchView
 from ivr.engine import Call
 from prompts.utterance import Utterance
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from integrations.customer_file.views import CentreView
+from customer_file.views import CentreView
 from ivr.engine import Call, ServiceUnavailable
 
 HOW = {"1": "sms", "2": "email", "3": "fax"}

@@ -4,7 +4,7 @@ last changed, the amounts approved and paid, and the next step; by SMS on reques
 
 from __future__ import annotations
 
-from integrations.customer_file.views import ClaimStatus, ClaimView, CustomerSummary
+from customer_file.views import ClaimStatus, ClaimView, CustomerSummary
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, identify, tehran
 from prompts.utterance import Utterance

@@ -3,8 +3,8 @@ PIN) and hears the balance, the next installments, cheques due and bounced chequ
 
 from __future__ import annotations
 
-from integrations.customer_file.views import CustomerSummary, DebtView
-from integrations.identifiers import is_valid_company_id, is_valid_national_id
+from customer_file.identifiers import is_valid_company_id, is_valid_national_id
+from customer_file.views import CustomerSummary, DebtView
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, identify
 from prompts.utterance import Utterance

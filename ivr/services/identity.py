@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from integrations.customer_file.views import CustomerSummary
+from customer_file.views import CustomerSummary
 from ivr.engine import Call
 from ivr.session import KnownCaller
 

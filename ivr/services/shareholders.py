@@ -4,7 +4,7 @@ meeting's date and place; the invitation by SMS or fax on request."""
 
 from __future__ import annotations
 
-from integrations.customer_file.views import GeneralMeetingView, ShareholderView
+from customer_file.views import GeneralMeetingView, ShareholderView
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, tehran
 from prompts.utterance import Utterance

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from integrations.customer_file.views import CustomerSummary
+from customer_file.views import CustomerSummary
 from ivr.engine import Call, ServiceUnavailable
 from ivr.input import AgentRequested
 from ivr.services.identity import identify

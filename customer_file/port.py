@@ -7,9 +7,9 @@ methods — over SQL views of its database, or over its REST services with aioht
 naming its factory in the `customer_file_adapter` setting (see
 integrations.customer_file.adapters.open_customer_file); no menu changes.
 
-Every method is async, returns the frozen views of integrations.customer_file.views (never
+Every method is async, returns the frozen views of customer_file.views (never
 ORM objects), returns None (or an empty list) when nothing matches, and raises
-`integrations.identifiers.InvalidIdentifier` (a ValueError naming the field) for malformed
+`customer_file.identifiers.InvalidIdentifier` (a ValueError naming the field) for malformed
 input. A slow core system should be awaited with a timeout by the caller
 (`asyncio.timeout`), which then speaks a polite fallback.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from integrations.customer_file.views import (
+from customer_file.views import (
     BranchView,
     CallbackTaskView,
     CentreView,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from integrations.customer_file.views import ChequeView, DebtView, InstallmentView
+from customer_file.views import ChequeView, DebtView, InstallmentView
 
 
 def effective_status(installment: InstallmentView, today: date) -> str:

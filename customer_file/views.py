@@ -296,7 +296,7 @@ class CustomerFileView:
 @dataclass(frozen=True, slots=True)
 class CustomerRegistration:
     """A new caller registered by an agent. Identifiers are validated and normalised by the
-    adapter (integrations.identifiers); a bad one raises InvalidIdentifier naming the field."""
+    adapter (customer_file.identifiers); a bad one raises InvalidIdentifier naming the field."""
 
     family_name_fa: str
     kind: str = "person"
