@@ -54,6 +54,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **options: Any) -> AsyncEngine:
+    # Errors never quote their parameters (national IDs, phone numbers) into log lines.
+    options.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

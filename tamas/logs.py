@@ -1,5 +1,6 @@
-"""The one logging setup. Every record passes a filter that masks national IDs and PINs, so a
-log line can never carry a customer's identity number in clear."""
+"""The one logging setup. Every line is masked as a whole after formatting — message,
+arguments, traceback and stack — so a log line can never carry a customer's national ID or a
+PIN in clear, whichever library wrote it or whatever exception text it quotes."""
 
 from __future__ import annotations
 
@@ -11,25 +12,29 @@ import re
 _NATIONAL_ID = re.compile(r"(?<![\d+])(\d{3})\d{4}(\d{3})(?!\d)")
 _PIN = re.compile(r"(?i)(pin\W{0,3})\d+")
 
+LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
 
 def mask_sensitive(text: str) -> str:
     text = _NATIONAL_ID.sub(r"\1****\2", text)
     return _PIN.sub(r"\1****", text)
 
 
-class MaskingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_sensitive(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+class MaskingFormatter(logging.Formatter):
+    """Masks the finished text. Masking the message alone left tracebacks in clear: an
+    exception's text (a driver error quoting its parameters) is only added by `format`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_sensitive(super().format(record))
+
+
+def formatter() -> logging.Formatter:
+    return MaskingFormatter(LINE_FORMAT)
 
 
 def setup(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskingFilter())
+    handler.setFormatter(formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
