@@ -1,16 +1,14 @@
 """Agent accounts and their sessions: who may log in to the desktop, which device is their
 phone, and which session tokens are still valid.
 
-Passwords are salted scrypt hashes (checked in a worker thread: ~30 ms on purpose); session
+Passwords are hashed by `tamas.passwords` (in a worker thread: ~30 ms on purpose); session
 tokens are random, stored only as sha256, and expire.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,39 +17,11 @@ from sqlalchemy import delete, select
 
 from integrations.database import Database
 from popup_server.models import Agent, AgentSession
-
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+from tamas.passwords import DEFAULT_N, hash_secret, verify_secret
 
 
 class AgentError(ValueError):
     """An agent account cannot be made as asked; the message names the field."""
-
-
-def hash_password(password: str, n: int = _SCRYPT_N) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT_R, p=_SCRYPT_P)
-    salt_text, digest_text = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
-    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${salt_text}${digest_text}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """A malformed stored hash never matches."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
 
 
 def _token_hash(token: str) -> str:
@@ -93,7 +63,7 @@ class AgentDirectory:
         name: str = "",
         language: str = "fa",
         roles: str = "agent",
-        password_cost: int = _SCRYPT_N,
+        password_cost: int = DEFAULT_N,
     ) -> None:
         if not number.isascii() or not number.isdigit() or len(number) > 16:
             raise AgentError("agent number: digits only, at most 16")
@@ -103,7 +73,7 @@ class AgentDirectory:
             raise AgentError("interface: a device such as PJSIP/101 or Local/101@tamas-agents")
         if language not in ("fa", "en", "ru"):
             raise AgentError("language: fa, en or ru")
-        password_hash = await asyncio.to_thread(hash_password, password, password_cost)
+        password_hash = await asyncio.to_thread(hash_secret, password, n=password_cost)
         async with self.database.session() as session:
             existing = await session.scalar(select(Agent).where(Agent.number == number))
             if existing is None:
@@ -126,21 +96,35 @@ class AgentDirectory:
             return {interface: number for interface, number in rows}
 
     async def log_in(self, number: str, password: str) -> NewSession | None:
-        """A new session for the right password; None otherwise (never says which was wrong)."""
+        """A new session for the right password; None otherwise (never says which was wrong).
+
+        The database connection goes back to the pool before the password is hashed: a
+        flood of logins waits on the hashing threads, not on every other request's
+        connections."""
         async with self.database.session() as session:
             agent = await session.scalar(
                 select(Agent).where(Agent.number == number, Agent.active.is_(True))
             )
-            stored = agent.password_hash if agent else _DUMMY_HASH
-            # Check even for unknown agents so timing does not tell which numbers exist.
-            ok = await asyncio.to_thread(verify_password, password, stored)
-            if agent is None or not ok:
+        stored = agent.password_hash if agent else _DUMMY_HASH
+        # Check even for unknown agents so timing does not tell which numbers exist.
+        if not await asyncio.to_thread(verify_secret, password, stored) or agent is None:
+            return None
+        async with self.database.session() as session:
+            # Still the same account: not deactivated nor given a new password meanwhile.
+            current = await session.scalar(
+                select(Agent).where(
+                    Agent.id == agent.id,
+                    Agent.active.is_(True),
+                    Agent.password_hash == stored,
+                )
+            )
+            if current is None:
                 return None
             token = secrets.token_urlsafe(32)
             now = datetime.now(UTC)
             record = AgentSession(
                 token_hash=_token_hash(token),
-                agent_id=agent.id,
+                agent_id=current.id,
                 created_at=now,
                 expires_at=now + self.session_ttl,
             )
@@ -148,7 +132,7 @@ class AgentDirectory:
             # Expired sessions are cleared on login, so the table never grows without bound.
             await session.execute(delete(AgentSession).where(AgentSession.expires_at < now))
             await session.commit()
-            return NewSession(token, _identity(agent, record.expires_at))
+            return NewSession(token, _identity(current, record.expires_at))
 
     async def agent_for_token(self, token: str) -> AgentIdentity | None:
         if not token or len(token) > 200:
@@ -188,4 +172,4 @@ def _identity(agent: Agent, expires_at: datetime) -> AgentIdentity:
     )
 
 
-_DUMMY_HASH = hash_password("not-a-password", n=_SCRYPT_N)
+_DUMMY_HASH = hash_secret("not-a-password")
