@@ -6,6 +6,7 @@ Every key is documented in docs/configuration.md; a key nothing reads does not b
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -15,6 +16,20 @@ from typing import Any
 ENV_PREFIX = "TAMAS_"
 CONFIG_ENV = "TAMAS_CONFIG"
 DEFAULT_CONFIG_FILE = "tamas.toml"
+
+
+# Settings never shown by repr (and so never in a log line or a traceback's locals).
+SECRET_SETTINGS = frozenset(
+    {
+        "ami_secret",
+        "smtp_password",
+        "sms_gateway_token",
+        "fax_gateway_token",
+        "customer_file_token",
+    }
+)
+# The password of a URL's user part: postgresql://tamas:<password>@db/tamas.
+_URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
 
 
 class SettingsError(ValueError):
@@ -52,6 +67,14 @@ class Settings:
     agent_session_ttl_s: int = 8 * 3600
     agent_login_limit: int = 5
     desktop_context: str = "tamas-desktop"
+    # What agents may dial from the desktop (click-to-call and transfers), as dialplan
+    # patterns matched against the number as dialled (+98... becomes 0...): other agents,
+    # queues, domestic landlines and mobiles. Add "_00." to allow international calls.
+    # Each agent may start at most agent_dials_per_hour calls and transfers, and make at
+    # most agent_searches_per_hour customer searches and file reads by search.
+    desktop_dial_patterns: tuple[str, ...] = ("_1XX", "_6XX", "_0[1-8]XXXXXXXXX", "_09XXXXXXXXX")
+    agent_dials_per_hour: int = 60
+    agent_searches_per_hour: int = 300
 
     # The Asterisk sandbox (a Debian sid root run under chroot).
     sandbox_dir: Path = Path(".sandbox")
@@ -69,6 +92,14 @@ class Settings:
     customer_file_adapter: str = ""
     # Base URL of the core system for the REST adapter (integrations.customer_file.rest:make).
     customer_file_url: str = ""
+    # How the REST adapter proves itself to the core system: a bearer token (keep it in the
+    # environment, TAMAS_CUSTOMER_FILE_TOKEN) and/or a client certificate (PEM file holding
+    # the certificate and its key) for mutual TLS; a CA file to trust instead of the system's.
+    # Plain http:// is refused unless customer_file_allow_http (a test server on loopback).
+    customer_file_token: str = ""
+    customer_file_client_cert: str = ""
+    customer_file_ca_file: str = ""
+    customer_file_allow_http: bool = False
 
     # The IVR: how long a menu waits for the customer file before apologising, the PIN
     # lockout (wrong PINs per caller number and per identity within the window), where
@@ -98,8 +129,37 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_from: str = ""
+    # Caps on what the outbox accepts, whoever asks (SMS and fax pumping is paid by the
+    # insurer, and a spoofed caller number must not bomb a victim): messages per call, per
+    # recipient in 24 hours, and per kind in 24 hours across the system. Numbers outside
+    # default_region and outbound_regions are refused, and premium-rate, shared-cost and
+    # satellite or other non-geographic numbers unless outbound_allow_premium.
+    outbox_per_call: int = 3
+    outbox_per_recipient_per_day: int = 5
+    outbox_sms_per_day: int = 5000
+    outbox_fax_per_day: int = 500
+    outbox_email_per_day: int = 5000
+    outbound_regions: tuple[str, ...] = ()
+    outbound_allow_premium: bool = False
 
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        # Settings get logged and printed; their secrets must not be (nor a password inside
+        # a database, Redis or gateway URL).
+        shown = []
+        for setting in fields(self):
+            if not setting.repr:
+                continue
+            value = getattr(self, setting.name)
+            if setting.name in SECRET_SETTINGS and value:
+                text = "'***'"
+            elif isinstance(value, str):
+                text = repr(_URL_PASSWORD.sub(r"\1***@", value))
+            else:
+                text = repr(value)
+            shown.append(f"{setting.name}={text}")
+        return f"Settings({', '.join(shown)})"
 
     @property
     def effective_database_url(self) -> str:
