@@ -26,6 +26,7 @@ SECRET_SETTINGS = frozenset(
         "sms_gateway_token",
         "fax_gateway_token",
         "customer_file_token",
+        "lockout_secret",
     }
 )
 # The password of a URL's user part: postgresql://tamas:<password>@db/tamas.
@@ -67,6 +68,10 @@ class Settings:
     agent_session_ttl_s: int = 8 * 3600
     agent_login_limit: int = 5
     desktop_context: str = "tamas-desktop"
+    # Addresses (or networks, "10.0.0.0/8") of the reverse proxies or load balancers in front
+    # of the desktop: only from them is X-Forwarded-For believed, so login limits count the
+    # real client, not the proxy every agent shares.
+    http_trusted_proxies: tuple[str, ...] = ()
     # What agents may dial from the desktop (click-to-call and transfers), as dialplan
     # patterns matched against the number as dialled (+98... becomes 0...): other agents,
     # queues, domestic landlines and mobiles. Add "_00." to allow international calls.
@@ -107,6 +112,13 @@ class Settings:
     ivr_lookup_timeout_ms: int = 3000
     pin_max_failures: int = 3
     pin_lockout_window_s: int = 900
+    # The key of the lockout and login-limit counts (an HMAC of numbers and identities, so a
+    # copy of Redis does not list callers). Generated into data_dir when not given; servers on
+    # several boxes sharing one Redis must all be given the same (TAMAS_LOCKOUT_SECRET).
+    lockout_secret: str = ""
+    # Greet a caller by the name on file when only their number matched (caller ID can be
+    # spoofed: the greeting would tell a stranger whose phone they claim to be).
+    ivr_greet_by_caller_id: bool = False
     ivr_recordings_dir: str = "/var/spool/asterisk/monitor"
     ivr_offer_survey: bool = True
     # Sentences of several fragments joined into one sound before they are played (one AGI
@@ -172,6 +184,12 @@ class Settings:
         if self.ami_secret:
             return self.ami_secret
         return _generated_secret(self.data_dir / "ami.secret")
+
+    @property
+    def effective_lockout_secret(self) -> bytes:
+        if self.lockout_secret:
+            return self.lockout_secret.encode()
+        return _generated_secret(self.data_dir / "lockout.secret").encode()
 
 
 def _generated_secret(path: Path) -> str:
