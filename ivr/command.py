@@ -48,7 +48,7 @@ def describe(book: MenuBook) -> list[str]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tamas.cli import CommandError
+    from tamas.errors import CommandError
 
     try:
         book = definitions.load(args.menus, services=SERVICES)

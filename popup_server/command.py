@@ -19,13 +19,14 @@ import secrets
 from aiohttp import web
 
 from customer_file.port import CustomerFile, CustomerFileError
+from integrations import migrations
 from integrations.customer_file.adapters import open_customer_file
 from integrations.database import Database
 from popup_server.agents import AgentDirectory, AgentError
 from popup_server.app import make_app
 from tamas.asterisk.ami import AmiClient
 from tamas.bus import make_bus
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 from tamas.gc_tuning import settle_after_startup
 from tamas.settings import Settings
 
@@ -71,6 +72,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 await _add(database, settings, number, password, interface, args)
                 print(f"agent {number}  password {password}  phone {interface}")
             return 0
+        # Never migrates (several servers starting together would race): stops instead.
+        await migrations.require_current(database)
         await _serve(database, settings, args)
         return 0
     finally:

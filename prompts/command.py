@@ -16,7 +16,7 @@ from prompts.sounds import all_sounds, build_sounds, sound_names
 from prompts.speech import SpeechError, synthesizer_from_settings
 from prompts.utterance import Utterance
 from prompts.vocabulary import LANGUAGES
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 from tamas.settings import Settings
 
 KINDS = ("number", "amount", "date", "time", "digits", "prompt")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tamas import logs, settings
+from tamas.errors import CommandError
 
 # name -> (module, one-line help). The module defines `configure(parser)` and
 # `run(args, settings) -> int` (or an async `run`).
@@ -30,10 +31,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve the agent desktop with call popups; add agents",
     ),
 }
-
-
-class CommandError(Exception):
-    """A command cannot go on; the message says what is wrong and how to fix it."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import asyncio
 import signal
 import sys
 
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 from tamas.settings import Settings
 
 DEMO_CUSTOMERS = 5_000

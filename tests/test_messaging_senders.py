@@ -21,7 +21,7 @@ from integrations.messaging.gateway import HttpFaxGateway, OutboxSender
 from integrations.messaging.mail import SmtpMailer
 from integrations.messaging.outbox import OutboundMessage, Outbox
 from integrations.messaging.port import Outgoing
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 from tamas.settings import Settings
 
 FROM = "Bimeh Tamas <noreply@bimeh.example>"

@@ -14,7 +14,7 @@ from integrations import migrations
 from integrations.database import Base, Database
 from integrations.migrations import command as migrate_command
 from tamas import settings as tamas_settings
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 
 migrations.load_models()
 

@@ -25,7 +25,7 @@ from integrations.demo_data.writer import (
     default_workers,
     load,
 )
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 from tamas.settings import Settings
 
 

@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def mailer(settings: Settings) -> SmtpMailer | None:
-    from tamas.cli import CommandError
+    from tamas.errors import CommandError
 
     if not settings.smtp_host:
         return None
@@ -51,7 +51,7 @@ def sender(settings: Settings, database: Database) -> OutboxSender:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tamas.cli import CommandError
+    from tamas.errors import CommandError
 
     database = Database(settings.effective_database_url)
     try:

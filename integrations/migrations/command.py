@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from integrations import migrations
-from tamas.cli import CommandError
+from tamas.errors import CommandError
 from tamas.settings import Settings
 
 

@@ -452,7 +452,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tamas.cli import CommandError
+    from tamas.errors import CommandError
 
     try:
         if args.action == "up":
