@@ -2,7 +2,8 @@
 
 `upgrade(url)` brings a database to the newest revision; `tamas migrate` calls it. The whole
 upgrade runs in one transaction, on PostgreSQL and on SQLite alike, so a run interrupted
-halfway leaves the database as it was and can simply be run again.
+halfway leaves the database as it was and can simply be run again. Servers never migrate
+(several `tamas agi` starting together would race): they call `require_current` and stop.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from integrations.database import Base, make_engine
+from integrations.database import Base, Database, make_engine
+from tamas.errors import CommandError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
@@ -43,6 +46,11 @@ def load_models() -> MetaData:
 
 class SchemaNotManaged(Exception):
     """The database has tables but no migration history, and they differ from the models."""
+
+
+class SchemaNotReady(CommandError):
+    """A server cannot start on this database: its schema is not the revision this code needs,
+    or it cannot be reached to tell. The message says what to do."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -165,3 +173,22 @@ async def status(url: str) -> tuple[str | None, str | None]:
     finally:
         await engine.dispose()
     return current, head_revision()
+
+
+async def require_current(database: Database) -> None:
+    """Raise `SchemaNotReady` unless `database` is at the newest revision: what a server
+    checks on start instead of migrating (several starting together would race)."""
+    try:
+        async with database.engine.connect() as connection:
+            current = await connection.run_sync(current_revision)
+    except (OperationalError, DBAPIError, OSError) as error:
+        raise SchemaNotReady(
+            f"cannot reach the database ({type(error).__name__}: {str(error).splitlines()[0]});"
+            " check database_url and that the server is running"
+        ) from error
+    head = head_revision()
+    if current != head:
+        raise SchemaNotReady(
+            f"the database schema is at revision {current or 'none'}, this Tamas needs {head};"
+            " run `tamas migrate` first (servers never migrate on start)"
+        )
