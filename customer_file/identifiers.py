@@ -32,6 +32,12 @@ def ascii_digits(text: str) -> str:
     return text.translate(_LOCAL_DIGITS)
 
 
+def compact_digits(text: str) -> str:
+    """A code as keyed or typed (`۵۵۵۰-۱۲۳۴`, `5550 1234`) -> `55501234`: tracking codes,
+    shareholder numbers and IDs looked up as the caller or agent gave them."""
+    return "".join(ascii_digits(text).replace("-", " ").split())
+
+
 def _digits_only(field: str, value: str, shown: str) -> str:
     cleaned = ascii_digits(str(value)).translate(_SEPARATORS)
     if not cleaned:

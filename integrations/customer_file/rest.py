@@ -2,8 +2,8 @@
 
 The core system (or a thin service in front of it) answers the paths below with the views'
 JSON, exactly as `views.as_json` writes them; 404 means "no such record". Records Tamas keeps
-itself — interactions, complaints, callback tasks — stay in our tables (inherited from
-`SqlCustomerFile`). Select it with `customer_file_adapter =
+itself — interactions, complaints, callback tasks — stay in our tables (the `OwnRecords`
+store it holds). Select it with `customer_file_adapter =
 "integrations.customer_file.rest:make"` and `customer_file_url = "https://core.example/tamas"`.
 
     GET  /customers/by-phone/{e164}            CustomerSummary
@@ -30,7 +30,6 @@ itself — interactions, complaints, callback tasks — stay in our tables (inhe
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -39,6 +38,7 @@ import aiohttp
 
 from customer_file.identifiers import (
     ascii_digits,
+    compact_digits,
     try_normalize_phone,
     validate_company_id,
     validate_national_id,
@@ -59,7 +59,7 @@ from customer_file.views import (
     as_json,
     from_json,
 )
-from integrations.customer_file.sql import SqlCustomerFile
+from integrations.customer_file.own_records import OwnRecords, OwnRecordsMethods
 from integrations.database import Database
 
 View = TypeVar("View")
@@ -70,7 +70,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-class RestCustomerFile(SqlCustomerFile):
+class RestCustomerFile(OwnRecordsMethods):
     """Core-system data over HTTP; Tamas's own records in our tables."""
 
     def __init__(
@@ -80,7 +80,8 @@ class RestCustomerFile(SqlCustomerFile):
         region: str = "IR",
         timeout_s: float = 2.0,
     ) -> None:
-        super().__init__(database, region)
+        self.region = region
+        self.own_records = OwnRecords(database, region)
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._http: aiohttp.ClientSession | None = None
@@ -152,7 +153,7 @@ class RestCustomerFile(SqlCustomerFile):
         return await self._one(CustomerSummary, f"/customers/by-phone/{_segment(e164)}")
 
     async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
-        digits = "".join(ascii_digits(national_id).split())
+        digits = compact_digits(national_id)
         key = validate_company_id(digits) if len(digits) == 11 else validate_national_id(digits)
         return await self._one(CustomerSummary, f"/customers/by-national-id/{key}")
 
@@ -172,8 +173,6 @@ class RestCustomerFile(SqlCustomerFile):
         if not isinstance(data, dict):
             raise CustomerFileError("core system sent no object for the customer file")
         # Complaints, callback tasks and calls are Tamas's own: from our tables.
-        async with self.database.session() as session:
-            complaints, tasks, interactions = await self._own_records(session, customer_id)
         merged = {
             **data,
             "open_complaints": [],
@@ -181,12 +180,7 @@ class RestCustomerFile(SqlCustomerFile):
             "recent_interactions": [],
         }
         view = self._decode(CustomerFileView, merged, "/customers/{id}/file")
-        return dataclasses.replace(
-            view,
-            open_complaints=complaints,
-            open_callback_tasks=tasks,
-            recent_interactions=interactions,
-        )
+        return await self.own_records.add_to_file(view)
 
     async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
         if not text.strip():
@@ -215,7 +209,7 @@ class RestCustomerFile(SqlCustomerFile):
     # --- claims, policies, debts -----------------------------------------------------
 
     async def claim_by_tracking_code(self, tracking_code: str) -> ClaimStatus | None:
-        code = "".join(ascii_digits(tracking_code).replace("-", " ").split())
+        code = compact_digits(tracking_code)
         if not code:
             return None
         return await self._one(ClaimStatus, f"/claims/{_segment(code)}")
@@ -246,13 +240,13 @@ class RestCustomerFile(SqlCustomerFile):
         return await self._many(CentreView, "/payment-centres", city=city)
 
     async def shareholder(self, shareholder_number: str) -> ShareholderView | None:
-        number = "".join(ascii_digits(shareholder_number).split())
+        number = compact_digits(shareholder_number)
         if not number:
             return None
         return await self._one(ShareholderView, f"/shareholders/{_segment(number)}")
 
     async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
-        number = "".join(ascii_digits(shareholder_number).split())
+        number = compact_digits(shareholder_number)
         answer = await self._call(
             "POST", f"/shareholders/{_segment(number)}/pin/check", body={"pin": ascii_digits(pin)}
         )

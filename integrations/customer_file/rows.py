@@ -8,9 +8,11 @@ interaction's transcript), which is most of the cost of the agent's popup file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import literal
 
 from customer_file.views import (
     AddressView,
@@ -29,11 +31,21 @@ from customer_file.views import (
 )
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
-from integrations.customer_file.places import Branch
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.customer_file.shareholders import Dividend, Shareholder
 from interactions.table import Interaction
+
+
+def one_of(column: Any, values: Sequence[str]) -> Any:
+    """`column IN (...)` over fixed values as plain parameters: a list of plain values would
+    make an "expanding" IN, whose SQL is re-rendered on every execution."""
+    return column.in_([literal(value) for value in values])
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE changed (0 when the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def utc(moment: datetime) -> datetime:
@@ -144,7 +156,7 @@ def policy_view(policy: Any) -> PolicyView:
 def contact_views(
     rows: Iterable[Any],
 ) -> tuple[tuple[PhoneView, ...], tuple[str, ...], tuple[AddressView, ...]]:
-    """Phones, emails and addresses from rows with `what` telling which (see sql.py's
+    """Phones, emails and addresses from rows with `what` telling which (see core_records.py's
     _FILE_CONTACTS): `value` is the number, the email address or the address line."""
     phones: list[PhoneView] = []
     emails: list[str] = []
@@ -162,7 +174,7 @@ def contact_views(
 
 
 def owed_views(rows: Iterable[Any]) -> tuple[list[InstallmentView], list[ChequeView]]:
-    """Installments and cheques from rows with `what` telling which (see sql.py's _OWED):
+    """Installments and cheques from rows with `what` telling which (see core_records.py's _OWED):
     `reference` is the installment's policy number or the cheque's number."""
     installments: list[InstallmentView] = []
     cheques: list[ChequeView] = []
@@ -326,7 +338,8 @@ def interaction_view(record: Any) -> InteractionView:
     )
 
 
-def branch_view(branch: Branch, distance: float | None) -> BranchView:
+def branch_view(branch: Any, distance: float | None) -> BranchView:
+    """From a Branch or a row of its table's columns."""
     return BranchView(
         id=branch.id,
         kind=branch.kind,
