@@ -208,10 +208,9 @@ def _direct_welcome(
 def speaker_for(settings: Settings) -> Speaker | None:
     """Speech for names and addresses, into the folder Asterisk plays prompts from; None
     when no prompt has been built there (`tamas prompts build`), as nothing would play."""
-    from prompts.command import default_target
     from prompts.sounds import OnDemandSpeech
 
-    target = default_target(settings)
+    target = settings.effective_sounds_dir
     if not target.is_dir():
         return None
     return OnDemandSpeech.from_settings(settings, target).speak
@@ -220,9 +219,7 @@ def speaker_for(settings: Settings) -> Speaker | None:
 def sentences_for(settings: Settings) -> SentenceSounds | None:
     """Joined sentences in the sounds folder Asterisk plays from, when turned on and the
     folder is there."""
-    from prompts.command import default_target
-
-    target = default_target(settings)
+    target = settings.effective_sounds_dir
     if not settings.ivr_join_sentences or not target.is_dir():
         return None
     return SentenceSounds(target)

@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     build = sub.add_parser("build", help="make every fixed sound (numbers, dates, prompts)")
     build.add_argument("--lang", default=",".join(LANGUAGES), help="languages, e.g. fa,en,ru")
     build.add_argument(
-        "--target", type=Path, help="folder played as tamas/ (default: the sandbox's)"
+        "--target", type=Path, help="folder played as tamas/ (default: setting sounds_dir)"
     )
     build.add_argument("--catalogue", type=Path, help="prompt catalogue YAML (default: built in)")
     build.add_argument(
@@ -54,17 +54,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return await _speak(args, settings)
 
 
-def default_target(settings: Settings) -> Path:
-    """The sandbox's sounds folder when the sandbox exists, else data_dir/sounds."""
-    try:
-        from tamas.asterisk import sandbox
-    except ImportError:
-        return settings.data_dir / "sounds"
-    if sandbox.is_built(settings):
-        return sandbox.sounds_dir(settings)
-    return settings.data_dir / "sounds"
-
-
 async def _build(args: argparse.Namespace, settings: Settings) -> int:
     languages = [lang.strip() for lang in args.lang.split(",") if lang.strip()]
     unknown = [lang for lang in languages if lang not in LANGUAGES]
@@ -76,7 +65,7 @@ async def _build(args: argparse.Namespace, settings: Settings) -> int:
         catalogue = load_catalogue(args.catalogue) if args.catalogue else default_catalogue()
     except CatalogueError as error:
         raise CommandError(str(error)) from error
-    target = args.target or default_target(settings)
+    target = args.target or settings.effective_sounds_dir
     synthesizer = synthesizer_from_settings(settings, settings.data_dir / "prompts", args.jobs)
     try:
         report = await build_sounds(target, all_sounds(catalogue, languages), synthesizer)

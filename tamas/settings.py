@@ -9,13 +9,15 @@ import os
 import re
 import secrets
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "TAMAS_"
 CONFIG_ENV = "TAMAS_CONFIG"
 DEFAULT_CONFIG_FILE = "tamas.toml"
+# Where, inside the sandbox's root, Asterisk plays `tamas/<name>` from.
+SANDBOX_SOUNDS = "usr/share/asterisk/sounds/tamas"
 
 
 # Settings never shown by repr (and so never in a log line or a traceback's locals).
@@ -89,6 +91,10 @@ class Settings:
     # Speech.
     tts_engine: str = "espeak"
     default_language: str = "fa"
+    # The folder Asterisk plays `tamas/<name>` from (its sounds directory's tamas/ folder):
+    # `tamas prompts build` writes there, the IVR speaks names and joins sentences there.
+    # Empty means the sandbox's when it is built, else data_dir/sounds.
+    sounds_dir: str = ""
 
     # Country assumed for numbers dialled without a country code.
     default_region: str = "IR"
@@ -154,8 +160,6 @@ class Settings:
     outbound_regions: tuple[str, ...] = ()
     outbound_allow_premium: bool = False
 
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
-
     def __repr__(self) -> str:
         # Settings get logged and printed; their secrets must not be (nor a password inside
         # a database, Redis or gateway URL).
@@ -178,6 +182,15 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tamas.sqlite3').resolve()}"
+
+    @property
+    def effective_sounds_dir(self) -> Path:
+        if self.sounds_dir:
+            return Path(self.sounds_dir)
+        sandbox_root = self.sandbox_dir.resolve() / "root"
+        if (sandbox_root / "usr/sbin/asterisk").exists():
+            return sandbox_root / SANDBOX_SOUNDS
+        return self.data_dir / "sounds"
 
     @property
     def effective_ami_secret(self) -> str:
@@ -234,7 +247,7 @@ def load(config_file: Path | None = None, env: dict[str, str] | None = None) -> 
     """Defaults, then the TOML file (TAMAS_CONFIG or ./tamas.toml if present), then TAMAS_* env."""
     env = dict(os.environ if env is None else env)
     base = Settings()
-    known = {f.name: getattr(base, f.name) for f in fields(Settings) if f.name != "extra"}
+    known = {f.name: getattr(base, f.name) for f in fields(Settings)}
     values: dict[str, Any] = {}
 
     path = config_file or Path(env.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))

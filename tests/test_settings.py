@@ -40,3 +40,26 @@ def test_logs_never_carry_a_national_id_or_pin() -> None:
     assert "0012345679" not in line
     assert "4821" not in line
     assert "+989121234567" in line
+
+
+def test_sounds_dir_is_the_sandboxs_folder_once_built_else_under_data_dir(tmp_path: Path) -> None:
+    env = {"TAMAS_DATA_DIR": str(tmp_path / "data"), "TAMAS_SANDBOX_DIR": str(tmp_path / "sb")}
+    assert settings.load(env=env).effective_sounds_dir == tmp_path / "data" / "sounds"
+    asterisk = tmp_path / "sb" / "root" / "usr" / "sbin" / "asterisk"
+    asterisk.parent.mkdir(parents=True)
+    asterisk.touch()
+    built = settings.load(env=env).effective_sounds_dir
+    assert built == (tmp_path / "sb" / "root" / settings.SANDBOX_SOUNDS).resolve()
+
+
+def test_a_sounds_dir_setting_is_where_asterisk_plays_from(tmp_path: Path) -> None:
+    loaded = settings.load(env={"TAMAS_SOUNDS_DIR": "/usr/share/asterisk/sounds/tamas"})
+    assert loaded.effective_sounds_dir == Path("/usr/share/asterisk/sounds/tamas")
+
+
+def test_every_setting_is_a_key_of_the_file_and_the_environment(tmp_path: Path) -> None:
+    # No catch-all: a key nothing reads does not load (the old `extra` bag is gone).
+    config = tmp_path / "tamas.toml"
+    config.write_text("extra = {}\n")
+    with pytest.raises(settings.SettingsError, match="extra"):
+        settings.load(config, env={})

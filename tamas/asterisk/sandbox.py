@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tamas.asterisk import config
-from tamas.settings import Settings
+from tamas.settings import SANDBOX_SOUNDS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,10 @@ def sounds_dir(settings: Settings) -> Path:
     """Host path of the folder Asterisk plays `tamas/<name>` from (8 kHz mono wav/sln/gsm).
 
     Files put here (e.g. by prompts/) are heard with `Playback(tamas/<name>)` or
-    `AgiChannel.stream_file("tamas/<name>")`; a language subfolder `tamas/fa/...` works too.
+    `stream_file("tamas/<name>")` over AGI; a language subfolder `tamas/fa/...` works too. With
+    no `sounds_dir` setting, Tamas writes its sounds here once the sandbox is built.
     """
-    return root_dir(settings) / "usr/share/asterisk/sounds/tamas"
+    return root_dir(settings) / SANDBOX_SOUNDS
 
 
 def build_log(settings: Settings) -> Path:
@@ -276,7 +277,7 @@ def _chown_to_asterisk(root: Path) -> None:
     # Asterisk runs as the root's own asterisk user (with -U root it drops capabilities and
     # cannot read its config), so everything it reads or writes must belong to that user.
     uid, gid = _asterisk_ids(root)
-    for relative in (*OWNED_BY_ASTERISK, "usr/share/asterisk/sounds/tamas"):
+    for relative in (*OWNED_BY_ASTERISK, SANDBOX_SOUNDS):
         top = root / relative
         if not top.exists():
             continue
