@@ -171,3 +171,104 @@ async def test_dead_redis_gives_a_clear_error_and_no_crash() -> None:
         assert not bus.connected
     finally:
         await bus.close()
+
+
+async def test_the_publishing_process_gets_each_message_once_with_redis_up() -> None:
+    channel = f"tamas:test:{uuid.uuid4().hex}"
+    bus = RedisBus(REDIS_URL, channel)
+    received, handler = collector()
+    bus.subscribe(handler)
+    await bus.start()
+    try:
+        await bus.publish(QueueWaiting("support", 3))
+        assert len(received) == 1  # before publish returned: no round trip through Redis
+        await asyncio.sleep(0.5)  # the copy coming back from Redis is not delivered again
+        assert len(received) == 1
+    finally:
+        await bus.close()
+
+
+async def test_with_redis_down_desktops_on_the_publishing_process_still_get_the_popup() -> None:
+    bus = RedisBus("redis://127.0.0.1:1/0", retry_max_s=0.2)
+    received, handler = collector()
+    bus.subscribe(handler)
+    await bus.start()
+    try:
+        with pytest.raises(BusError, match="redis-server running"):
+            await bus.publish(QueueWaiting("support", 1))
+        assert [m.payload["callers"] for m in received] == [1]
+        assert bus.backlog == 1
+    finally:
+        await bus.close()
+
+
+class RedisServer:
+    """A redis-server of the test's own, which the test can stop and start again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--daemonize", "no",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    _reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                except OSError:
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                return
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_other_processes_catch_up_when_redis_comes_back() -> None:
+    server = RedisServer(_free_port())
+    await server.start()
+    publisher = RedisBus(server.url, retry_max_s=0.2, catch_up_delay_s=1.0)
+    other = RedisBus(server.url, retry_max_s=0.2)
+    here, here_handler = collector()
+    there, there_handler = collector()
+    publisher.subscribe(here_handler)
+    other.subscribe(there_handler)
+    await publisher.start()
+    await other.start()
+    try:
+        await server.stop()
+        await wait_for(lambda: not publisher.connected and not other.connected)
+        for callers in (1, 2):
+            with pytest.raises(BusError):
+                await publisher.publish(QueueWaiting("support", callers))
+        assert [m.payload["callers"] for m in here] == [1, 2]
+        assert there == []
+
+        await server.start()
+        await wait_for(lambda: len(there) == 2, timeout_s=10)
+        assert [m.payload["callers"] for m in there] == [1, 2]  # in order
+        assert [m.payload["callers"] for m in here] == [1, 2]  # not twice
+        assert publisher.backlog == 0
+    finally:
+        await publisher.close()
+        await other.close()
+        await server.stop()
