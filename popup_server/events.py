@@ -65,6 +65,3 @@ class CallStateChanged(Event):
 
     def observed_at(self) -> float | None:
         return self._observed_at
-
-
-DESKTOP_EVENTS = frozenset({CallPopup.name, CallStateChanged.name})

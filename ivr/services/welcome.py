@@ -13,13 +13,6 @@ from ivr.services.identity import identify
 from prompts.utterance import Utterance
 
 
-async def recognise(call: Call) -> CustomerSummary | None:
-    """The customer owning the calling number, if any; their language becomes the call's."""
-    if not call.session.caller_number:
-        return None
-    return await recognised(call, call.customers.customer_by_phone(call.session.caller_number))
-
-
 async def recognised(
     call: Call, lookup: Awaitable[CustomerSummary | None] | None
 ) -> CustomerSummary | None:
