@@ -8,6 +8,8 @@ Callers key digits on phones, but agents paste them from documents that use Pers
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -220,3 +222,14 @@ def try_normalize_phone(value: str | None, region: str = "IR") -> str | None:
         return normalize_phone(value, region)
     except InvalidIdentifier:
         return None
+
+
+# Parsing a number costs about as much as the rest of a call's set-up, and callers call again.
+@functools.lru_cache(maxsize=8192)
+def caller_number(raw: str | None, region: str = "IR") -> str | None:
+    """A caller ID as every record keeps it: E.164 by `normalize_phone`'s rule (so the IVR's
+    record and the agent's popup agree on the number), or as Asterisk gave it when it is not
+    a phone number (`anonymous`, an internal extension)."""
+    if not raw:
+        return None
+    return try_normalize_phone(raw, region) or raw

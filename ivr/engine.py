@@ -3,8 +3,9 @@ submenu or a service, until the caller hangs up, is put through to an agent, or 
 
 `Call` is what a service works with: speak (with barge-in), ask for a number or a choice,
 look things up with a time limit, send a message. Whatever happens — hang-up, a slow core
-system, a bug in one service — the call's session ends with an outcome, so `ivr.record`
-always has a complete record to write.
+system, a bug in one service — the call's session ends with an honest outcome (self-served
+only when a service delivered what the caller came for), so the interaction record is
+always complete.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from datetime import date, time
 from typing import TYPE_CHECKING, TypeVar
 
 import phonenumbers
+from sqlalchemy.exc import SQLAlchemyError
 
 from customer_file.identifiers import InvalidIdentifier
 from customer_file.port import CustomerFile, CustomerFileError
+from interactions.outcomes import Outcome
 from ivr.channel import PROMPT_KEYS, CallerHungUp, Channel
 from ivr.definitions import MenuBook
 from ivr.hours import OpeningHours
@@ -42,6 +45,13 @@ Service = Callable[["Call"], Awaitable[None]]
 
 class ServiceUnavailable(Exception):
     """The core system did not answer in time or failed; the caller hears an apology."""
+
+
+# What an outage of the customer file looks like from here: the adapter's own error, a socket
+# that failed, or the database driver's (a PostgreSQL connection dropped mid-call surfaces as
+# SQLAlchemy's DBAPIError). Any of them, in a lookup or in a service's own read or write (a PIN
+# check), means "we cannot look this up now", never a call ended with no word to the caller.
+OUTAGES: tuple[type[Exception], ...] = (CustomerFileError, OSError, SQLAlchemyError)
 
 
 @dataclass
@@ -71,6 +81,9 @@ class Call:
         self._pending_key: str | None = None
         self._tasks: set[asyncio.Task[object]] = set()
         self.served: list[str] = []
+        # Services that ended without giving the caller what they came for, and why.
+        self.unserved: list[tuple[Outcome, str | None]] = []
+        self._deliveries = 0
 
     # --- speaking ------------------------------------------------------------------------
     @property
@@ -214,9 +227,15 @@ class Call:
     def delivered(self) -> None:
         """The service gave the caller what they came for (what follows is optional: an SMS
         offer...): hanging up from here on counts as self-served."""
+        self._deliveries += 1
         service = self.session.current_menu
         if service and service not in self.served:
             self.served.append(service)
+
+    def not_served(self, outcome: Outcome, detail: str | None = None) -> None:
+        """The service ended without what the caller came for (a code not found, locked
+        out...): it is not counted as delivered, and if nothing else is, the call ends so."""
+        self.unserved.append((outcome, detail or self.session.current_menu))
 
     # --- looking up --------------------------------------------------------------------------
     async def lookup(self, kind: str, call: Awaitable[T]) -> T:
@@ -235,7 +254,7 @@ class Call:
             raise ServiceUnavailable(kind) from error
         except InvalidIdentifier:
             raise
-        except (CustomerFileError, OSError) as error:
+        except OUTAGES as error:
             log.warning("customer file: %s failed: %s", kind, error)
             raise ServiceUnavailable(kind) from error
 
@@ -321,41 +340,78 @@ class Engine:
                 await self._agent(call, request.reason)
         except CallerHungUp:
             pass
+        except OUTAGES as error:
+            # Outside any service (the welcome forgives its own lookup): nothing to offer.
+            log.warning("IVR: call %s lost the customer file: %r", session.linkedid, error)
+            call.not_served(Outcome.SYSTEM_ERROR, session.current_menu or "")
         except Exception:
             log.exception(
                 "IVR failed for call %s in menu %s", session.linkedid, session.current_menu
             )
             if session.outcome is None:
-                session.finish("failed", session.current_menu)
+                session.finish(Outcome.FAILED, session.current_menu)
         await call.settle()
         if session.outcome is None:
             # The caller hung up (or the direct line's service ended): served if they got
-            # what they came for, else abandoned where they were.
+            # what they came for, else why not, else abandoned where they were.
             if call.served:
-                session.finish("self_served", call.served[-1])
+                session.finish(Outcome.SELF_SERVED, call.served[-1])
+            elif call.unserved:
+                session.finish(*call.unserved[-1])
             else:
-                session.finish("abandoned_in_menu", session.current_menu)
+                session.finish(Outcome.ABANDONED_IN_MENU, session.current_menu)
         return call
+
+    async def _service(self, call: Call, service: str) -> None:
+        """Run one service. It delivered if it said so (`call.delivered()`), or if it ended
+        without saying why not (`call.not_served`)."""
+        unserved, deliveries = len(call.unserved), call._deliveries
+        await self.services[service](call)
+        if call._deliveries == deliveries and len(call.unserved) == unserved:
+            call.delivered()
 
     async def _direct(self, call: Call, service: str) -> None:
         call.session.enter(service)
         try:
-            await self.services[service](call)
+            await self._service(call, service)
         except GoBack:
             return
-        except ServiceUnavailable:
-            await call.say("service_unavailable")
+        except (ServiceUnavailable, *OUTAGES) as error:
+            await self._cannot_look_up(call, service, error, then_menu=False)
             return
         except InvalidIdentifier:
+            call.not_served(Outcome.NOT_FOUND, "invalid_input")
             await call.say("invalid_input")
             return
-        call.delivered()
         await call.say("goodbye")
+
+    async def _cannot_look_up(
+        self, call: Call, service: str, error: Exception, *, then_menu: bool
+    ) -> None:
+        """An outside system failed during `service`: say so and offer an agent, who can
+        often answer from another screen. In a menu the agent key works at its prompt, which
+        follows; on a direct line, which ends after its service, the offer waits for it."""
+        if isinstance(error, ServiceUnavailable):
+            call.not_served(Outcome.SYSTEM_ERROR, str(error))
+        else:
+            log.warning("IVR: %s failed for call %s: %r", service, call.session.linkedid, error)
+            call.not_served(Outcome.SYSTEM_ERROR, service)
+        if then_menu:
+            await call.say("lookup_unavailable", "offer_agent")
+            return
+        agent_key = self.book.behaviour.agent_key
+        key = await call.offer_keys(
+            (agent_key,), "lookup_unavailable", "offer_agent", field="agent_offer"
+        )
+        if key == agent_key:
+            raise AgentRequested("system_error")
 
     async def _agent(self, call: Call, reason: str) -> None:
         agent = self.services["agent"]
         call.session.keyed("agent_reason", reason)
         if reason == "input_failed":
+            # Honest even if no agent takes over (after hours, a hang-up in the transfer).
+            call.not_served(Outcome.GAVE_UP)
             await call.say("too_many_attempts")
         try:
             await agent(call)
@@ -385,12 +441,12 @@ class Engine:
                 if option.service == "agent":
                     raise AgentRequested
                 call.session.enter(option.service)
-                await self.services[option.service](call)
-                call.delivered()
+                await self._service(call, option.service)
             except GoBack:
                 continue
-            except ServiceUnavailable:
-                await call.say("service_unavailable")
+            except (ServiceUnavailable, *OUTAGES) as error:
+                await self._cannot_look_up(call, option.service or name, error, then_menu=True)
             except InvalidIdentifier:
+                call.not_served(Outcome.NOT_FOUND, "invalid_input")
                 # The customer file refused what was keyed (a check the menu file lacks).
                 await call.say("invalid_input")

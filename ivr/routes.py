@@ -14,14 +14,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from agi_scripts.call_record import normalize_number
-from agi_scripts.channel import AgiChannel
+from agi_scripts.channel import AgiCommands, Route
 from agi_scripts.channel import CallerHungUp as AgiHungUp
+from customer_file.identifiers import caller_number
 from customer_file.port import CustomerFile
 from customer_file.views import CustomerSummary
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
-from ivr import definitions, record
+from interactions.outcomes import Outcome
+from interactions.records import InteractionRecords
+from ivr import definitions
 from ivr.agi_channel import AgiPort
 from ivr.channel import CallerHungUp
 from ivr.engine import Call, Engine, Facilities, ServiceUnavailable
@@ -36,7 +38,6 @@ from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Route = Callable[[AgiChannel], Awaitable[None]]
 LANGUAGES = ("fa", "en", "ru")
 
 
@@ -59,13 +60,17 @@ class IvrRoutes:
             customers = open_customer_file(settings, database)
         self.settings = settings
         self.database = database
+        self.records = InteractionRecords(database)
         self.book = book or definitions.load(services=SERVICES)
         self.facilities = Facilities(
             customers=customers,
             voice=voice or PromptVoice(speaker=speaker_for(settings)),
             pins=pins
             or guard_for(
-                settings.redis_url, settings.pin_max_failures, settings.pin_lockout_window_s
+                settings.redis_url,
+                settings.pin_max_failures,
+                settings.pin_lockout_window_s,
+                settings.effective_lockout_secret,
             ),
             outbox=Outbox(database),
             hours=hours or default_hours(dict(self.book.opening_hours)),
@@ -76,7 +81,7 @@ class IvrRoutes:
         self.engine = Engine(self.book, SERVICES, self.facilities)
         self.sentences = sentences if sentences is not None else sentences_for(settings)
 
-    def _port(self, agi: AgiChannel) -> AgiPort:
+    def _port(self, agi: AgiCommands) -> AgiPort:
         return AgiPort(agi, self.sentences)
 
     def routes(self) -> dict[str, Route]:
@@ -87,10 +92,10 @@ class IvrRoutes:
             "ivr-queue-end": self.queue_end,
         }
 
-    def _caller(self, agi: AgiChannel) -> str | None:
-        return normalize_number(agi.caller_number, self.settings.default_region)
+    def _caller(self, agi: AgiCommands) -> str | None:
+        return caller_number(agi.caller_number, self.settings.default_region)
 
-    async def _session(self, agi: AgiChannel) -> CallSession:
+    async def _session(self, agi: AgiCommands) -> CallSession:
         called = agi.headers.get("agi_dnid", "")
         if called in ("", "unknown"):
             called = agi.headers.get("agi_extension", "")
@@ -106,7 +111,7 @@ class IvrRoutes:
             language=self.settings.default_language,
         )
 
-    async def menu(self, agi: AgiChannel) -> None:
+    async def menu(self, agi: AgiCommands) -> None:
         """`ivr` [service [language]]: the main menu, or one service's direct line."""
         args = agi.args
         direct = args[0] if args and args[0] else None
@@ -120,7 +125,7 @@ class IvrRoutes:
             try:
                 await self.engine.run(self._port(agi), session, welcome=welcome.run)
             finally:
-                await record.save(self.database, session)
+                await self.records.save_call(session.part())
             return
         # A direct line speaks first in the caller's language: look them up while Asterisk
         # answers our first command.
@@ -139,9 +144,9 @@ class IvrRoutes:
         finally:
             if lookup is not None and not lookup.done():
                 lookup.cancel()
-            await record.save(self.database, session)
+            await self.records.save_call(session.part())
 
-    async def survey(self, agi: AgiChannel) -> None:
+    async def survey(self, agi: AgiCommands) -> None:
         """`ivr-survey`: after the agent hangs up, for callers who accepted the survey."""
         port = self._port(agi)
         session = await self._session(agi)
@@ -155,13 +160,11 @@ class IvrRoutes:
         except (CallerHungUp, GoBack, AgentRequested):
             pass
         finally:
-            await record.save(self.database, session)
+            await self.records.save_call(session.part())
             if answers is not None:
-                await record.save_survey(
-                    self.database, session.linkedid, answers.score, answers.nps
-                )
+                await self.records.save_survey(session.linkedid, answers.score, answers.nps)
 
-    async def no_agent(self, agi: AgiChannel) -> None:
+    async def no_agent(self, agi: AgiCommands) -> None:
         """`ivr-no-agent`: the queue gave up on the caller; offer a callback instead."""
         port = self._port(agi)
         session = await self._session(agi)
@@ -175,9 +178,9 @@ class IvrRoutes:
         except (CallerHungUp, GoBack, AgentRequested, ServiceUnavailable):
             pass
         finally:
-            await record.save(self.database, session)
+            await self.records.save_call(session.part())
 
-    async def queue_end(self, agi: AgiChannel) -> None:
+    async def queue_end(self, agi: AgiCommands) -> None:
         """`ivr-queue-end` QUEUESTATUS,MEMBERINTERFACE: the hang-up handler of a queued call
         (the channel is already gone: no sound, only the record). An agent answered when the
         queue named the member it bridged (queues.conf `setinterfacevar`); otherwise the
@@ -189,8 +192,8 @@ class IvrRoutes:
             linkedid = await agi.linkedid()
         except AgiHungUp:
             linkedid = agi.uniqueid
-        outcome = "answered_by_agent" if answered else "abandoned_in_queue"
-        if await record.settle_queue(self.database, linkedid, outcome):
+        outcome = Outcome.ANSWERED_BY_AGENT if answered else Outcome.ABANDONED_IN_QUEUE
+        if await self.records.settle_queue(linkedid, outcome):
             log.debug("call %s: %s (queue status %s)", linkedid, outcome, args[:1])
 
 
@@ -223,8 +226,3 @@ def sentences_for(settings: Settings) -> SentenceSounds | None:
     if not settings.ivr_join_sentences or not target.is_dir():
         return None
     return SentenceSounds(target)
-
-
-def ivr_routes(settings: Settings, database: Database) -> dict[str, Route]:
-    """The IVR's part of the FastAGI route table (`tamas agi` serves it with its own)."""
-    return IvrRoutes(settings, database).routes()

@@ -1,7 +1,8 @@
 """What one call has done so far: language, who the caller is, the menus visited, what was
 keyed (masked when sensitive), what the IVR said, what was looked up, and how it ended.
 
-Pure state with no I/O; `ivr.record` turns it into the interaction row.
+Pure state with no I/O; `part()` hands it to the interaction records' owner
+(`interactions.records`) as the call's part of its record.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from interactions.outcomes import Outcome
+from interactions.records import CallPart
 
 MASK = "****"
 
@@ -41,7 +45,7 @@ class CallSession:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     transcript: list[dict[str, Any]] = field(default_factory=list)
     looked_up: list[dict[str, Any]] = field(default_factory=list)
-    outcome: str | None = None
+    outcome: Outcome | None = None
     outcome_detail: str | None = None
     queue: str | None = None
     ended_at: datetime | None = None
@@ -71,8 +75,10 @@ class CallSession:
     def identify(self, caller: KnownCaller) -> None:
         self.customer = caller
 
-    def finish(self, outcome: str, detail: str | None = None, *, queue: str | None = None) -> None:
-        """How the call left the menus: self_served, queued, abandoned_in_menu, failed."""
+    def finish(
+        self, outcome: Outcome, detail: str | None = None, *, queue: str | None = None
+    ) -> None:
+        """How the call left the menus (see `interactions.outcomes.Outcome`)."""
         self.outcome = outcome
         self.outcome_detail = detail
         if queue is not None:
@@ -84,3 +90,22 @@ class CallSession:
         if self.ended_at is None:
             return None
         return round((self.ended_at - self.started_at).total_seconds(), 3)
+
+    def part(self) -> CallPart:
+        """This session's part of the call's interaction record."""
+        return CallPart(
+            linkedid=self.linkedid,
+            caller_number=self.caller_number,
+            called_number=self.called_number,
+            started_at=self.started_at,
+            ended_at=self.ended_at or self.clock(),
+            customer_id=self.customer.customer_id if self.customer is not None else None,
+            language=self.language,
+            outcome=self.outcome,
+            outcome_detail=self.outcome_detail,
+            menu_path=self.menu_path,
+            inputs=self.inputs,
+            transcript=self.transcript,
+            looked_up=self.looked_up,
+            queue=self.queue,
+        )

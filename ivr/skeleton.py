@@ -1,15 +1,18 @@
 """The `skeleton` route (extension 100 of tamas-inbound): answers, reads the keys the caller
 presses and writes the call's interaction record. It lets `tamas call` work end to end before
-any menu exists, and shows the shape every route follows: open the record, do the work,
-finish the record in `finally`.
+any menu exists, and shows the shape every route follows: do the work, hand the call's part
+to the interaction records in `finally`, so a caller who hangs up still leaves a record.
 """
 
 from __future__ import annotations
 
-from agi_scripts.call_record import CallRecord
-from agi_scripts.channel import AgiChannel, CallerHungUp
-from agi_scripts.fastagi import Route
-from integrations.database import Database
+from datetime import UTC, datetime
+
+from agi_scripts.channel import AgiCommands, CallerHungUp
+from customer_file.identifiers import caller_number
+from interactions.outcomes import Outcome
+from interactions.records import CallPart, InteractionRecords
+from ivr.routes import Route
 
 # A caller gets this many reads; an empty read (timeout) ends the call.
 MAX_READS = 5
@@ -17,10 +20,18 @@ READ_TIMEOUT_MS = 3000
 MAX_DIGITS = 20
 
 
-def skeleton_route(database: Database, default_region: str) -> Route:
-    async def skeleton(channel: AgiChannel) -> None:
-        record = await CallRecord.begin(database, channel, default_region, menu="skeleton")
-        outcome, detail = "self_served", None
+def skeleton_route(records: InteractionRecords, default_region: str) -> Route:
+    async def skeleton(channel: AgiCommands) -> None:
+        called = channel.headers.get("agi_dnid", "")
+        if called in ("", "unknown"):
+            called = channel.headers.get("agi_extension", "")
+        part = CallPart(
+            linkedid=await channel.linkedid(),
+            caller_number=caller_number(channel.caller_number, default_region),
+            called_number=called or None,
+            menu_path=[{"menu": "skeleton", "at": datetime.now(UTC).isoformat()}],
+        )
+        outcome, detail = Outcome.SELF_SERVED, None
         reads = 0
         try:
             await channel.answer()
@@ -29,14 +40,18 @@ def skeleton_route(database: Database, default_region: str) -> Route:
                 digits = await channel.get_data("beep", READ_TIMEOUT_MS, MAX_DIGITS)
                 if not digits:
                     break
-                record.add_input(f"read_{reads}", digits)
+                part.inputs.append(
+                    {"field": f"read_{reads}", "value": digits, "at": datetime.now(UTC).isoformat()}
+                )
             await channel.hangup()
         except CallerHungUp:
-            outcome, detail = "abandoned_in_menu", f"hung up during read {reads}"
+            outcome, detail = Outcome.ABANDONED_IN_MENU, f"hung up during read {reads}"
         except Exception:
-            outcome, detail = "failed", "error in the skeleton route (see the log)"
+            outcome, detail = Outcome.FAILED, "error in the skeleton route (see the log)"
             raise
         finally:
-            await record.finish(outcome, detail)
+            part.outcome, part.outcome_detail = outcome, detail
+            part.ended_at = datetime.now(UTC)
+            await records.save_call(part)
 
     return skeleton

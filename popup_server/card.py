@@ -12,13 +12,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from customer_file.identifiers import try_normalize_phone
 from customer_file.port import CustomerFile
 from customer_file.views import as_json
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 from popup_server.calls import CallChange
 
 log = logging.getLogger(__name__)
@@ -60,7 +58,7 @@ async def first_card(
     try:
         async with asyncio.timeout(LOOKUP_TIMEOUT_S):
             ivr, summary = await asyncio.gather(
-                _ivr_record(database, call.linkedid),
+                InteractionRecords(database).ivr_summary(call.linkedid),
                 customer_file.customer_by_phone(e164) if e164 else _nothing(),
             )
             popup["ivr"] = ivr
@@ -92,30 +90,3 @@ async def whole_file(popup: dict[str, Any], customer_file: CustomerFile) -> dict
 
 async def _nothing() -> None:
     return None
-
-
-async def _ivr_record(database: Database, linkedid: str) -> dict[str, Any] | None:
-    """What the caller did in the IVR before the queue: identified or not, path, lookups."""
-    # Only the columns the card shows, without building an ORM object: this runs as every
-    # call starts ringing.
-    statement = select(
-        Interaction.customer_id,
-        Interaction.language,
-        Interaction.menu_path,
-        Interaction.inputs,
-        Interaction.looked_up,
-        Interaction.outcome,
-    ).where(Interaction.linkedid == linkedid)
-    async with database.session() as session:
-        row = (await session.execute(statement)).first()
-    if row is None:
-        return None
-    return {
-        "identified": row.customer_id is not None,
-        "customer_id": row.customer_id,
-        "language": row.language,
-        "menu_path": list(row.menu_path or []),
-        "inputs": list(row.inputs or []),
-        "looked_up": list(row.looked_up or []),
-        "outcome": row.outcome,
-    }

@@ -18,7 +18,8 @@ from integrations.customer_file.claims import Claim
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.outcomes import Outcome
+from interactions.records import CallPart, InteractionRecords
 from popup_server.app import SERVER, PopupServer, make_app
 from tamas.asterisk.ami import AmiClient
 from tamas.bus import Bus, InProcessBus
@@ -85,22 +86,19 @@ async def ivr_record(
     database: Database, linkedid: str, caller: str, customer_id: int | None
 ) -> None:
     """The interaction record the IVR writes before handing the call to the queue."""
-    async with database.session() as session:
-        session.add(
-            Interaction(
-                linkedid=linkedid,
-                caller_number=caller,
-                customer_id=customer_id,
-                language="fa",
-                started_at=datetime.now(UTC),
-                outcome="queued",
-                menu_path=[{"menu": "main"}, {"menu": "claim_status"}],
-                inputs=[{"field": "pin", "value": "****"}],
-                looked_up=[{"kind": "claim", "value": "7123"}],
-                queue="support",
-            )
+    await InteractionRecords(database).save_call(
+        CallPart(
+            linkedid=linkedid,
+            caller_number=caller,
+            customer_id=customer_id,
+            language="fa",
+            outcome=Outcome.QUEUED,
+            menu_path=[{"menu": "main"}, {"menu": "claim_status"}],
+            inputs=[{"field": "pin", "value": "****"}],
+            looked_up=[{"kind": "claim", "value": "7123"}],
+            queue="support",
         )
-        await session.commit()
+    )
 
 
 @dataclass

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from agi_scripts.fastagi import AgiServer, build_server, ensure_schema
-from agi_scripts.skeleton import skeleton_route
+from agi_scripts.fastagi import AgiServer, build_server
+from integrations import migrations
 from integrations.database import Database
+from interactions.records import InteractionRecords
+from ivr.skeleton import skeleton_route
 from tamas.asterisk.ami import AmiClient
 from tamas.asterisk.test_call import TestCallError, run_call
 from tamas.settings import Settings
@@ -47,9 +49,12 @@ async def line(asterisk_sandbox: Settings, tmp_path: Path) -> AsyncIterator[Line
         asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{tmp_path / 'calls.sqlite3'}"
     )
     database = Database(settings.effective_database_url)
-    await ensure_schema(database)
+    await migrations.upgrade(database.url)
     server = build_server(
-        settings, {"skeleton": skeleton_route(database, "IR")}, host="127.0.0.1", port=0
+        settings,
+        {"skeleton": skeleton_route(InteractionRecords(database), "IR")},
+        host="127.0.0.1",
+        port=0,
     )
     await server.start()
     ami = AmiClient.from_settings(settings, name="test-call")

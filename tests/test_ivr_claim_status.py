@@ -25,7 +25,7 @@ from customer_file.views import ClaimStatus
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
-from ivr import record
+from interactions.records import InteractionRecords
 from ivr.lockout import MemoryFailures, PinGuard
 from ivr.services import welcome
 from prompts.numbers import say_amount
@@ -65,9 +65,9 @@ async def test_the_record_of_the_call_holds_transcript_customer_and_masked_input
     session = session_for(GOLD_PHONE)
 
     await engine.run(caller, session, welcome=welcome.run)
-    await record.save(database, session)
+    await InteractionRecords(database).save_call(session.part())
 
-    row = await record.load(database, session.linkedid)
+    row = await InteractionRecords(database).load(session.linkedid)
     assert row is not None
     assert row.customer_id == ids.gold_id
     assert row.language == "fa"  # the language on file, as the caller pressed nothing
@@ -105,18 +105,25 @@ async def test_star_goes_back_to_the_main_menu(database: Database) -> None:
     assert session.outcome_detail == "authenticity"
 
 
-async def test_unknown_claim_is_said_and_the_caller_is_back_in_the_menu(
+async def test_an_unknown_claim_code_is_answered_like_a_wrong_secret_and_counted(
     database: Database,
 ) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
-    caller = ScriptedCaller.keys("2", "1", "99999999#", LAST4, "~")
-    session = session_for(STRANGER_PHONE)
+    pins = PinGuard(MemoryFailures(), max_failures=3, window_s=900)
+    engine = make_engine(database, pins=pins)
+    unknown = ScriptedCaller.keys("2", "1", "99999999#", LAST4 + "#", "~")
+    wrong = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", "1111#", "~")
 
-    await engine.run(caller, session, welcome=welcome.run)
+    await engine.run(unknown, session_for(STRANGER_PHONE, "call-unknown"), welcome=welcome.run)
+    await engine.run(wrong, session_for("+989350000001", "call-wrong"), welcome=welcome.run)
 
-    assert en("claim_not_found") in caller.heard
-    assert menus(session)[-1] == "main"
+    # "Not found" would tell a caller trying codes which ones exist.
+    assert unknown.played == wrong.played
+    assert en("identity_not_verified") in unknown.heard
+    assert en("claim_not_found") not in unknown.heard
+    # The unknown code's try was counted against the phone: two more wrong secrets lock it.
+    assert not await pins.failed(STRANGER_PHONE, "national_id:1")
+    assert await pins.failed(STRANGER_PHONE, "national_id:2")
 
 
 async def test_three_wrong_secrets_lock_the_claim_and_the_number(database: Database) -> None:
@@ -175,9 +182,9 @@ async def test_caller_hanging_up_mid_menu_leaves_a_complete_record(database: Dat
     session = session_for(STRANGER_PHONE)
 
     await engine.run(caller, session, welcome=welcome.run)
-    await record.save(database, session)
+    await InteractionRecords(database).save_call(session.part())
 
-    row = await record.load(database, session.linkedid)
+    row = await InteractionRecords(database).load(session.linkedid)
     assert row is not None
     assert row.outcome == "abandoned_in_menu"
     assert row.outcome_detail == "claim_status"
@@ -205,7 +212,8 @@ async def test_a_slow_core_system_gets_an_apology_and_the_menu_again(database: D
 
     assert "Sorry, this service is not available right now." in caller.heard
     assert menus(session)[-1] == "main"
-    assert session.outcome == "abandoned_in_menu"
+    # The caller got nothing: the core system failed them (not "abandoned", not "self_served").
+    assert session.outcome == "system_error"
 
 
 async def test_a_queued_call_ends_answered_or_abandoned_and_later_sessions_continue_it(
@@ -214,20 +222,22 @@ async def test_a_queued_call_ends_answered_or_abandoned_and_later_sessions_conti
     queued = session_for(GOLD_PHONE, linkedid="call-answered")
     queued.enter("agent")
     queued.finish("queued", "claim_status", queue="priority")
-    await record.save(database, queued)
+    await InteractionRecords(database).save_call(queued.part())
     gave_up = session_for(STRANGER_PHONE, linkedid="call-gave-up")
     gave_up.finish("queued", "welcome", queue="support")
-    await record.save(database, gave_up)
+    await InteractionRecords(database).save_call(gave_up.part())
 
     # The queue's hang-up handler: the first caller was answered, the second hung up waiting.
-    assert await record.settle_queue(database, queued.linkedid, "answered_by_agent")
-    assert await record.settle_queue(database, gave_up.linkedid, "abandoned_in_queue")
+    assert await InteractionRecords(database).settle_queue(queued.linkedid, "answered_by_agent")
+    assert await InteractionRecords(database).settle_queue(gave_up.linkedid, "abandoned_in_queue")
     # Only a record still saying "queued" changes, and an unknown call changes nothing.
-    assert not await record.settle_queue(database, queued.linkedid, "abandoned_in_queue")
-    assert not await record.settle_queue(database, "no-such-call", "abandoned_in_queue")
+    assert not await InteractionRecords(database).settle_queue(
+        queued.linkedid, "abandoned_in_queue"
+    )
+    assert not await InteractionRecords(database).settle_queue("no-such-call", "abandoned_in_queue")
 
-    answered = await record.load(database, queued.linkedid)
-    abandoned = await record.load(database, gave_up.linkedid)
+    answered = await InteractionRecords(database).load(queued.linkedid)
+    abandoned = await InteractionRecords(database).load(gave_up.linkedid)
     assert answered is not None and abandoned is not None
     assert (answered.outcome, answered.queue) == ("answered_by_agent", "priority")
     assert (abandoned.outcome, abandoned.queue) == ("abandoned_in_queue", "support")
@@ -236,7 +246,7 @@ async def test_a_queued_call_ends_answered_or_abandoned_and_later_sessions_conti
     # The survey after the agent is a second AGI session of the same call: one row still.
     survey = session_for(GOLD_PHONE, linkedid=queued.linkedid)
     survey.enter("survey")
-    await record.save(database, survey)
-    row = await record.load(database, queued.linkedid)
+    await InteractionRecords(database).save_call(survey.part())
+    row = await InteractionRecords(database).load(queued.linkedid)
     assert row is not None and row.outcome == "answered_by_agent"
     assert [step["menu"] for step in row.menu_path] == ["agent", "survey"]

@@ -345,7 +345,7 @@ async def test_a_caller_the_queue_gave_up_on_may_decline_the_callback(database: 
 
     await agent.no_agent(call, "support")
 
-    assert session.outcome == "abandoned_in_queue"
+    assert session.outcome == "no_agent"  # the queue gave up on them, not the reverse
     assert session.queue == "support"
     async with database.session() as db:
         assert await db.scalar(select(CallbackTask)) is None

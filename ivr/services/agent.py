@@ -4,6 +4,7 @@ Outside opening hours the caller hears the hours and can leave a callback reques
 
 from __future__ import annotations
 
+from interactions.outcomes import Outcome
 from ivr.engine import Call, ServiceUnavailable
 from ivr.services import callback
 from ivr.services.welcome import opening_hours
@@ -60,7 +61,7 @@ async def run(call: Call) -> None:
         await call.say("priority_caller", "transfer_to_agent")
     else:
         await call.say("transfer_to_agent")
-    session.finish("queued", came_from, queue=queue)
+    session.finish(Outcome.QUEUED, came_from, queue=queue)
 
 
 async def _after_hours(call: Call) -> None:
@@ -71,16 +72,17 @@ async def _after_hours(call: Call) -> None:
     if choice is None:
         await call.say("goodbye")
         session.finish(
-            "after_hours", session.menu_path[-2]["menu"] if len(session.menu_path) > 1 else None
+            Outcome.AFTER_HOURS,
+            session.menu_path[-2]["menu"] if len(session.menu_path) > 1 else None,
         )
         return
     try:
         tracking = await callback.run(call)
     except ServiceUnavailable:
         await call.say("service_unavailable")
-        session.finish("failed", "callback")
+        session.finish(Outcome.SYSTEM_ERROR, "callback")
         return
-    session.finish("callback_requested", tracking)
+    session.finish(Outcome.CALLBACK_REQUESTED, tracking)
 
 
 async def no_agent(call: Call, queue: str | None) -> None:
@@ -89,7 +91,8 @@ async def no_agent(call: Call, queue: str | None) -> None:
     session.enter("no_agent")
     if await call.offer_keys(CALLBACK_KEYS, "agents_busy", field="callback_offer") is None:
         await call.say("goodbye")
-        session.finish("abandoned_in_queue", queue, queue=queue)
+        # The queue gave up on the caller, not the reverse: no agent, and no callback wanted.
+        session.finish(Outcome.NO_AGENT, queue, queue=queue)
         return
     tracking = await callback.run(call)
-    session.finish("callback_requested", tracking, queue=queue)
+    session.finish(Outcome.CALLBACK_REQUESTED, tracking, queue=queue)

@@ -4,6 +4,7 @@ whether it is genuine, its line, the holder's masked name and its validity dates
 from __future__ import annotations
 
 from customer_file.views import PolicyAuthenticity
+from interactions.outcomes import Outcome
 from ivr.engine import Call
 from prompts.utterance import Utterance
 
@@ -12,6 +13,9 @@ async def run(call: Call) -> None:
     number = await call.ask("authenticity_code")
     answer = await call.lookup("authenticity", call.customers.policy_for_authenticity(number))
     call.session.looked("policy_authenticity", number, genuine=answer.genuine)
+    if not answer.genuine:
+        # No such policy (or a mistyped number): the caller learnt nothing about a policy.
+        call.not_served(Outcome.NOT_FOUND, "policy")
     await call.say(describe(call, answer))
 
 

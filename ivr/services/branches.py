@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from customer_file.identifiers import is_valid_postal_code
 from customer_file.views import BranchView
+from interactions.outcomes import Outcome
 from ivr.engine import Call
 from prompts.utterance import Utterance
 
@@ -14,6 +15,7 @@ async def run(call: Call) -> None:
     branches = await call.lookup("branches", call.customers.branches_near(postal_code, 3))
     call.session.looked("postal_code", postal_code, found=len(branches))
     if not branches:
+        call.not_served(Outcome.NOT_FOUND, "branch")
         await call.say("branch_none")
         return
     for branch in branches:

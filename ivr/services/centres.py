@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from customer_file.views import CentreView
+from interactions.outcomes import Outcome
 from ivr.engine import Call, ServiceUnavailable
 
 HOW = {"1": "sms", "2": "email", "3": "fax"}
@@ -18,6 +19,7 @@ async def run(call: Call) -> None:
     if kind == "email":
         to = await _email_on_file(call)
         if to is None:
+            call.not_served(Outcome.NOT_FOUND, "email_on_file")
             await call.say("no_email_on_file")
             return
     medical = await call.lookup("medical_centres", call.customers.medical_centres())

@@ -5,13 +5,10 @@ last changed, the amounts approved and paid, and the next step; by SMS on reques
 from __future__ import annotations
 
 from customer_file.views import ClaimStatus, ClaimView, CustomerSummary
+from interactions.outcomes import Outcome
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, identify, tehran
 from prompts.utterance import Utterance
-
-
-class _NoSuchClaim(Exception):
-    pass
 
 
 async def _claim_and_owner(
@@ -30,11 +27,18 @@ async def run(call: Call) -> None:
     # secret anyway), so the caller never waits for the core system between two prompts.
     pending = call.background(_claim_and_owner(call, code))
     found: list[ClaimStatus] = []
+    found_nothing: list[str] = []
 
     async def verify(secret: str) -> bool:
         status, _owner = await call.lookup("claim", pending)
         if status is None:
-            raise _NoSuchClaim
+            # Answered and counted like a wrong secret: "not found" would let a caller try
+            # codes one after another until one asks for the secret.
+            if not found_nothing:
+                found_nothing.append(code)
+                call.session.looked("claim", code, found=False)
+                call.not_served(Outcome.NOT_FOUND, "claim")
+            return False
         found[:] = [status]
         if secret == status.national_id_last4:
             return True
@@ -43,10 +47,6 @@ async def run(call: Call) -> None:
     try:
         await check_secret(call, f"claim:{code}", "claim_secret", verify, "identity_not_verified")
     except LockedOut:
-        return
-    except _NoSuchClaim:
-        call.session.looked("claim", code, found=False)
-        await call.say("claim_not_found")
         return
     call.session.looked("claim", code, found=True)
     _status, owner = await call.lookup("claim", pending)

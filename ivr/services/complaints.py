@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from interactions.outcomes import Outcome
 from ivr.engine import Call
 
 # Keys of the category question, as complaint_choose_category offers them.
@@ -50,6 +51,7 @@ async def _status(call: Call) -> None:
     complaint = await call.lookup("complaint", call.customers.complaint_status(number))
     if complaint is None:
         call.session.looked("complaint", number, found=False)
+        call.not_served(Outcome.NOT_FOUND, "complaint")
         await call.say("complaint_not_found")
         return
     call.session.looked("complaint", number, status=complaint.status)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from customer_file.views import CustomerSummary
-from ivr.engine import Call
+from interactions.outcomes import Outcome
+from ivr.engine import Call, ServiceUnavailable
 from ivr.session import KnownCaller
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -26,25 +27,45 @@ async def check_secret(
     verify: Callable[[str], Awaitable[bool]],
     wrong_prompt: str = "pin_wrong",
 ) -> None:
-    """Ask for the secret until it is right; raises LockedOut once the limit is reached."""
+    """Ask for the secret until it is right; raises LockedOut once the limit is reached.
+
+    Each try is counted before `verify` runs (atomically, across servers), so parallel calls
+    cannot check more secrets than the limit; and one call gets no more tries than the limit
+    over every identity it names, even from a withheld number."""
     pins = call.facilities.pins
     caller = call.session.caller_number
-    if await pins.locked(caller, identity):
+    if await pins.locked(caller, identity) or _wrong_secrets(call) >= pins.max_failures:
         await _locked(call, identity)
     while True:
         secret = await call.ask(input_name)
-        if await call.lookup("verify", verify(secret)):
-            await pins.succeeded(caller, identity)
-            return
+        async with pins.attempt(caller, identity) as attempt:
+            if not attempt.admitted:
+                await _locked(call, identity)
+            try:
+                right = await call.lookup("verify", verify(secret))
+            except ServiceUnavailable:
+                await pins.given_up(attempt)  # nothing was learnt: the try is not lost
+                raise
+            if right:
+                await pins.succeeded(caller, identity, attempt)
+                return
         call.session.looked("wrong_secret", identity.split(":", 1)[0])
-        if await pins.failed(caller, identity):
+        # Should the caller leave now, the call ends not verified (a later right secret
+        # still delivers: the service says so itself).
+        call.not_served(Outcome.NOT_VERIFIED, identity.split(":", 1)[0])
+        if pins.exhausted(attempt) or _wrong_secrets(call) >= pins.max_failures:
             await _locked(call, identity)
         await call.say(wrong_prompt)
+
+
+def _wrong_secrets(call: Call) -> int:
+    return sum(1 for item in call.session.looked_up if item["kind"] == "wrong_secret")
 
 
 async def _locked(call: Call, identity: str) -> None:
     await call.say("pin_locked")
     call.session.looked("lockout", identity.split(":", 1)[0])
+    call.not_served(Outcome.LOCKED_OUT, identity.split(":", 1)[0])
     raise LockedOut(identity)
 
 

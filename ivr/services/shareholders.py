@@ -5,6 +5,7 @@ meeting's date and place; the invitation by SMS or fax on request."""
 from __future__ import annotations
 
 from customer_file.views import GeneralMeetingView, ShareholderView
+from interactions.outcomes import Outcome
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, tehran
 from prompts.utterance import Utterance
@@ -23,6 +24,7 @@ async def run(call: Call) -> None:
         return
     holder = await call.lookup("shareholder", call.customers.shareholder(number))
     if holder is None:
+        call.not_served(Outcome.NOT_FOUND, "shareholder")
         await call.say("identity_not_verified")
         return
     call.session.looked("shareholder", number)

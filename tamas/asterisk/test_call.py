@@ -24,10 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
-from interactions.table import Interaction
 from integrations.database import Database
+from interactions.records import InteractionRecords
 from tamas.asterisk.ami import AmiClient, AmiError, Message
 from tamas.asterisk.config import agi_url
 from tamas.settings import Settings
@@ -175,14 +173,12 @@ async def fetch_record(
     own = database is None
     db = database or Database(settings.effective_database_url)
     try:
+        records = InteractionRecords(db)
         deadline = time.monotonic() + RECORD_WAIT_S
         record: dict[str, Any] | None = None
         while True:
-            async with db.session() as session:
-                row = await session.scalar(
-                    select(Interaction).where(Interaction.linkedid == linkedid)
-                )
-                record = row.as_record() if row is not None else None
+            row = await records.load(linkedid)
+            record = row.as_record() if row is not None else None
             if record is not None and record["ended_at"] is not None:
                 return record
             if time.monotonic() > deadline:
@@ -230,7 +226,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tamas.cli import CommandError
+    from tamas.errors import CommandError
 
     try:
         record = await place_call(

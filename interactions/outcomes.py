@@ -1,0 +1,57 @@
+"""How an interaction ended for the person, as one code. Supervisors' self-service rate,
+campaign results and reports are computed from these codes, so each says what happened to the
+caller, not what the software did: a caller who keyed an unknown claim code heard an answer,
+but did not self-serve. docs/outcomes.md gives the exact meaning of each and how the figures
+use them; the agent desktop shows each through its translated label, never the raw code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    # The caller heard what they came for (a claim's stage, their debts, a branch...), from
+    # the menus alone. `outcome_detail` names the last service that delivered.
+    SELF_SERVED = "self_served"
+    # Put in an agent queue; a passing state, settled by the queue's end into one of the two
+    # below (or `no_agent` / `callback_requested` when the queue gave up).
+    QUEUED = "queued"
+    ANSWERED_BY_AGENT = "answered_by_agent"
+    ABANDONED_IN_QUEUE = "abandoned_in_queue"
+    # The queue gave up (no agent in time, or none logged in) and the caller left without a
+    # callback: the contact centre failed them, they did not abandon.
+    NO_AGENT = "no_agent"
+    # The caller left a callback request (after hours, or when no agent came).
+    CALLBACK_REQUESTED = "callback_requested"
+    # Wanted an agent outside opening hours and declined the callback.
+    AFTER_HOURS = "after_hours"
+    # Hung up in the menus before anything was delivered, with nothing gone wrong.
+    ABANDONED_IN_MENU = "abandoned_in_menu"
+    # What the caller keyed (a claim code, policy number, national ID) matched nothing.
+    NOT_FOUND = "not_found"
+    # Too many wrong secrets: locked out of a private answer.
+    LOCKED_OUT = "locked_out"
+    # Keyed a wrong secret (PIN, national-ID digits) and left before getting it right or
+    # being locked out.
+    NOT_VERIFIED = "not_verified"
+    # Invalid or no input until the menu gave up, and no agent took the call over.
+    GAVE_UP = "gave_up"
+    # An outside system (the customer file, the core system) failed or timed out; the caller
+    # was told we cannot look it up now.
+    SYSTEM_ERROR = "system_error"
+    # Tamas itself failed (a bug, see the log); the call ended without a proper answer.
+    FAILED = "failed"
+
+    @property
+    def served(self) -> bool:
+        """True when the person got what they came for, from the menus or an agent."""
+        return self in _SERVED
+
+    @property
+    def settled(self) -> bool:
+        """False only for the passing `queued`: the record's end is still to come."""
+        return self is not Outcome.QUEUED
+
+
+_SERVED = frozenset({Outcome.SELF_SERVED, Outcome.ANSWERED_BY_AGENT})
