@@ -14,9 +14,11 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class Message:
     published_at: float = field(default_factory=time.time)
     # When the fact behind the event happened (e.g. the AMI event arrived); for latency.
     observed_at: float | None = None
+    # The bus that published it, so that bus does not deliver it a second time from Redis.
+    origin: str = ""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -75,6 +79,7 @@ class Message:
                 "audience": self.audience.as_dict(),
                 "published_at": self.published_at,
                 "observed_at": self.observed_at,
+                "origin": self.origin,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -94,6 +99,7 @@ class Message:
                 ),
                 published_at=float(data["published_at"]),
                 observed_at=None if data.get("observed_at") is None else float(data["observed_at"]),
+                origin=str(data.get("origin") or ""),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise MalformedMessage(f"not a bus message: {error}") from error
@@ -166,8 +172,15 @@ class RedisBus(Bus):
     """Redis pub/sub on one channel: every process subscribed gets every message, and
     each process delivers it to its own handlers (the audience filters later).
 
-    A dead Redis never crashes the process: `publish` raises `BusError` with the cause, and
-    the listener logs the outage and keeps retrying with a growing pause until Redis is back.
+    A message is delivered to this process's handlers first, straight away, and then sent to
+    Redis for the others (which skip it when it comes back here, by its `origin`). So with
+    Redis down the desktops connected to the publishing process still get their popups.
+    A dead Redis never crashes the process: `publish` raises `BusError` with the cause, keeps
+    the message in a bounded backlog, and the listener retries with a growing pause; once it
+    is subscribed again it sends the backlog (messages younger than `backlog_max_age_s`), so
+    the other processes catch up. Pub/sub keeps nothing for a process that is not subscribed
+    at that moment: the backlog waits `catch_up_delay_s` after reconnecting, time for the
+    other processes (retrying on the same schedule) to subscribe again.
     """
 
     def __init__(
@@ -175,6 +188,10 @@ class RedisBus(Bus):
         url: str,
         channel: str = DEFAULT_REDIS_CHANNEL,
         retry_max_s: float = 5.0,
+        *,
+        backlog_max: int = 1000,
+        backlog_max_age_s: float = 120.0,
+        catch_up_delay_s: float = 1.0,
     ) -> None:
         super().__init__()
         import redis.asyncio as redis  # imported here: one-box setups never need it
@@ -191,6 +208,11 @@ class RedisBus(Bus):
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.connected = False
+        self.origin = uuid.uuid4().hex
+        # Messages Redis has not taken yet, oldest first; the oldest go when it is full.
+        self._backlog: deque[Message] = deque(maxlen=backlog_max)
+        self.backlog_max_age_s = backlog_max_age_s
+        self.catch_up_delay_s = catch_up_delay_s
 
     async def start(self) -> None:
         if self._listener is None:
@@ -212,13 +234,53 @@ class RedisBus(Bus):
         from redis.exceptions import RedisError
 
         message = event if isinstance(event, Message) else event.to_message()
+        message = replace(message, origin=self.origin)
+        # This process's desktops need no Redis: deliver to them before anything can fail.
+        await self._deliver(message)
+        if self._backlog:
+            # Redis was down: keep the order; the listener sends the backlog once it is back.
+            self._backlog.append(message)
+            if not self.connected:
+                raise BusError(
+                    f"Redis at {_safe_url(self.url)} is down; {message.name} delivered in this "
+                    "process only, the others get it when Redis is back "
+                    "(is redis-server running? check the redis_url setting)"
+                )
+            return
         try:
             await self._redis.publish(self.channel, message.to_json())
         except (RedisError, OSError) as error:
+            self._backlog.append(message)
             raise BusError(
                 f"cannot publish {message.name} to Redis at {_safe_url(self.url)}: {error} "
-                "(is redis-server running? check the redis_url setting)"
+                "(is redis-server running? check the redis_url setting); delivered in this "
+                "process, the others get it when Redis is back"
             ) from error
+
+    @property
+    def backlog(self) -> int:
+        """Messages waiting for Redis to come back."""
+        return len(self._backlog)
+
+    async def _catch_up(self) -> None:
+        """Send the backlog to Redis in order; what is too old to matter is dropped."""
+        from redis.exceptions import RedisError
+
+        dropped = 0
+        while self._backlog:
+            message = self._backlog[0]
+            if time.time() - message.published_at > self.backlog_max_age_s:
+                self._backlog.popleft()
+                dropped += 1
+                continue
+            try:
+                await self._redis.publish(self.channel, message.to_json())
+            except (RedisError, OSError) as error:
+                log.warning("bus: catching up on Redis failed (%s); will retry", error)
+                return
+            self._backlog.popleft()
+        if dropped:
+            log.warning("bus: %d messages too old to send after the Redis outage", dropped)
 
     async def _listen(self) -> None:
         from redis.exceptions import RedisError
@@ -233,8 +295,14 @@ class RedisBus(Bus):
                 self.connected = True
                 self._subscribed.set()
                 pause_s = 0.2
+                catch_up_at: float | None = None
                 while True:
-                    item = await pubsub.get_message(timeout=1.0)
+                    if self._backlog and catch_up_at is None:
+                        catch_up_at = time.monotonic() + self.catch_up_delay_s
+                    if catch_up_at is not None and time.monotonic() >= catch_up_at:
+                        catch_up_at = None
+                        await self._catch_up()
+                    item = await pubsub.get_message(timeout=0.2 if catch_up_at else 1.0)
                     if item is None or item.get("type") != "message":
                         continue
                     try:
@@ -242,6 +310,8 @@ class RedisBus(Bus):
                     except MalformedMessage as error:
                         log.warning("bus: dropped a malformed message: %s", error)
                         continue
+                    if message.origin == self.origin:
+                        continue  # delivered here when it was published
                     await self._deliver(message)
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
