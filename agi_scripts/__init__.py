@@ -1,2 +1,3 @@
-"""Entry points Asterisk calls: the FastAGI server (one asyncio process for every call) and a
-process-AGI script for a single small box. Both hand the channel to `ivr`."""
+"""Transport only: the AGI protocol (`channel.py`), the FastAGI server (`fastagi.py`) and the
+process-AGI entry (`process_agi.py`). Nothing here knows a menu or a database: the command that
+starts a server composes the routes (tamas/agi.py, ivr/process.py)."""

@@ -1,4 +1,6 @@
-"""One call as the AGI protocol sees it: `AgiChannel`, the object every FastAGI route gets.
+"""One call as the AGI protocol sees it: `AgiCommands`, the commands every route uses, carried by
+FastAGI's `AgiChannel` (here) or process AGI's `ProcessAgiChannel` (agi_scripts/process_agi.py);
+and `Route`, what both transports run.
 
 The protocol is line based: we write a command, Asterisk answers `200 result=R (data) k=v`, or
 `510`/`520` for a bad command, or `511` once the channel is dead. With AGISIGHUP (Asterisk's
@@ -12,13 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
 # Headers and answers are short; a longer line is not AGI.
 MAX_LINE_BYTES = 64 * 1024
+# Longest silence from Asterisk while a command is in flight: longer than any prompt, wait for
+# keys or recording we ask for. A half-open connection (Asterisk's host gone without closing
+# the socket) otherwise holds the session, and the call's unsaved record, for ever.
+ANSWER_TIMEOUT_S = 300.0
 
 
 class CallerHungUp(Exception):
@@ -207,18 +213,9 @@ class AgiCommands:
             text += f" s={int(silence_s)}"
         return await self._media(text)
 
-    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
-        return _digit(await self._media(f"SAY DIGITS {digits} {quote(escape_digits)}"))
 
-    async def exec(self, app: str, args: str = "") -> AgiResult:
-        """Run a dialplan application; result -2 means the application does not exist."""
-        result = await self.command(f"EXEC {app} {quote(args)}")
-        if result.result == "-2":
-            raise AgiError(f"Asterisk has no application {app!r} (module not loaded?)")
-        return result
-
-    async def verbose(self, message: str, level: int = 1) -> None:
-        await self.command(f"VERBOSE {quote(message)} {int(level)}")
+# A route: what the dialplan's AGI(...) names; it gets the call's channel, over either transport.
+Route = Callable[[AgiCommands], Awaitable[None]]
 
 
 class AgiChannel(AgiCommands):
@@ -229,10 +226,13 @@ class AgiChannel(AgiCommands):
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         headers: Mapping[str, str],
+        *,
+        answer_timeout_s: float | None = None,
     ) -> None:
         super().__init__(headers)
         self._reader = reader
         self._writer = writer
+        self.answer_timeout_s = ANSWER_TIMEOUT_S if answer_timeout_s is None else answer_timeout_s
         self.hung_up = False
         self._closed = False
 
@@ -276,7 +276,14 @@ class AgiChannel(AgiCommands):
 
     async def _read_line(self) -> str:
         try:
-            raw = await self._reader.readuntil(b"\n")
+            async with asyncio.timeout(self.answer_timeout_s):
+                raw = await self._reader.readuntil(b"\n")
+        except TimeoutError as error:
+            self._closed = True
+            self._writer.close()
+            raise CallerHungUp(
+                f"no answer from Asterisk in {self.answer_timeout_s:.0f} s (connection lost?)"
+            ) from error
         except asyncio.IncompleteReadError as error:
             self._closed = True
             raise CallerHungUp("Asterisk closed the AGI session") from error

@@ -1,9 +1,10 @@
 """The FastAGI server: one asyncio process serving every call Asterisk hands over with
 `AGI(agi://host:port/<route>,arg1,arg2)`.
 
-The route table is explicit, a plain dict from route name to `async def route(channel)`:
+The route table is explicit, a plain dict from route name to `async def route(channel)`
+(`agi_scripts.channel.Route`):
 
-    server = build_server(settings, {"skeleton": skeleton_route(db, "IR"), "menu": menu})
+    server = build_server(settings, {"keys": read_keys, "menu": menu})
     await server.start()              # listens on settings.fastagi_host/fastagi_port
     await server.serve_forever()
 
@@ -14,26 +15,21 @@ an `AgiChannel` (agi_scripts/channel.py). Parameters travel as AGI arguments
 (`channel.args`), not in the URL: `agi://host/claims?x=1` is refused as an unknown route.
 A route ends when it returns or when the caller hangs up (`CallerHungUp`, caught here).
 
-`tamas agi` runs the server with `default_routes()`; the IVR adds its routes there.
+The server knows no route of its own: `tamas agi` (tamas/agi.py) composes the table.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import ipaddress
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
-from agi_scripts.channel import MAX_LINE_BYTES, AgiChannel, AgiError, CallerHungUp
-from integrations.database import Database
-from tamas.gc_tuning import settle_after_startup
+from agi_scripts.channel import MAX_LINE_BYTES, AgiChannel, AgiError, CallerHungUp, Route
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
-
-Route = Callable[[AgiChannel], Awaitable[None]]
 
 HEADER_TIMEOUT_S = 5.0
 MAX_HEADERS = 256
@@ -68,7 +64,6 @@ class AgiServer:
         self.header_timeout_s = header_timeout_s
         self.sessions: set[asyncio.Task[None]] = set()
         self.refused = 0
-        self.served = 0
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -147,7 +142,6 @@ class AgiServer:
         except Exception:
             log.exception("FastAGI %s on %s failed", script, channel.name)
         finally:
-            self.served += 1
             log.debug(
                 "FastAGI %s on %s done in %.3f s", script, channel.name, time.monotonic() - started
             )
@@ -199,49 +193,3 @@ def build_server(
         settings.fastagi_port if port is None else port,
         settings.fastagi_allow,
     )
-
-
-def default_routes(settings: Settings, database: Database) -> dict[str, Route]:
-    """The routes `tamas agi` serves. The IVR registers its menu routes here."""
-    from agi_scripts.skeleton import skeleton_route
-    from ivr.routes import ivr_routes
-
-    return {
-        "skeleton": skeleton_route(database, settings.default_region),
-        **ivr_routes(settings, database),
-    }
-
-
-async def ensure_schema(database: Database) -> None:
-    """Bring the database to the newest schema (Alembic, as `tamas migrate` does)."""
-    from integrations import migrations
-
-    await migrations.upgrade(database.url)
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="listen address (default: setting fastagi_host)")
-    parser.add_argument("--port", type=int, help="listen port (default: setting fastagi_port)")
-
-
-async def run(args: argparse.Namespace, settings: Settings) -> int:
-    from tamas.cli import CommandError
-
-    database = Database(settings.effective_database_url)
-    await ensure_schema(database)
-    server = build_server(settings, default_routes(settings, database), args.host, args.port)
-    try:
-        await server.start()
-    except OSError as error:
-        raise CommandError(
-            f"cannot listen on {server.host}:{server.port} ({error.strerror}); is another "
-            "`tamas agi` running? Choose another port with --port or fastagi_port"
-        ) from error
-    settle_after_startup()
-    print(f"tamas agi: serving {', '.join(sorted(server.routes))} on {server.host}:{server.port}")
-    try:
-        await server.serve_forever()
-    finally:
-        await server.close()
-        await database.dispose()
-    return 0

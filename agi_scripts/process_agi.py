@@ -2,10 +2,11 @@
 """Process AGI: Asterisk starts this script once per call and talks to it over stdin/stdout.
 
 For a small box only: a process per call collapses long before the FastAGI server does (the
-sandbox measured about 20 calls/s against FastAGI's 120). The dialplan names the route as the
-first argument: `AGI(/opt/tamas/agi_scripts/process_agi.py,keys)`. Routes get a
-`ProcessAgiChannel`, which offers the same async methods as FastAGI's `AgiChannel`, so a route
-runs unchanged under either.
+sandbox sustained 20 calls/s against FastAGI's 200, see the README). The dialplan names the
+route as the first argument: `AGI(/opt/tamas/agi_scripts/process_agi.py,keys)`. Routes get a
+`ProcessAgiChannel`, the same `AgiCommands` as FastAGI's `AgiChannel`, so a route
+(`agi_scripts.channel.Route`) runs unchanged under either. `main(routes)` is the one entry:
+run as a file it serves the `keys` route; ivr/process.py passes the menus.
 
 pyst2's `asterisk.agi.AGI` does the line protocol; around it we fix two of its traps: a bare
 `HANGUP` line Asterisk writes when the caller hangs up is filtered out of stdin before pyst2
@@ -30,11 +31,19 @@ if __package__ in (None, ""):
 
 from asterisk import agi as pyst2_agi
 
-from agi_scripts.channel import AgiCommands, AgiError, AgiResult, CallerHungUp, parse_result
+from agi_scripts.channel import (
+    AgiCommands,
+    AgiError,
+    AgiResult,
+    CallerHungUp,
+    Route,
+    parse_result,
+)
 
 log = logging.getLogger(__name__)
 
-ProcessRoute = Callable[["ProcessAgiChannel"], Awaitable[None]]
+# The channel variable the `keys` route hands the caller's keys back in (dialplans/inbound.conf).
+KEYS_VARIABLE = "TAMAS_KEYS"
 
 
 class HangupFilter:
@@ -103,39 +112,51 @@ class ProcessAgiChannel(AgiCommands):
         return result
 
 
-async def keys_route(channel: ProcessAgiChannel) -> None:
+async def keys_route(channel: AgiCommands) -> None:
     """`keys`: answer, read the caller's keys, hand them back to the dialplan as TAMAS_KEYS.
     Needs nothing but the standard library, so it runs inside a bare Asterisk box."""
     await channel.answer()
     keys = await channel.get_data("beep", 3000, 20)
-    await channel.set_variable("TAMAS_KEYS", keys)
+    await channel.set_variable(KEYS_VARIABLE, keys)
 
 
-def light_routes() -> dict[str, ProcessRoute]:
+def light_routes() -> dict[str, Route]:
     return {"keys": keys_route}
 
 
-async def serve(channel: ProcessAgiChannel, routes: Mapping[str, ProcessRoute]) -> int:
+async def serve(
+    channel: AgiCommands,
+    routes: Mapping[str, Route],
+    after: Callable[[], Awaitable[None]] | None = None,
+) -> int:
     route = routes.get(channel.script)
-    if route is None:
-        log.error("process AGI: no route %r", channel.script)
-        return 1
     try:
+        if route is None:
+            log.error("process AGI: no route %r", channel.script)
+            return 1
         await route(channel)
     except CallerHungUp:
         pass
     except AgiError as error:
         log.error("process AGI %s: %s", channel.script, error)
         return 1
+    finally:
+        if after is not None:
+            await after()
     return 0
 
 
-def main(routes: Mapping[str, ProcessRoute] | None = None) -> int:
+def main(
+    routes: Mapping[str, Route] | None = None,
+    after: Callable[[], Awaitable[None]] | None = None,
+) -> int:
+    """Serve one call on stdin/stdout with the route the dialplan names; `after` runs once the
+    route is done, on the same event loop (e.g. to close a database pool)."""
     stdin = HangupFilter(sys.stdin)
     with open(os.devnull, "w") as quiet:
         agi = pyst2_agi.AGI(stdin=stdin, stdout=sys.stdout, stderr=quiet)
         channel = ProcessAgiChannel(agi, stdin)
-        return asyncio.run(serve(channel, light_routes() if routes is None else routes))
+        return asyncio.run(serve(channel, light_routes() if routes is None else routes, after))
 
 
 if __name__ == "__main__":

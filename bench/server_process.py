@@ -23,8 +23,7 @@ from datetime import time as clock
 from multiprocessing.connection import Connection
 from typing import Any
 
-from agi_scripts.channel import AgiChannel, AgiResult
-from agi_scripts.fastagi import Route
+from agi_scripts.channel import AgiCommands, AgiResult, Route
 from bench.agi_protocol_client import MEDIA_DELAY_S
 from bench.trivial_agi import ROUTE as TRIVIAL_ROUTE
 from bench.trivial_agi import trivial_route
@@ -71,9 +70,9 @@ SAMPLES_PER_S = 8000
 
 def timed(route: Route, stats: ServerStats) -> Route:
     """`route` with each non-media command's round trip appended to `stats.round_trips_s`,
-    and each call's seconds of played sound to `stats.played_s`."""
+    each call's seconds of played sound to `stats.played_s`, and the calls counted."""
 
-    async def run(channel: AgiChannel) -> None:
+    async def run(channel: AgiCommands) -> None:
         send = channel.command
         played = [0]
 
@@ -92,6 +91,7 @@ def timed(route: Route, stats: ServerStats) -> Route:
         try:
             await route(channel)
         finally:
+            stats.served += 1
             stats.played_s.append(played[0] / SAMPLES_PER_S)
 
     return run
@@ -143,7 +143,6 @@ async def _serve(kind: str, database_url: str | None, pipe: Connection, gc_tuned
     await server.close()
     if database is not None:
         await database.dispose()
-    stats.served = server.served
     pipe.send(stats)
 
 

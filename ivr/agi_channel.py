@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
-from agi_scripts.channel import AgiError
+from agi_scripts.channel import AgiCommands, AgiError
 from agi_scripts.channel import CallerHungUp as AgiHungUp
 from ivr.channel import PROMPT_KEYS, CallerHungUp, Recording, Spoken
 from prompts.sentences import SentenceSounds
@@ -24,28 +24,6 @@ T = TypeVar("T")
 SAMPLES_PER_MS = 8  # Asterisk reports recording positions in 8 kHz samples
 
 
-class AgiLike(Protocol):
-    async def stream_file(self, name: str, escape_digits: str = "") -> str | None: ...
-
-    async def wait_for_digit(self, timeout_ms: int) -> str | None: ...
-
-    async def get_data(self, prompt: str, timeout_ms: int = 5000, max_digits: int = 20) -> str: ...
-
-    async def record_file(
-        self,
-        name: str,
-        fmt: str = "wav",
-        escape_digits: str = "#",
-        timeout_ms: int = 60_000,
-        silence_s: int | None = None,
-        beep: bool = True,
-    ) -> Any: ...
-
-    async def get_variable(self, name: str) -> str | None: ...
-
-    async def set_variable(self, name: str, value: str) -> None: ...
-
-
 async def _guard(action: Callable[[], Awaitable[T]]) -> T:
     try:
         return await action()
@@ -54,7 +32,7 @@ async def _guard(action: Callable[[], Awaitable[T]]) -> T:
 
 
 class AgiPort:
-    def __init__(self, agi: AgiLike, sentences: SentenceSounds | None = None) -> None:
+    def __init__(self, agi: AgiCommands, sentences: SentenceSounds | None = None) -> None:
         self.agi = agi
         self.sentences = sentences
         self.missing_sounds: set[str] = set()

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-data": ("integrations.demo_data.command", "load a deterministic demo customer file"),
     "sandbox": ("tamas.asterisk.sandbox", "build, start, stop or query the Asterisk sandbox"),
     "call": ("tamas.asterisk.test_call", "place a test call with DTMF and print its record"),
-    "agi": ("agi_scripts.fastagi", "run the FastAGI server Asterisk sends calls to"),
+    "agi": ("tamas.agi", "run the FastAGI server Asterisk sends calls to"),
     "ivr": ("ivr.command", "check the voice menus (ivr/menus.yaml) and print them"),
     "messages": ("integrations.messaging.command", "send the outbox's SMS, fax and email"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
