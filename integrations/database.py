@@ -3,6 +3,8 @@ by URL; every table is declared on `Base`."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -59,7 +61,7 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_async_engine(url, **options)
 
         # WAL lets the IVR write interaction records while the popup server reads them.
@@ -79,6 +81,17 @@ def make_engine(url: str, **options: Any) -> AsyncEngine:
     # makes SQLAlchemy discard the whole pool; the caller hears the polite fallback.
     options.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **options)
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (it holds the customer file) and its folder for their owner
+    only, whatever the umask: SQLite gives its -wal and -shm files the database's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Database:
