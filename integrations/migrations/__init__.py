@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "interactions.table",
     "integrations.messaging.outbox",
     "popup_server.models",
+    "popup_server.audit",
 )
 
 
