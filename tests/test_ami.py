@@ -319,3 +319,36 @@ async def test_closing_twice_is_harmless(client: AmiClient) -> None:
     await client.close()
     with contextlib.suppress(AmiError):
         await client.close()
+
+
+async def test_a_peer_sending_no_banner_line_is_closed_not_buffered_for_ever() -> None:
+    """Something that is not Asterisk on the AMI port (a misconfigured port, an attacker
+    streaming bytes with no line end): the client gives up at once instead of growing."""
+    sent = 0
+    closed = asyncio.Event()
+
+    async def flood(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        try:
+            while sent < 64 * 1024 * 1024:
+                writer.write(b"x" * 65536)
+                await writer.drain()
+                sent += 65536
+        except ConnectionError:
+            pass
+        finally:
+            closed.set()
+
+    server = await asyncio.start_server(flood, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    ami = AmiClient("127.0.0.1", port, "tamas", SECRET)
+    try:
+        with pytest.raises(AmiError):
+            await ami.connect(timeout_s=5)
+        await asyncio.wait_for(closed.wait(), 5)
+        assert ami._protocol is not None and len(ami._protocol.buffer) <= 65536
+        assert sent < 64 * 1024 * 1024
+    finally:
+        await ami.close()
+        server.close()
+        await server.wait_closed()

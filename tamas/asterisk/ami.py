@@ -44,6 +44,9 @@ ConnectHook = Callable[["AmiClient"], Awaitable[None] | None]
 _SEPARATOR = b"\r\n\r\n"
 # A message bigger than this without a blank line is not AMI: drop the buffer rather than grow.
 _MAX_MESSAGE_BYTES = 1 << 20
+# Asterisk's banner is one short line ("Asterisk Call Manager/9.0.0"). A peer that sends more
+# without a line end is not Asterisk: close, rather than buffer whatever it sends for ever.
+_MAX_BANNER_BYTES = 1024
 _ORIGINATE_REASONS = {
     0: "failed",
     1: "hangup",
@@ -167,6 +170,14 @@ class _AmiProtocol(asyncio.Protocol):
         if not self.banner_seen:
             end = self.buffer.find(b"\r\n")
             if end < 0:
+                if len(self.buffer) > _MAX_BANNER_BYTES:
+                    log.warning(
+                        "AMI: %d bytes and no banner line: not an Asterisk manager; closing",
+                        len(self.buffer),
+                    )
+                    self.buffer.clear()
+                    if self.transport is not None:
+                        self.transport.abort()
                 return
             banner = bytes(self.buffer[:end])
             del self.buffer[: end + 2]
