@@ -49,7 +49,6 @@ from integrations.customer_file.rows import (
     claim_view,
     complaint_view,
     customer_summary,
-    interaction_view,
     policy_view,
     shareholder_view,
 )
@@ -64,6 +63,8 @@ from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.writer import load
+from interactions.records import InteractionRecords
+from interactions.records import view as interaction_view
 from interactions.table import Interaction
 
 DATABASE = "tamas_bench_file"
@@ -110,13 +111,15 @@ async def _prepare(url: str, customers: int, files: int) -> list[int]:
             random.Random(1).shuffle(ids)
             ids = ids[:files]
             if not await connection.scalar(select(func.count()).select_from(Interaction)):
-                await _add_own_records(connection, ids)
+                await _add_own_records(InteractionRecords(database), connection, ids)
     finally:
         await database.dispose()
     return ids
 
 
-async def _add_own_records(connection: AsyncConnection, ids: list[int]) -> None:
+async def _add_own_records(
+    records: InteractionRecords, connection: AsyncConnection, ids: list[int]
+) -> None:
     now = datetime.now(UTC)
     calls = [
         {
@@ -158,7 +161,7 @@ async def _add_own_records(connection: AsyncConnection, ids: list[int]) -> None:
         }
         for index, customer_id in enumerate(ids)
     ]
-    await connection.execute(insert(Interaction), calls)
+    await records.import_records(calls, connection)
     await connection.execute(insert(Complaint), complaints)
     await connection.execute(insert(CallbackTask), tasks)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -254,6 +254,19 @@ class InteractionRecords:
             changed = await db.execute(statement)
             await db.commit()
         return _rowcount(changed) > 0
+
+    async def import_records(
+        self, records: Sequence[Mapping[str, Any]], connection: AsyncConnection | None = None
+    ) -> None:
+        """Whole past records in one INSERT (demo data, benchmarks, records brought over from
+        another contact-centre system); on `connection` inside the caller's transaction."""
+        if not records:
+            return
+        if connection is not None:
+            await connection.execute(_INSERT, list(records))
+            return
+        async with self.database.autocommit() as own:
+            await own.execute(_INSERT, list(records))
 
     # --- reads -----------------------------------------------------------------------------
     async def load(self, linkedid: str) -> Interaction | None:

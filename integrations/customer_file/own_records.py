@@ -37,10 +37,8 @@ from customer_file.views import (
 from integrations.customer_file.rows import (
     CALLBACK_COLUMNS,
     COMPLAINT_COLUMNS,
-    INTERACTION_COLUMNS,
     callback_view,
     complaint_view,
-    interaction_view,
     one_of,
     rowcount,
     utc,
@@ -55,7 +53,7 @@ from integrations.customer_file.service_requests import (
     Complaint,
 )
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 
 # Tracking numbers are 8 digits a caller can key and hear; the first digit tells the kind,
 # so the complaint-status menu can reject a callback number at once.
@@ -84,13 +82,6 @@ _OPEN_CALLBACK_TASKS = (
     )
     .order_by(CallbackTask.created_at.desc(), CallbackTask.id.desc())
 )
-_RECENT_INTERACTIONS = (
-    select(*INTERACTION_COLUMNS)
-    .where(Interaction.customer_id == _CUSTOMER_ID)
-    .order_by(Interaction.started_at.desc())
-    .limit(bindparam("limit"))
-)
-
 Tracked = TypeVar("Tracked", CallbackTask, Complaint)
 
 
@@ -111,6 +102,7 @@ class OwnRecords:
 
     def __init__(self, database: Database, region: str = "IR") -> None:
         self.database = database
+        self.interactions = InteractionRecords(database)
         # Country assumed for numbers written without a country code (settings.default_region).
         self.region = region
 
@@ -130,7 +122,9 @@ class OwnRecords:
         key = {"customer_id": customer_id}
         complaints = (await connection.execute(_OPEN_COMPLAINTS, key)).all()
         tasks = (await connection.execute(_OPEN_CALLBACK_TASKS, key)).all()
-        calls = await self._recent_interactions(connection, customer_id, RECENT_CALLS_ON_FILE)
+        calls = await self.interactions.recent_for_customer(
+            customer_id, RECENT_CALLS_ON_FILE, reader=connection
+        )
         return CustomerOwnRecords(
             tuple(complaint_view(complaint) for complaint in complaints),
             tuple(callback_view(task) for task in tasks),
@@ -277,47 +271,19 @@ class OwnRecords:
             complaint = (await connection.execute(statement)).first()
         return None if complaint is None else complaint_view(complaint)
 
-    # --- interactions ----------------------------------------------------------------
+    # --- interactions: read and written by their one owner ------------------------------
 
     async def recent_interactions(self, customer_id: int, limit: int = 10) -> list[InteractionView]:
-        async with self._reading() as connection:
-            return await self._recent_interactions(connection, customer_id, limit)
-
-    async def _recent_interactions(
-        self, reader: AsyncConnection, customer_id: int, limit: int
-    ) -> list[InteractionView]:
-        records = await reader.execute(
-            _RECENT_INTERACTIONS, {"customer_id": customer_id, "limit": limit}
-        )
-        return [interaction_view(record) for record in records]
+        return await self.interactions.recent_for_customer(customer_id, limit)
 
     async def interactions_for_agent(self, agent: str, limit: int = 20) -> list[InteractionView]:
-        statement = (
-            select(*INTERACTION_COLUMNS)
-            .where(Interaction.agent == agent)
-            .order_by(Interaction.started_at.desc())
-            .limit(limit)
-        )
-        async with self._reading() as connection:
-            records = (await connection.execute(statement)).all()
-        return [interaction_view(record) for record in records]
+        return await self.interactions.for_agent(agent, limit)
 
     async def save_disposition(
         self, linkedid: str, agent: str, disposition: str, notes: str | None = None
     ) -> bool:
         """False when no interaction has this linkedid, or another agent handled it."""
-        statement = (
-            update(Interaction)
-            .where(
-                Interaction.linkedid == linkedid,
-                or_(Interaction.agent.is_(None), Interaction.agent == agent),
-            )
-            .values(agent=agent, disposition=disposition[:64], notes=notes)
-        )
-        async with self.database.session() as session:
-            result = await session.execute(statement)
-            await session.commit()
-        return rowcount(result) > 0
+        return await self.interactions.save_disposition(linkedid, agent, disposition, notes)
 
 
 class OwnRecordsMethods:

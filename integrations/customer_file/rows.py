@@ -24,7 +24,6 @@ from customer_file.views import (
     CustomerSummary,
     DividendView,
     InstallmentView,
-    InteractionView,
     PhoneView,
     PolicyView,
     ShareholderView,
@@ -34,7 +33,6 @@ from integrations.customer_file.customers import Customer
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.customer_file.shareholders import Dividend, Shareholder
-from interactions.table import Interaction
 
 
 def one_of(column: Any, values: Sequence[str]) -> Any:
@@ -297,44 +295,6 @@ def callback_view(task: Any) -> CallbackTaskView:
         due_at=utc_or_none(task.due_at),
         created_at=utc(task.created_at),
         note=task.note,
-    )
-
-
-# Not the inputs and transcript: the largest columns, which no view shows.
-INTERACTION_COLUMNS = (
-    Interaction.linkedid,
-    Interaction.channel,
-    Interaction.direction,
-    Interaction.caller_number,
-    Interaction.customer_id,
-    Interaction.started_at,
-    Interaction.duration_s,
-    Interaction.outcome,
-    Interaction.queue,
-    Interaction.agent,
-    Interaction.disposition,
-    Interaction.notes,
-    Interaction.menu_path,
-    Interaction.looked_up,
-)
-
-
-def interaction_view(record: Any) -> InteractionView:
-    return InteractionView(
-        linkedid=record.linkedid,
-        channel=record.channel,
-        direction=record.direction,
-        caller_number=record.caller_number,
-        customer_id=record.customer_id,
-        started_at=utc(record.started_at),
-        duration_s=record.duration_s,
-        outcome=record.outcome,
-        queue=record.queue,
-        agent=record.agent,
-        disposition=record.disposition,
-        notes=record.notes,
-        menu_path=tuple(record.menu_path or ()),
-        looked_up=tuple(record.looked_up or ()),
     )
 
 
