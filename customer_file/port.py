@@ -132,7 +132,8 @@ class CustomerFile(Protocol):
         linkedid: str | None = None,
     ) -> str:
         """A task for an expert to call back (renewal request...); returns its tracking
-        number (digits the caller hears)."""
+        number (digits the caller hears). One open request of a kind per phone number: asked
+        again while one is open, it returns that request's number and makes no new task."""
         ...
 
     async def callback_tasks_for_agent(

@@ -192,7 +192,27 @@ class OwnRecords:
                 created_at=created_at,
             )
 
-        return await self._insert_tracked(CALLBACK_PREFIX, make)
+        existing = await self._open_callback_task(e164, kind)
+        if existing is not None:
+            return existing
+        try:
+            return await self._insert_tracked(CALLBACK_PREFIX, make)
+        except CustomerFileError:
+            # The same request made at the same moment by another call of this number.
+            existing = await self._open_callback_task(e164, kind)
+            if existing is None:
+                raise
+            return existing
+
+    async def _open_callback_task(self, phone: str, kind: str) -> str | None:
+        """The tracking number of this number's open request of this kind, if any."""
+        statement = select(CallbackTask.tracking_number).where(
+            CallbackTask.phone == phone,
+            CallbackTask.kind == kind,
+            CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
+        )
+        async with self._reading() as connection:
+            return (await connection.execute(statement)).scalar_one_or_none()
 
     async def callback_tasks_for_agent(
         self, agent: str, include_unassigned: bool = True, limit: int = 50

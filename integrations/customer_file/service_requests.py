@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text, func
+from sqlalchemy import Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base, UtcDateTime
@@ -45,6 +45,19 @@ class Complaint(Base):
 
 class CallbackTask(Base):
     __tablename__ = "callback_tasks"
+    # One open request of a kind per number, whatever the channel it came by: a caller who
+    # presses 9 twenty times (type-ahead) or asks again tomorrow is told the same tracking
+    # number, and the agents' list holds one task. Partial, so closed tasks do not count.
+    __table_args__ = (
+        Index(
+            "uq_callback_tasks_open_phone_kind",
+            "phone",
+            "kind",
+            unique=True,
+            sqlite_where=text("status IN ('open', 'assigned')"),
+            postgresql_where=text("status IN ('open', 'assigned')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
