@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+from tamas.languages import LANGUAGES
+
 DEFAULT_PATH = Path(__file__).with_name("menus.yaml")
-LANGUAGES = ("fa", "en", "ru")
 KEYS = set("0123456789")
 # Python's weekday() numbers, by the names the menu file uses.
 WEEKDAYS = {

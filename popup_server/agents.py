@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 
 from integrations.database import Database
 from popup_server.models import Agent, AgentSession
+from tamas.languages import LANGUAGES
 from tamas.passwords import DEFAULT_N, hash_secret, verify_secret
 
 
@@ -71,7 +72,7 @@ class AgentDirectory:
             raise AgentError("password: at least 8 characters")
         if "/" not in interface:
             raise AgentError("interface: a device such as PJSIP/101 or Local/101@tamas-agents")
-        if language not in ("fa", "en", "ru"):
+        if language not in LANGUAGES:
             raise AgentError("language: fa, en or ru")
         password_hash = await asyncio.to_thread(hash_secret, password, n=password_cost)
         async with self.database.session() as session:

@@ -28,6 +28,7 @@ from tamas.asterisk.ami import AmiClient
 from tamas.bus import make_bus
 from tamas.errors import CommandError
 from tamas.gc_tuning import settle_after_startup
+from tamas.languages import LANGUAGES
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("number", help="the agent number they log in with")
     add.add_argument("--interface", required=True, help="their phone: PJSIP/101, Local/101@ctx")
     add.add_argument("--name", default="")
-    add.add_argument("--language", default="fa", choices=("fa", "en", "ru"))
+    add.add_argument("--language", default="fa", choices=LANGUAGES)
     add.add_argument("--roles", default="agent", help="comma-separated: agent,supervisor")
     sub.add_parser("demo-agents", help="agents 101-103 on the sandbox queues' Local members")
 

@@ -16,7 +16,8 @@ from types import MappingProxyType
 import yaml
 
 from prompts.utterance import Utterance
-from prompts.vocabulary import LANGUAGES, check_language
+from prompts.vocabulary import check_language
+from tamas.languages import LANGUAGES
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
 _KEY = re.compile(r"[a-z][a-z0-9_]*")

@@ -15,8 +15,8 @@ from prompts.numbers import say_amount, say_digits, say_number
 from prompts.sounds import all_sounds, build_sounds, sound_names
 from prompts.speech import SpeechError, synthesizer_from_settings
 from prompts.utterance import Utterance
-from prompts.vocabulary import LANGUAGES
 from tamas.errors import CommandError
+from tamas.languages import LANGUAGES
 from tamas.settings import Settings
 
 KINDS = ("number", "amount", "date", "time", "digits", "prompt")

@@ -26,7 +26,8 @@ from prompts.speech import (
     write_silence,
 )
 from prompts.utterance import Utterance
-from prompts.vocabulary import LANGUAGES, check_language, words
+from prompts.vocabulary import check_language, words
+from tamas.languages import LANGUAGES
 from tamas.settings import Settings
 
 SOUND_PREFIX = "tamas"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-LANGUAGES = ("fa", "en", "ru")
+from tamas.languages import LANGUAGES
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,6 @@ from integrations.customer_file import pins
 from integrations.customer_file.claims import Claim, ClaimStageChange
 from integrations.customer_file.customers import (
     KINDS,
-    LANGUAGES,
     TIERS,
     Address,
     Customer,
@@ -102,6 +101,7 @@ from integrations.customer_file.rows import (
 from integrations.customer_file.search import name_searches, normalize_persian
 from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
 from integrations.database import Database
+from tamas.languages import LANGUAGES
 
 # Search radii for branches_near, widened until enough branches are found; None: anywhere.
 _BRANCH_RADII_KM = (25.0, 100.0, 400.0, None)

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from integrations.database import Base, UtcDateTime
 
 KINDS = ("person", "company")
-LANGUAGES = ("fa", "en", "ru")
 # In order of privilege; gold and VIP callers get a priority queue position.
 TIERS = ("regular", "bronze", "silver", "gold", "vip")
 PRIORITY_TIERS = frozenset({"gold", "vip"})
