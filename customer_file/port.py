@@ -14,7 +14,9 @@ input. A slow core system should be awaited with a timeout by the caller
 (`asyncio.timeout`), which then speaks a polite fallback.
 
 Interactions, complaints and callback tasks are written by Tamas itself; an adapter for a
-core system that does not keep them can delegate those methods to `SqlCustomerFile`.
+core system that does not keep them holds an `OwnRecords` store and inherits the methods
+answering from it (`OwnRecordsMethods`, integrations.customer_file.own_records). The
+contract every adapter keeps is a test suite: tests/customer_file_contract.py.
 """
 
 from __future__ import annotations

@@ -70,6 +70,16 @@ def core_system(core: SqlCustomerFile) -> web.Application:
             return web.json_response({"field": error.field}, status=409)
         return reply(summary)
 
+    async def set_pin(request: web.Request) -> web.Response:
+        customer_id = int(request.match_info["id"])
+        if await core.customer(customer_id) is None:
+            raise web.HTTPNotFound()
+        try:
+            await core.set_customer_pin(customer_id, (await request.json())["pin"])
+        except CustomerFileError as error:
+            raise web.HTTPBadRequest(text=str(error)) from error
+        return web.Response(status=204)
+
     def meeting(request: web.Request) -> Awaitable[Any]:
         after = request.query.get("after")
         return core.next_general_meeting(datetime.fromisoformat(after) if after else None)
@@ -103,6 +113,7 @@ def core_system(core: SqlCustomerFile) -> web.Application:
     )
     app.router.add_post("/core/customers", register)
     app.router.add_post("/core/customers/{id:\\d+}/pin/check", check_pin)
+    app.router.add_put("/core/customers/{id:\\d+}/pin", set_pin)
     app.router.add_get(
         "/core/claims/{code}", route(lambda r: core.claim_by_tracking_code(r.match_info["code"]))
     )

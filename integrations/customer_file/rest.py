@@ -16,7 +16,7 @@ store it holds). Select it with `customer_file_adapter =
     POST /customers                            CustomerRegistration -> CustomerSummary
                                                (409 {"field": ...} when already on file)
     POST /customers/{id}/pin/check             {"pin"} -> {"valid": bool}
-    PUT  /customers/{id}/pin                   {"pin"}
+    PUT  /customers/{id}/pin                   {"pin"} -> 204 (400 for a PIN the core refuses)
     GET  /customers/{id}/debts                 DebtView
     GET  /claims/{tracking_code}               ClaimStatus
     GET  /policies/authenticity/{key}          PolicyAuthenticity
@@ -30,6 +30,7 @@ store it holds). Select it with `customer_file_adapter =
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -39,6 +40,7 @@ import aiohttp
 from customer_file.identifiers import (
     ascii_digits,
     compact_digits,
+    normalize_phone,
     try_normalize_phone,
     validate_company_id,
     validate_national_id,
@@ -188,7 +190,17 @@ class RestCustomerFile(OwnRecordsMethods):
         return await self._many(CustomerSummary, "/customers/search", q=text, limit=limit)
 
     async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:
-        data = await self._call("POST", "/customers", body=as_json(registration))
+        # Malformed identifiers are refused here, by name (InvalidIdentifier), before the core
+        # system is asked; it receives them in their canonical forms.
+        r = registration
+        checked = dataclasses.replace(
+            r,
+            national_id=validate_national_id(r.national_id) if r.national_id else None,
+            company_id=validate_company_id(r.company_id) if r.company_id else None,
+            phones=tuple(dict.fromkeys(normalize_phone(p, self.region) for p in r.phones)),
+            postal_code=validate_postal_code(r.postal_code) if r.postal_code else None,
+        )
+        data = await self._call("POST", "/customers", body=as_json(checked))
         if not isinstance(data, dict):
             raise CustomerFileError("core system did not return the registered customer")
         return self._decode(CustomerSummary, data, "/customers")
