@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Boolean, Index, Integer, String, func, insert, select, update
+from sqlalchemy import Boolean, Index, Integer, String, func, insert, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base, Database, UtcDateTime
@@ -50,6 +50,9 @@ class RateLimit:
 
     actions: tuple[str, ...]
     per_hour: int
+    # Only rows with one of these reasons count (file reads from a search, not for a call
+    # ringing the agent); None counts every row of the actions.
+    reasons: tuple[str, ...] | None = None
 
 
 _INSERT = insert(AuditRecord).returning(AuditRecord.id)
@@ -100,6 +103,15 @@ class AuditLog:
                     AuditRecord.action.in_(limit.actions),
                     AuditRecord.at > now - WINDOW,
                     AuditRecord.allowed.is_(True),
+                    *(
+                        ()
+                        if limit.reasons is None
+                        else (
+                            or_(
+                                AuditRecord.reason.is_(None), AuditRecord.reason.in_(limit.reasons)
+                            ),
+                        )
+                    ),
                 )
             )
             if int(used or 0) <= limit.per_hour:

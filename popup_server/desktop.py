@@ -6,7 +6,7 @@ through AMI. Every route acts for the logged-in agent and only on that agent's o
 from __future__ import annotations
 
 import logging
-import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,14 @@ from aiohttp import web
 from customer_file.identifiers import InvalidIdentifier
 from customer_file.port import CustomerFile, CustomerFileError, DuplicateCustomer
 from customer_file.views import CustomerRegistration, as_json
+from popup_server.audit import AuditLog, RateLimit
 from popup_server.auth import read_json, require_agent
+from popup_server.dialling import DialPolicy
 from popup_server.websocket import DesktopHub
+from tamas.asterisk import variables as channel_variables
 from tamas.asterisk.ami import AmiClient, AmiError
+from tamas.languages import LANGUAGES
+from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +38,14 @@ DISPOSITIONS = (
     "other",
 )
 MAX_NOTES = 4000
-_DIALLABLE = re.compile(r"^\+?[0-9]{2,20}$")
-_PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# A search narrower than this names too many customers to be a search (a browse).
+MIN_SEARCH = 3
+# Customer ids are 32-bit in our tables; a larger one is a mistake, not a customer.
+MAX_CUSTOMER_ID = 2**31 - 1
+# Unassigned, private-use, surrogate and control characters are typed by no one; ZWNJ is
+# part of Persian names (the other format characters are not).
+_UNTYPABLE = frozenset({"Cn", "Co", "Cs", "Cc", "Cf"})
+_ZWNJ = "\u200c"
 
 
 class DesktopRoutes:
@@ -43,14 +54,21 @@ class DesktopRoutes:
         hub: DesktopHub,
         customer_file: CustomerFile,
         ami: AmiClient | None,
-        desktop_context: str,
+        settings: Settings,
+        audit: AuditLog,
         note_transfer: Any = None,
     ) -> None:
         self.hub = hub
         self.customer_file = customer_file
         self.ami = ami
-        self.desktop_context = desktop_context
+        self.desktop_context = settings.desktop_context
         self.note_transfer = note_transfer
+        self.audit = audit
+        self.dial_policy = DialPolicy(settings.desktop_dial_patterns, settings.default_region)
+        self.dials = RateLimit(("originate", "transfer"), settings.agent_dials_per_hour)
+        self.searches = RateLimit(
+            ("search", "file_read"), settings.agent_searches_per_hour, reasons=("search",)
+        )
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_get("/", self.index)
@@ -79,10 +97,15 @@ class DesktopRoutes:
         return web.json_response(as_json(tasks))
 
     async def search(self, request: web.Request) -> web.Response:
-        await require_agent(request)
+        agent = await require_agent(request)
         text = request.query.get("q", "").strip()[:100]
-        if len(text) < 2:
-            return _error(400, "q: type at least 2 characters", field="q")
+        if len(text) < MIN_SEARCH:
+            return _error(400, f"q: type at least {MIN_SEARCH} characters", field="q")
+        odd = next((ch for ch in text if _untypable(ch)), None)
+        if odd is not None:
+            return _error(400, f"q: character U+{ord(odd):04X} cannot be searched for", "q")
+        if not await self.audit.record(agent.number, "search", limit=self.searches):
+            return _rate_limited("searches")
         try:
             found = await self.customer_file.search_customers(text, limit=20)
         except InvalidIdentifier as error:
@@ -91,8 +114,20 @@ class DesktopRoutes:
 
     async def customer(self, request: web.Request) -> web.Response:
         """The whole file of a customer the agent picked from the search."""
-        await require_agent(request)
-        view = await self.customer_file.customer_file(int(request.match_info["customer_id"]))
+        agent = await require_agent(request)
+        customer_id = int(request.match_info["customer_id"])
+        if customer_id > MAX_CUSTOMER_ID:
+            return _error(400, "no customer has so large an id")
+        allowed = await self.audit.record(
+            agent.number,
+            "file_read",
+            reason="search",
+            customer_id=customer_id,
+            limit=self.searches,
+        )
+        if not allowed:
+            return _rate_limited("searches")
+        view = await self.customer_file.customer_file(customer_id)
         if view is None:
             return _error(404, "no such customer")
         return web.json_response(as_json(view))
@@ -131,8 +166,12 @@ class DesktopRoutes:
         return web.json_response({"ok": True})
 
     async def _agents_call(self, agent: str, linkedid: str) -> bool:
-        if self.hub.was_offered(agent, linkedid):
+        # The call is the agent's who answered it; one it only rang (then another agent, or
+        # nobody, answered) is not, however early its ring came.
+        if self.hub.answered(agent, linkedid):
             return True
+        if self.hub.was_offered(agent, linkedid):
+            return False
         recent = await self.customer_file.interactions_for_agent(agent, limit=50)
         return any(call.linkedid == linkedid for call in recent)
 
@@ -147,13 +186,15 @@ class DesktopRoutes:
         agent = await require_agent(request)
         linkedid = request.match_info["linkedid"]
         body = await read_json(request)
-        target = str(body.get("to", "")).translate(_PERSIAN_DIGITS).strip()
-        if not _DIALLABLE.match(target):
+        target = self.dial_policy.dialled(body.get("to", ""))
+        if target is None:
             return _error(400, "to: an agent number, a queue or a phone number", "to")
-        target = _dialplan_number(target)
         call = self.hub.live_call(agent.number, linkedid)
         if call is None or call.get("state") != "answered" or not call["channels"]["caller"]:
             return _error(409, "only an answered call of yours can be transferred")
+        refused = await self._dial("transfer", agent.number, target, linkedid)
+        if refused is not None:
+            return refused
         if self.note_transfer is not None:
             self.note_transfer(linkedid, agent.number)
         return await self._action(
@@ -169,9 +210,12 @@ class DesktopRoutes:
     async def originate(self, request: web.Request) -> web.Response:
         agent = await require_agent(request)
         body = await read_json(request)
-        number = re.sub(r"[\s\-()]", "", str(body.get("number", ""))).translate(_PERSIAN_DIGITS)
-        if not _DIALLABLE.match(number):
+        number = self.dial_policy.dialled(body.get("number", ""))
+        if number is None:
             return _error(400, "number: digits, optionally with a leading +", "number")
+        refused = await self._dial("originate", agent.number, number, None)
+        if refused is not None:
+            return refused
         if self.ami is None:
             return _error(503, "this server does not control calls (no AMI connection)")
         try:
@@ -179,15 +223,32 @@ class DesktopRoutes:
             result = await self.ami.originate(
                 agent.interface,
                 context=self.desktop_context,
-                exten=_dialplan_number(number),
+                exten=number,
                 caller_id=f'"{agent.number}" <{agent.number}>',
-                variables={"TAMAS_AGENT": agent.number},
+                variables={channel_variables.AGENT: agent.number},
                 wait=False,
             )
         except AmiError as error:
             log.warning("desktop: originate for agent %s failed: %s", agent.number, error)
             return _error(502, "Asterisk refused the call")
         return web.json_response({"ok": True, "channel_id": result.channel_id})
+
+    async def _dial(
+        self, action: str, agent: str, number: str, linkedid: str | None
+    ) -> web.Response | None:
+        """Audit a click-to-call or transfer; the refusal to answer with, if any."""
+        field = "to" if action == "transfer" else "number"
+        if not self.dial_policy.allows(number):
+            await self.audit.record(
+                agent, action, target=number, linkedid=linkedid, refusal="not_allowed"
+            )
+            log.warning("desktop: agent %s may not dial %s (desktop_dial_patterns)", agent, number)
+            return _error(403, f"{field}: not a number agents may dial", field)
+        if not await self.audit.record(
+            agent, action, target=number, linkedid=linkedid, limit=self.dials
+        ):
+            return _rate_limited("calls and transfers")
+        return None
 
     async def _action(self, action: dict[str, Any]) -> web.Response:
         if self.ami is None:
@@ -202,9 +263,14 @@ class DesktopRoutes:
         return web.json_response({"ok": True})
 
 
-def _dialplan_number(number: str) -> str:
-    # Dialplan patterns match digits; the international prefix `+` is dialled as 00.
-    return "00" + number[1:] if number.startswith("+") else number
+def _untypable(ch: str) -> bool:
+    return ch != _ZWNJ and unicodedata.category(ch) in _UNTYPABLE
+
+
+def _rate_limited(what: str) -> web.Response:
+    response = _error(429, f"too many {what} in the last hour; try again later")
+    response.headers["Retry-After"] = "600"
+    return response
 
 
 def error_field(error: InvalidIdentifier) -> str:
@@ -234,7 +300,7 @@ def _registration(body: dict[str, Any]) -> CustomerRegistration:
     except ValueError:
         raise InvalidIdentifier("birth_date", birth, "expected YYYY-MM-DD") from None
     language = text("language", 2) or "fa"
-    if language not in ("fa", "en", "ru"):
+    if language not in LANGUAGES:
         raise InvalidIdentifier("language", language, "expected fa, en or ru")
     phone = text("phone", 32)
     return CustomerRegistration(
