@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from customer_file.identifiers import InvalidIdentifier, company_id_check_digit
 from customer_file.views import CustomerRegistration, as_json
@@ -690,6 +692,27 @@ async def test_a_file_with_little_on_it_has_empty_sections(
     assert file.shareholder.unpaid_dividends_rials == 0
     assert file.open_complaints == () and file.open_callback_tasks == ()
     assert file.recent_interactions == ()
+
+
+async def test_the_popup_file_is_nine_statements_on_one_connection(
+    customer_file: SqlCustomerFile, built: File, database: Database
+) -> None:
+    # The file is read as the agent's phone rings: each statement is a trip to the database,
+    # so core records and Tamas's own share one connection and like records one statement.
+    statements: list[str] = []
+    connections: set[int] = set()
+
+    def count(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+        connections.add(id(connection.connection.dbapi_connection))
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        file = await customer_file.customer_file(built.customer_id)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    assert file is not None and file.recent_interactions
+    assert len(statements) == 9 and len(connections) == 1
 
 
 async def test_views_turn_into_json_for_the_popup(
