@@ -470,7 +470,7 @@ class CoreRecords:
         identity = row.national_id or row.company_id or ""
         return ClaimStatus(
             claim=claim_view(row, row.policy_number),
-            history=tuple(StageChange(h.stage, utc(h.at), h.note) for h in history),
+            history=tuple(StageChange(h.stage, h.at, h.note) for h in history),
             customer_id=row.customer_id,
             national_id_last4=identity[-4:],
         )
@@ -652,7 +652,7 @@ class CoreRecords:
         return GeneralMeetingView(
             id=meeting.id,
             kind=meeting.kind,
-            held_at=utc(meeting.held_at),
+            held_at=meeting.held_at,
             place_fa=meeting.place_fa,
             place_en=meeting.place_en,
             agenda=tuple(meeting.agenda or ()),

@@ -47,12 +47,9 @@ def rowcount(result: Any) -> int:
 
 
 def utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    """A moment handed in by a caller of the adapter, as stored: naive ones are taken as UTC.
+    (Reads need no such care: `UtcDateTime` columns come back aware.)"""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def utc_or_none(moment: datetime | None) -> datetime | None:
-    return None if moment is None else utc(moment)
 
 
 SUMMARY_COLUMNS = (
@@ -114,7 +111,7 @@ def claim_view(claim: Any, policy_number: str) -> ClaimView:
         policy_number=policy_number,
         line=claim.line,
         stage=claim.stage,
-        stage_changed_at=utc(claim.stage_changed_at),
+        stage_changed_at=claim.stage_changed_at,
         loss_date=claim.loss_date,
         amount_claimed_rials=claim.amount_claimed_rials,
         amount_approved_rials=claim.amount_approved_rials,
@@ -262,8 +259,8 @@ def complaint_view(complaint: Any) -> ComplaintView:
         category=complaint.category,
         status=complaint.status,
         customer_id=complaint.customer_id,
-        created_at=utc(complaint.created_at),
-        updated_at=utc(complaint.updated_at),
+        created_at=complaint.created_at,
+        updated_at=complaint.updated_at,
         resolution=complaint.resolution,
         has_recording=bool(complaint.recording_path),
     )
@@ -292,8 +289,8 @@ def callback_view(task: Any) -> CallbackTaskView:
         phone=task.phone,
         policy_number=task.policy_number,
         assigned_agent=task.assigned_agent,
-        due_at=utc_or_none(task.due_at),
-        created_at=utc(task.created_at),
+        due_at=task.due_at,
+        created_at=task.created_at,
         note=task.note,
     )
 
