@@ -155,7 +155,8 @@ async def _add_own_records(
             "tracking_number": f"5{index:07d}",
             "kind": "renewal",
             "customer_id": customer_id,
-            "phone": "+989120000000",
+            # One open request per number and kind (migration 0008): each its own number.
+            "phone": f"+98912{index:07d}",
             "status": "open",
             "created_at": now,
         }
