@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 import phonenumbers
 
-_PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+from customer_file.identifiers import ascii_digits
+
 _DIALLABLE = re.compile(r"^\+?[0-9]{2,20}$")
 _PATTERN_PARTS = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}
 
@@ -59,7 +60,7 @@ class DialPolicy:
 
         "+98 912 ..." in the home country becomes the national "0912...", so one pattern
         covers both ways of typing it; any other "+" becomes the international prefix 00."""
-        number = re.sub(r"[\s\-()]", "", str(typed)).translate(_PERSIAN_DIGITS)
+        number = ascii_digits(re.sub(r"[\s\-()]", "", str(typed)))
         if not _DIALLABLE.match(number):
             return None
         if number.startswith("+"):

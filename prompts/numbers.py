@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from customer_file.identifiers import ascii_digits
 from prompts.utterance import Utterance
 from prompts.vocabulary import check_language, word
 
@@ -25,9 +26,6 @@ _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (10**3,
 
 # Separators callers see in printed codes and phone numbers; they are not read aloud.
 _SILENT = frozenset(" -")
-_DIGITS = {**{str(d): d for d in range(10)}}
-_DIGITS |= {chr(0x06F0 + d): d for d in range(10)}  # Persian ۰..۹
-_DIGITS |= {chr(0x0660 + d): d for d in range(10)}  # Arabic-Indic ٠..٩
 
 
 def fragment(name: str) -> Utterance:
@@ -74,12 +72,12 @@ def say_digits(digits: str, lang: str) -> Utterance:
             if groups[-1]:
                 groups.append([])
             continue
-        digit = _DIGITS.get(char)
-        if digit is None:
+        digit = ascii_digits(char)  # Persian ۰..۹ and Arabic-Indic ٠..٩ read as digits too
+        if not (digit.isascii() and digit.isdigit()):
             raise ValueError(
                 f"cannot read {char!r} at position {position} of {digits!r} as a digit"
             )
-        groups[-1].append(_digit(digit, lang))
+        groups[-1].append(_digit(int(digit), lang))
     spoken = [Utterance.join(group) for group in groups if group]
     if not spoken:
         raise ValueError(f"{digits!r} has no digits to read")
