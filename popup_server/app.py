@@ -20,11 +20,12 @@ from popup_server.agents import AgentDirectory
 from popup_server.auth import (
     DIRECTORY,
     LIMITER,
-    RedisLoginLimiter,
+    TRUSTED_PROXIES,
     login,
     logout,
     make_login_limiter,
     me,
+    trusted_proxies,
 )
 from popup_server.desktop import DesktopRoutes
 from popup_server.follower import CallFollower
@@ -92,8 +93,9 @@ def make_app(
         else None
     )
     app[DIRECTORY] = directory
-    limiter = make_login_limiter(settings.redis_url, settings.agent_login_limit)
+    limiter = make_login_limiter(settings)
     app[LIMITER] = limiter
+    app[TRUSTED_PROXIES] = trusted_proxies(settings)
     app[SERVER] = PopupServer(hub=hub, directory=directory, follower=follower)
 
     app.router.add_post("/api/login", login)
@@ -124,8 +126,7 @@ def make_app(
             await follower.close()
         hub.close()
         await bus.close()
-        if isinstance(limiter, RedisLoginLimiter):
-            await limiter.close()
+        await limiter.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(lambda _app: hub.close_all())

@@ -1,121 +1,93 @@
 """Logging agents in and out, finding the agent behind a request, and limiting login attempts.
 
 The session token travels in an HttpOnly, SameSite=Strict cookie (scripts and the benchmark
-may send it as `Authorization: Bearer`). Failed logins are counted per agent number and per
-client address over a window (in Redis when configured, so shared by every process); past
-the limit the answer is 429 with Retry-After.
+may send it as `Authorization: Bearer`). Login attempts are counted per agent number and per
+client address over a window before the password is checked (`tamas.limits`; in Redis when
+configured, so shared by every process); past the limit the answer is 429 with Retry-After.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
-from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from popup_server.agents import AgentDirectory, AgentIdentity
+from tamas.limits import FailureLimiter, FailureStore, MemoryFailures, RedisFailures
+from tamas.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 COOKIE = "tamas_session"
 LOGIN_WINDOW_S = 300.0
+# Checks of one agent number or one address running at once; more wait their turn outside
+# (429, Retry-After: 1) instead of queueing for the hashing threads.
+LOGIN_CHECKS_PER_KEY = 2
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class LoginLimiter:
-    """At most `limit` failed logins per key in `window_s` seconds, in this process.
-
-    Keys are "agent:<number>" and "addr:<ip>", so guessing one agent's password from many
-    addresses and many agents' passwords from one address are both slowed down.
-    """
-
-    def __init__(self, limit: int, window_s: float = LOGIN_WINDOW_S) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-
-    async def retry_after_s(self, keys: list[str]) -> float:
-        """0 if a login may be tried now, else seconds until one may."""
-        now = time.monotonic()
-        wait = 0.0
-        for key in keys:
-            failures = self._failures.get(key)
-            if not failures:
-                continue
-            while failures and now - failures[0] > self.window_s:
-                failures.popleft()
-            if len(failures) >= self.limit:
-                wait = max(wait, self.window_s - (now - failures[0]))
-        return wait
-
-    async def failed(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._failures.setdefault(key, deque()).append(now)
-        if len(self._failures) > 100_000:  # bound memory under a spray of junk numbers
-            self._failures.clear()
-
-    async def succeeded(self, agent_key: str) -> None:
-        self._failures.pop(agent_key, None)
+def make_login_limiter(settings: Settings) -> FailureLimiter:
+    """Keys are "agent:<number>" and "addr:<client>" (as HMACs), so guessing one agent's
+    password from many addresses and many agents' passwords from one address are both slowed."""
+    store: FailureStore = (
+        RedisFailures(settings.redis_url, prefix="tamas:login-failures:")
+        if settings.redis_url
+        else MemoryFailures()
+    )
+    return FailureLimiter(
+        store,
+        settings.agent_login_limit,
+        LOGIN_WINDOW_S,
+        secret=settings.effective_lockout_secret,
+        max_concurrent=LOGIN_CHECKS_PER_KEY,
+    )
 
 
-class RedisLoginLimiter(LoginLimiter):
-    """The same limit shared by every popup server process through Redis (a counter per key
-    that expires with the window), so spreading guesses over processes gains nothing. If Redis
-    is down, it falls back to this process's own count rather than refuse every login."""
+def trusted_proxies(settings: Settings) -> tuple[Network, ...]:
+    try:
+        return tuple(
+            ipaddress.ip_network(entry, strict=False) for entry in settings.http_trusted_proxies
+        )
+    except ValueError as error:
+        raise SettingsError(f"setting 'http_trusted_proxies': {error}") from error
 
-    def __init__(self, url: str, limit: int, window_s: float = LOGIN_WINDOW_S) -> None:
-        super().__init__(limit, window_s)
-        import redis.asyncio as redis
 
-        self._redis = redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
-
-    async def retry_after_s(self, keys: list[str]) -> float:
-        from redis.exceptions import RedisError
-
+def client_address(request: web.Request, proxies: Sequence[Network]) -> str:
+    """The address of the client behind our own proxies: X-Forwarded-For is read from the
+    right, skipping proxies we trust; the first hop we don't trust is the client (anything to
+    its left was written by the client itself and proves nothing)."""
+    remote = request.remote or ""
+    if not _is_trusted(remote, proxies):
+        return remote
+    hops = [
+        hop.strip()
+        for header in request.headers.getall("X-Forwarded-For", [])
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    client = remote
+    for hop in reversed(hops):
         try:
-            wait = 0.0
-            for key in keys:
-                count = await self._redis.get(_redis_key(key))
-                if count is not None and int(count) >= self.limit:
-                    wait = max(wait, float(await self._redis.ttl(_redis_key(key))))
-            return wait
-        except (RedisError, OSError) as error:
-            log.warning("desktop: login limit from Redis unavailable (%s); counting locally", error)
-            return await super().retry_after_s(keys)
-
-    async def failed(self, keys: list[str]) -> None:
-        from redis.exceptions import RedisError
-
-        await super().failed(keys)
-        try:
-            for key in keys:
-                count = await self._redis.incr(_redis_key(key))
-                if count == 1:
-                    await self._redis.expire(_redis_key(key), int(self.window_s))
-        except (RedisError, OSError) as error:
-            log.warning("desktop: cannot count a failed login in Redis (%s)", error)
-
-    async def succeeded(self, agent_key: str) -> None:
-        from redis.exceptions import RedisError
-
-        await super().succeeded(agent_key)
-        try:
-            await self._redis.delete(_redis_key(agent_key))
-        except (RedisError, OSError) as error:
-            log.warning("desktop: cannot reset a login count in Redis (%s)", error)
-
-    async def close(self) -> None:
-        await self._redis.aclose()
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # a malformed hop: keep the last address a trusted proxy vouched for
+        client = hop
+        if not _is_trusted(hop, proxies):
+            break
+    return client
 
 
-def _redis_key(key: str) -> str:
-    return f"tamas:login-failures:{key}"
-
-
-def make_login_limiter(redis_url: str, limit: int) -> LoginLimiter:
-    return RedisLoginLimiter(redis_url, limit) if redis_url else LoginLimiter(limit)
+def _is_trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
 
 
 def token_of(request: web.Request) -> str:
@@ -166,22 +138,24 @@ async def login(request: web.Request) -> web.Response:
     number, password = body.get("agent"), body.get("password")
     if not isinstance(number, str) or not isinstance(password, str) or not number:
         return web.json_response({"error": "agent and password are required"}, status=400)
-    limiter: LoginLimiter = request.app[LIMITER]
-    keys = [f"agent:{number[:32]}", f"addr:{request.remote}"]
-    wait = await limiter.retry_after_s(keys)
-    if wait > 0:
-        return web.json_response(
-            {"error": "too many failed logins; try again later", "retry_after_s": round(wait)},
-            status=429,
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
-    directory: AgentDirectory = request.app[DIRECTORY]
-    new = await directory.log_in(number, password[:256])
-    if new is None:
-        await limiter.failed(keys)
-        log.info("desktop: failed login for agent %s from %s", number[:32], request.remote)
-        return web.json_response({"error": "wrong agent number or password"}, status=401)
-    await limiter.succeeded(keys[0])
+    limiter = request.app[LIMITER]
+    agent_key = limiter.key("agent", number[:32])
+    proxies = request.app[TRUSTED_PROXIES]
+    address = client_address(request, proxies)
+    async with limiter.attempt([agent_key, limiter.key("addr", address)]) as attempt:
+        if not attempt.admitted:
+            wait = max(1, round(attempt.retry_after_s))
+            return web.json_response(
+                {"error": "too many failed logins; try again later", "retry_after_s": wait},
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        directory: AgentDirectory = request.app[DIRECTORY]
+        new = await directory.log_in(number, password[:256])
+        if new is None:
+            log.info("desktop: failed login for agent %s from %s", number[:32], address)
+            return web.json_response({"error": "wrong agent number or password"}, status=401)
+        await limiter.succeeded(attempt, forget=[agent_key])
     response = web.json_response(agent_json(new.agent))
     max_age = int(new.agent.session_expires_at.timestamp() - time.time())
     response.set_cookie(
@@ -215,4 +189,5 @@ def agent_json(agent: AgentIdentity) -> dict[str, Any]:
 
 
 DIRECTORY = web.AppKey("directory", AgentDirectory)
-LIMITER = web.AppKey("login_limiter", LoginLimiter)
+LIMITER = web.AppKey("login_limiter", FailureLimiter)
+TRUSTED_PROXIES: web.AppKey[tuple[Network, ...]] = web.AppKey("trusted_proxies")

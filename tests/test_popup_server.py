@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 
 from interactions.table import Interaction
 from integrations.database import Database
+from popup_server.auth import LIMITER
 from popup_server.events import CallPopup, CallStateChanged
 from popup_server.models import AgentSession
 from tamas.bus import RedisBus
@@ -399,7 +400,11 @@ async def test_failed_logins_count_across_servers_sharing_redis(database: Databa
         await start_server(database, settings=settings, follow=False),
     )
     number = str(uuid.uuid4().int % 10**8 + 10**8)
-    keys = [f"tamas:login-failures:agent:{number}", "tamas:login-failures:addr:127.0.0.1"]
+    limiter = first.app[LIMITER]
+    keys = [
+        "tamas:login-failures:" + limiter.key("agent", number),
+        "tamas:login-failures:" + limiter.key("addr", "127.0.0.1"),
+    ]
     cleanup = redis.from_url(REDIS_URL)
     await cleanup.delete(*keys)
     try:
