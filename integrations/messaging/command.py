@@ -69,7 +69,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             if args.once:
                 result = await outbox.send_pending()
                 print(
-                    f"sent {result.sent}, failed {result.failed}, left for later {result.deferred}"
+                    f"sent {result.sent}, failed {result.failed}, "
+                    f"left for later {result.deferred}, uncertain {result.uncertain}"
                 )
             else:
                 await outbox.run(args.interval)

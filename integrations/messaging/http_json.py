@@ -2,8 +2,11 @@
 bearer token, answered `2xx {"id": "..."}`. A subclass only says what the JSON looks like.
 
 A 4xx answer means the provider refused this message (bad number, banned text): permanent.
-Anything else that is not a 2xx with an id (5xx, timeout, connection refused, a body that is
-not JSON) may pass: not permanent, so the message waits for the next round."""
+Anything else that is not a 2xx with an id may pass: not permanent. Of those, a refused
+connection or a 5xx says the provider did not take it (the message waits for the next round),
+while a timeout, a dropped connection or a 2xx without an id leaves it unknown (`uncertain`):
+the sender then asks `GET <url>?reference=<outbox id>` (answered `200 {"id": "..."}` when the
+provider has the message, 404 when it never got it) before sending it again."""
 
 from __future__ import annotations
 
@@ -42,16 +45,49 @@ class JsonGateway:
                 if response.status >= 300:
                     raise GatewayError(f"gateway answered {response.status}", permanent=False)
                 body = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            # Never connected: the provider cannot have the message.
             raise GatewayError(
                 f"gateway unreachable: {type(error).__name__}", permanent=False
             ) from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise GatewayError(
+                f"no answer from the gateway: {type(error).__name__}",
+                permanent=False,
+                uncertain=True,
+            ) from error
         except ValueError as error:  # the body was not JSON
-            raise GatewayError("gateway answered without a JSON body", permanent=False) from error
+            raise GatewayError(
+                "gateway answered without a JSON body", permanent=False, uncertain=True
+            ) from error
         if not isinstance(body, dict) or not body.get("id"):
             raise GatewayError(
-                f"gateway answered without an id: {str(body)[:100]}", permanent=False
+                f"gateway answered without an id: {str(body)[:100]}",
+                permanent=False,
+                uncertain=True,
             )
+        return str(body["id"])
+
+    async def find(self, reference: str) -> str | None:
+        """The provider's id for the message sent with `reference`, None if it has none."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        try:
+            async with self._session.get(
+                self.url, params={"reference": reference}, headers=headers
+            ) as response:
+                if response.status == 404:
+                    return None
+                if response.status != 200:
+                    raise GatewayError(f"status query answered {response.status}", permanent=False)
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise GatewayError(
+                f"status query failed: {type(error).__name__}", permanent=False
+            ) from error
+        if not isinstance(body, dict) or not body.get("id"):
+            raise GatewayError("status query answered without an id", permanent=False)
         return str(body["id"])
 
     async def close(self) -> None:

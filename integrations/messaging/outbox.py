@@ -12,7 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from integrations.database import Base, Database, UtcDateTime
 
 KINDS = ("sms", "fax", "email")
-STATUSES = ("pending", "sent", "failed")
+# pending -> sending (claimed by one sender) -> sent | failed | pending (may be retried) |
+# uncertain (the provider may have it: a timeout, an answer without its id) -> checking
+# (claimed to ask the provider) -> sent | pending (the provider never got it) | uncertain.
+STATUSES = ("pending", "sending", "sent", "failed", "uncertain", "checking")
 
 
 class OutboundMessage(Base):
@@ -27,9 +30,13 @@ class OutboundMessage(Base):
     language: Mapped[str] = mapped_column(String(2), default="fa")
     linkedid: Mapped[str | None] = mapped_column(String(64), index=True)
     customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Which sender holds the row (sending or checking) since when; the provider's id once sent.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(128))
 
 
 _INSERT = insert(OutboundMessage).returning(OutboundMessage.id)

@@ -1,6 +1,7 @@
 """What every sending adapter (SMS, fax, email) looks like to the outbox sender: it takes one
 `Outgoing` message, hands it over, and returns the provider's id for it, or raises
-`GatewayError` saying whether trying again later can help."""
+`GatewayError` saying whether trying again later can help and whether the provider may have
+taken it all the same. An adapter whose provider answers status queries also has `find`."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from typing import Protocol
 
 
 class GatewayError(Exception):
-    """The message could not be handed over; `permanent` when retrying cannot help.
+    """The message could not be handed over; `permanent` when retrying cannot help;
+    `uncertain` when the provider may have taken it anyway (the request went out and no clear
+    answer came back): resending blindly could send it twice.
 
     The text ends up in the log, so it never names the recipient (numbers and addresses are
     personal data): the sender logs the outbox row id next to it instead."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, uncertain: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,13 @@ class Outgoing:
     body: str
     language: str  # fa, en or ru
     reference: str  # the outbox row id, echoed back by providers in their reports
+
+
+class StatusQuery(Protocol):
+    async def find(self, reference: str) -> str | None:
+        """The provider's id of the message sent with `reference` (the outbox row id), or
+        None when the provider never got it. Raises GatewayError when it cannot tell."""
+        ...
 
 
 class Adapter(Protocol):
