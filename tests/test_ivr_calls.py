@@ -138,6 +138,23 @@ async def test_claim_status_from_the_main_menu_in_english(line: Line) -> None:
     assert record["outcome_detail"] == "claim_status"
 
 
+async def test_an_unknown_claim_code_on_the_claims_line_is_not_self_served(line: Line) -> None:
+    record = await line.call(STRANGER, "201", "99999999#WW1234#", hold_s=15)
+
+    assert inputs(record)["tracking_code"] == "99999999"
+    assert record["outcome"] in ("not_found", "not_verified")
+    assert fa("claim_stage_paid") not in transcript(record)
+
+
+async def test_three_wrong_secrets_on_the_claims_line_end_locked_out(line: Line) -> None:
+    dtmf = f"{SHOWCASE.claim_paid}#WW1111#WW2222#WW3333#"
+    record = await line.call(STRANGER, "201", dtmf, hold_s=15)
+
+    assert record["outcome"] == "locked_out"
+    assert record["outcome_detail"] == "claim"
+    assert fa("claim_stage_paid") not in transcript(record)
+
+
 async def test_nearest_branches_on_their_direct_line(line: Line) -> None:
     record = await line.call(STRANGER, "202", f"{SHOWCASE.postal_code_near_branches}WW1", hold_s=25)
 
