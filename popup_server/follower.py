@@ -29,6 +29,11 @@ from tamas.bus import Bus, BusError
 log = logging.getLogger(__name__)
 
 AGENTS_REFRESH_S = 30.0
+# Calls whose hang-up never reached us (an event lost in an AMI reconnect that the resync did
+# not cover) are ended after CALL_MAX_AGE_S, checked every SWEEP_EVERY_S: the tracker does not
+# grow for ever, and agents' desktops do not keep a ringing card for a call long gone.
+SWEEP_EVERY_S = 300.0
+CALL_MAX_AGE_S = 6 * 3600.0
 # Whole customer files built at once (each is a dozen queries and ~10 ms of CPU).
 FILE_FETCHES = 2
 
@@ -41,8 +46,13 @@ class CallFollower:
         database: Database,
         directory: AgentDirectory,
         region: str,
+        *,
+        sweep_every_s: float | None = None,
+        call_max_age_s: float | None = None,
     ) -> None:
         self.bus = bus
+        self.sweep_every_s = SWEEP_EVERY_S if sweep_every_s is None else sweep_every_s
+        self.call_max_age_s = CALL_MAX_AGE_S if call_max_age_s is None else call_max_age_s
         self.customer_file = customer_file
         self.database = database
         self.directory = directory
@@ -56,14 +66,17 @@ class CallFollower:
         self._no_first_cards = asyncio.Event()
         self._no_first_cards.set()
         self._refresher: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.refresh_agents()
         self._refresher = asyncio.create_task(self._refresh_forever(), name="agents-refresh")
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="calls-sweep")
 
     async def close(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for task in (self._refresher, self._sweeper):
+            if task is not None:
+                task.cancel()
         for task in [*self._chains.values(), *self._file_tasks]:
             task.cancel()
 
@@ -79,6 +92,16 @@ class CallFollower:
                 await self.refresh_agents()
             except Exception as error:  # a database hiccup must not stop call following
                 log.warning("follower: could not refresh agents: %r", error)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_every_s)
+            now = time.time()
+            changes = self.tracker.sweep(now, self.call_max_age_s)
+            if changes:
+                log.warning("follower: ended %d agent legs of calls never hung up", len(changes))
+            for change in changes:
+                self._publish_in_order(change, now)
 
     # -- input -----------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ MAX_JUNK_FRAMES = 10
 OUTBOX_FRAMES = 256
 LIVE_CALL_MAX_AGE_S = 6 * 3600
 OFFERED_REMEMBERED = 100_000
+# Desktops one agent may have open at once (a few tabs, a reconnect racing the old socket);
+# more is a script or a leak, and each holds a writer task and an outbox.
+MAX_DESKTOPS_PER_AGENT = 8
 CLOSE_SESSION_EXPIRED = 4001
 CLOSE_TOO_SLOW = 4002
 
@@ -107,6 +110,9 @@ class DesktopHub:
         # (agent, linkedid) of recent calls offered to each agent, live or not: who may
         # save a disposition or hang up which call.
         self._offered: OrderedDict[tuple[str, str], int] = OrderedDict()
+        # (agent, linkedid) of recent calls each agent answered: the disposition is theirs,
+        # not that of an agent the call only rang.
+        self._answered: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._popups_seen = 0
         self._unsubscribe = bus.subscribe(self.deliver)
 
@@ -139,6 +145,13 @@ class DesktopHub:
 
     def _remember(self, message: Message, frame: str) -> None:
         payload = message.payload
+        if (
+            message.name in (CallPopup.name, CallStateChanged.name)
+            and payload.get("state") == "answered"
+        ):
+            self._answered[(str(payload.get("agent")), str(payload.get("linkedid")))] = None
+            while len(self._answered) > OFFERED_REMEMBERED:
+                self._answered.popitem(last=False)
         if message.name == CallPopup.name:
             key = (str(payload.get("agent")), str(payload.get("linkedid")))
             seq = int(payload["state_seq"])
@@ -174,6 +187,9 @@ class DesktopHub:
 
     def was_offered(self, agent: str, linkedid: str) -> bool:
         return (agent, linkedid) in self._offered
+
+    def answered(self, agent: str, linkedid: str) -> bool:
+        return (agent, linkedid) in self._answered
 
     def live_call(self, agent: str, linkedid: str) -> dict[str, Any] | None:
         """The popup payload of a live call of this agent's, with its latest state."""
@@ -213,6 +229,10 @@ class DesktopHub:
         agent = await current_agent(request)
         if agent is None:
             raise web.HTTPUnauthorized(text="not logged in or session expired")
+        if len(self.connections.get(agent.number, ())) >= MAX_DESKTOPS_PER_AGENT:
+            raise web.HTTPTooManyRequests(
+                text=f"at most {MAX_DESKTOPS_PER_AGENT} desktops open per agent; close one"
+            )
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
         await ws.prepare(request)
         connection = Connection(ws, agent)
