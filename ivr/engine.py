@@ -15,13 +15,14 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, time
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import phonenumbers
 from sqlalchemy.exc import SQLAlchemyError
 
 from customer_file.identifiers import InvalidIdentifier
 from customer_file.port import CustomerFile, CustomerFileError
+from integrations.messaging.outbox import MessageRefused
 from interactions.outcomes import Outcome
 from ivr.channel import PROMPT_KEYS, CallerHungUp, Channel
 from ivr.definitions import MenuBook
@@ -262,27 +263,40 @@ class Call:
     def customers(self) -> CustomerFile:
         return self.facilities.customers
 
-    async def send(self, kind: str, *, subject: str, body: str, to: str | None = None) -> bool:
-        """Queue an SMS/fax/email to the caller (or `to`); says nothing. False when no address.
+    async def send(
+        self, kind: str, *, subject: str, body: str, to: str | None = None, wait: bool = False
+    ) -> bool:
+        """Queue an SMS/fax/email to the caller (or `to`); says nothing. False when no address
+        (or, with `wait`, when the outbox refused it: a cap, a destination not allowed).
 
         The outbox row is written in the background while the caller hears the next prompt
         (a write waits for the database; the caller should not), and settled before the call's
-        record is written."""
+        record is written; `wait` writes it now, for a service that says what became of it."""
         address = to or self.session.caller_number
         if not address:
             return False
         customer_id = self.session.customer.customer_id if self.session.customer else None
-        self.background(
-            self.facilities.outbox.put(
-                kind,
-                to=address,
-                subject=subject,
-                body=body,
-                language=self.language,
-                linkedid=self.session.linkedid,
-                customer_id=customer_id,
-            )
+        put = self._put(
+            kind,
+            to=address,
+            subject=subject,
+            body=body,
+            language=self.language,
+            linkedid=self.session.linkedid,
+            customer_id=customer_id,
         )
+        if wait:
+            return await put
+        self.background(put)
+        return True
+
+    async def _put(self, kind: str, *, subject: str, **message: Any) -> bool:
+        try:
+            await self.facilities.outbox.put(kind, subject=subject, **message)
+        except MessageRefused as refused:
+            log.info("IVR: call %s: %s", self.session.linkedid, refused)
+            self.session.looked("message_refused", kind, subject=subject, reason=refused.reason)
+            return False
         self.session.looked("message", kind, subject=subject)
         return True
 

@@ -20,7 +20,7 @@ from customer_file.identifiers import caller_number
 from customer_file.port import CustomerFile
 from customer_file.views import CustomerSummary
 from integrations.database import Database
-from integrations.messaging.outbox import Outbox
+from integrations.messaging.outbox import Outbox, OutboxLimits
 from interactions.outcomes import Outcome
 from interactions.records import InteractionRecords
 from ivr import definitions
@@ -72,7 +72,7 @@ class IvrRoutes:
                 settings.pin_lockout_window_s,
                 settings.effective_lockout_secret,
             ),
-            outbox=Outbox(database),
+            outbox=Outbox(database, OutboxLimits.from_settings(settings)),
             hours=hours or default_hours(dict(self.book.opening_hours)),
             lookup_timeout_s=settings.ivr_lookup_timeout_ms / 1000,
             recordings_dir=settings.ivr_recordings_dir,

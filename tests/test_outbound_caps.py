@@ -1,0 +1,204 @@
+"""Outbound messages cannot be abused: menu 8 sends only to where the caller may have it
+sent, and the outbox — the one way in for every sender — caps messages per call, per
+recipient per day and per kind per day, atomically, and refuses premium, satellite and
+international numbers unless the settings allow them. On a real database (SQLite and
+PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ivr_support import (
+    GOLD_PHONE,
+    STRANGER_PHONE,
+    ScriptedCaller,
+    build_customer_file,
+    en,
+    make_engine,
+    session_for,
+)
+from sqlalchemy import select, update
+
+from integrations.customer_file.customers import Customer, Phone
+from integrations.database import Database
+from integrations.messaging.destinations import Destinations
+from integrations.messaging.gateway import OutboxSender
+from integrations.messaging.outbox import MessageRefused, OutboundMessage, Outbox, OutboxLimits
+from integrations.messaging.port import Outgoing
+from ivr.services import welcome
+from tamas.settings import Settings
+
+SATELLITE = "+881612345678"
+LONDON = "+442071234567"
+FAX_ON_FILE = "+982188776655"
+
+
+def menu_8_again_and_again(how: str, times: int = 20) -> ScriptedCaller:
+    # "2": English; then main menu 8 (centres) and the way to send, over and over.
+    return ScriptedCaller.keys("2", *([f"8{how}"] * times))
+
+
+async def all_messages(database: Database) -> list[OutboundMessage]:
+    async with database.session() as session:
+        return list(await session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
+
+
+async def test_a_scripted_call_from_a_satellite_number_writes_no_sms_and_no_fax(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    for how in ("1", "3"):
+        caller = menu_8_again_and_again(how)
+        await make_engine(database).run(caller, session_for(SATELLITE), welcome=welcome.run)
+        assert en("no_mobile_on_file" if how == "1" else "no_fax_on_file") in caller.heard
+    assert await all_messages(database) == []
+
+
+async def test_one_call_asking_twenty_times_gets_three_messages(database: Database) -> None:
+    await build_customer_file(database)
+    caller = menu_8_again_and_again("1")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    messages = await Outbox(database).for_call(session.linkedid)
+    pending = [m for m in messages if m.status == "pending"]
+    assert [(m.kind, m.to) for m in pending] == [("sms", STRANGER_PHONE)] * 3
+    assert {m.refusal for m in messages if m.status == "refused"} == {"per_call"}
+    assert en("message_not_sent") in caller.heard
+    assert session.outcome != "self_served" or caller.heard.count(en("sms_sent")) == 3
+
+
+async def test_an_identified_customers_fax_goes_to_the_fax_number_on_file(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    async with database.session() as db:
+        gold = await db.scalar(select(Customer).where(Customer.tier == "gold"))
+        assert gold is not None
+        db.add(Phone(customer_id=gold.id, e164=FAX_ON_FILE, kind="fax", is_primary=False))
+        await db.commit()
+    caller = ScriptedCaller.keys("2", "8", "3")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    messages = await Outbox(database).for_call(session.linkedid)
+    assert [(m.kind, m.to) for m in messages] == [("fax", FAX_ON_FILE)]
+    assert en("fax_sent") in caller.heard
+
+
+async def test_a_stranger_cannot_have_a_fax_sent_to_the_number_they_call_from(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "8", "3")
+    session = session_for("+982122223333")  # a domestic landline: a fax machine, maybe
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert en("no_fax_on_file") in caller.heard
+    assert await Outbox(database).for_call(session.linkedid) == []
+
+
+async def test_a_recipient_gets_at_most_the_daily_cap_whatever_the_number_of_calls(
+    database: Database,
+) -> None:
+    outbox = Outbox(database, OutboxLimits(per_call=3, per_recipient_per_day=2))
+    for call in ("c1", "c2"):
+        await outbox.put("sms", to=STRANGER_PHONE, subject="centres", body="x", linkedid=call)
+    with pytest.raises(MessageRefused) as refused:
+        await outbox.put("sms", to=STRANGER_PHONE, subject="centres", body="x", linkedid="c3")
+    assert refused.value.reason == "per_recipient"
+    await outbox.put("sms", to="+989121234567", subject="centres", body="x", linkedid="c3")
+
+    # Yesterday's messages no longer count.
+    async with database.session() as session:
+        await session.execute(
+            update(OutboundMessage).values(created_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+        await session.commit()
+    await outbox.put("sms", to=STRANGER_PHONE, subject="centres", body="x", linkedid="c4")
+
+
+async def test_each_kind_has_its_own_daily_cap_across_all_recipients(database: Database) -> None:
+    outbox = Outbox(database, OutboxLimits(per_kind_per_day={"sms": 100, "fax": 2, "email": 9}))
+    await outbox.put("fax", to="+982122223333", subject="centres", body="x")
+    await outbox.put("fax", to="+982122224444", subject="centres", body="x")
+    with pytest.raises(MessageRefused, match="per_kind"):
+        await outbox.put("fax", to="+982122225555", subject="centres", body="x")
+    await outbox.put("sms", to="+989121234567", subject="centres", body="x")
+
+
+@pytest.mark.parametrize(
+    ("to", "reason"),
+    [(LONDON, "international"), (SATELLITE, "non_geographic"), ("0912", "not_a_number")],
+)
+async def test_international_and_satellite_numbers_are_refused_and_kept_as_evidence(
+    database: Database, to: str, reason: str
+) -> None:
+    with pytest.raises(MessageRefused) as refused:
+        await Outbox(database).put("sms", to=to, subject="centres", body="x", linkedid="c1")
+    assert refused.value.reason == reason
+    [message] = await all_messages(database)
+    assert (message.to, message.status, message.refusal) == (to, "refused", reason)
+
+
+async def test_other_countries_and_premium_numbers_when_the_settings_allow_them(
+    database: Database,
+) -> None:
+    settings = Settings(outbound_regions=("GB",), outbound_allow_premium=True)
+    outbox = Outbox(database, OutboxLimits.from_settings(settings))
+    await outbox.put("sms", to=LONDON, subject="centres", body="x")
+    await outbox.put("sms", to=SATELLITE, subject="centres", body="x")
+    with pytest.raises(MessageRefused, match="international"):
+        await outbox.put("sms", to="+33612345678", subject="centres", body="x")
+
+
+def test_only_a_valid_domestic_mobile_is_a_domestic_mobile() -> None:
+    home = Destinations(region="IR")
+    assert home.domestic_mobile(STRANGER_PHONE)
+    assert not home.domestic_mobile("+982122223333")  # a landline
+    assert not home.domestic_mobile("+79161234567")  # a Russian mobile
+    assert not home.domestic_mobile(SATELLITE)
+
+
+async def test_concurrent_requests_never_pass_the_cap_together(database: Database) -> None:
+    outbox = Outbox(database, OutboxLimits(per_call=3))
+
+    async def ask() -> bool:
+        try:
+            await outbox.put("sms", to=STRANGER_PHONE, subject="x", body="x", linkedid="c1")
+        except MessageRefused:
+            return False
+        return True
+
+    accepted = await asyncio.gather(*(ask() for _ in range(20)))
+    pending = [m for m in await all_messages(database) if m.status == "pending"]
+    assert 1 <= len(pending) == sum(accepted) <= 3
+    assert len(await all_messages(database)) == 20
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: Outgoing) -> str:
+        self.sent.append(message.to)
+        return f"id-{len(self.sent)}"
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_refused_messages_are_never_sent(database: Database) -> None:
+    outbox = Outbox(database, OutboxLimits(per_call=1))
+    await outbox.put("sms", to=STRANGER_PHONE, subject="x", body="x", linkedid="c1")
+    for to in (STRANGER_PHONE, LONDON):
+        with pytest.raises(MessageRefused):
+            await outbox.put("sms", to=to, subject="x", body="x", linkedid="c1")
+    gateway = Recorder()
+    await OutboxSender(database, gateway).send_pending()
+    assert gateway.sent == [STRANGER_PHONE]
