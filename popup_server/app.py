@@ -17,6 +17,7 @@ from aiohttp import web
 from customer_file.port import CustomerFile
 from integrations.database import Database
 from popup_server.agents import AgentDirectory
+from popup_server.audit import AuditLog
 from popup_server.auth import (
     DIRECTORY,
     LIMITER,
@@ -106,7 +107,8 @@ def make_app(
         hub,
         customer_file,
         ami,
-        settings.desktop_context,
+        settings,
+        AuditLog(database),
         note_transfer=follower.note_transfer if follower else None,
     ).add_to(app)
 

@@ -20,6 +20,7 @@ from typing import Any
 from customer_file.port import CustomerFile
 from integrations.database import Database
 from popup_server.agents import AgentDirectory
+from popup_server.audit import AuditLog
 from popup_server.calls import CallChange, CallTracker, device_of
 from popup_server.card import first_card, iso, whole_file
 from popup_server.events import CallPopup, CallStateChanged
@@ -57,6 +58,7 @@ class CallFollower:
         self.database = database
         self.directory = directory
         self.region = region
+        self.audit = AuditLog(database)
         self._devices: dict[str, str] = {}
         self.tracker = CallTracker(self._devices.get)
         self._chains: dict[str, asyncio.Task[None]] = {}
@@ -195,8 +197,26 @@ class CallFollower:
             # A file is a dozen queries and ~10 ms of CPU: it starts only while no caller is
             # waiting for a first card, so the files of a burst never delay the next ring.
             await self._no_first_cards.wait()
+            if not await self._audit_read(popup):
+                return
             complete = await whole_file(popup, self.customer_file)
         await self._send(CallPopup(complete, observed_at=observed_at))
+
+    async def _audit_read(self, popup: dict[str, Any]) -> bool:
+        """Every whole file shown is audited; one that cannot be is not shown (the first
+        card, who is calling, still is)."""
+        try:
+            await self.audit.record(
+                str(popup["agent"]),
+                "file_read",
+                reason="ringing_call",
+                customer_id=popup["summary"]["id"],
+                linkedid=popup["linkedid"],
+            )
+        except Exception as error:
+            log.error("follower: file of %s not sent, audit failed: %r", popup["linkedid"], error)
+            return False
+        return True
 
     async def _send(self, event: CallPopup | CallStateChanged) -> None:
         try:
