@@ -1,5 +1,7 @@
-"""What an insurer's core system knows about its customers, as tables (the default adapter),
-and the small interface the rest of the engine reads it through (`CustomerFile`).
+"""The customer file's adapters: what an insurer's core system knows about its customers as
+our own tables (`SqlCustomerFile`, the default), or read from the core system over HTTP
+(`rest.py`). The port they implement, `CustomerFile`, is domain: `customer_file.port`
+(re-exported here for the adapters' users).
 
 Importing this package registers every table on `integrations.database.Base.metadata`.
 """
