@@ -3,7 +3,9 @@ masked names, distances, claim stages."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,18 @@ def test_a_claim_moves_through_stages_and_closes() -> None:
         advance_claim(claim, "paid", at)
     with pytest.raises(ValueError, match="unknown claim stage"):
         advance_claim(Claim(tracking_code="2"), "lost", at)
+
+
+def test_the_domain_imports_no_adapter_and_no_io() -> None:
+    # Adapters import the domain, never the reverse: customer_file/ is plain Python.
+    adapters_and_io = ("integrations", "sqlalchemy", "aiohttp", "asyncpg", "redis", "popup_server")
+    package = Path(__file__).resolve().parents[1] / "customer_file"
+    imported: set[tuple[str, str]] = set()
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update((path.name, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add((path.name, node.module))
+    assert [pair for pair in imported if pair[1].split(".")[0] in adapters_and_io] == []
+    assert ("port.py", "customer_file.views") in imported
