@@ -39,11 +39,9 @@ from agi_scripts.channel import (
     Route,
     parse_result,
 )
+from tamas.asterisk import variables
 
 log = logging.getLogger(__name__)
-
-# The channel variable the `keys` route hands the caller's keys back in (dialplans/inbound.conf).
-KEYS_VARIABLE = "TAMAS_KEYS"
 
 
 class HangupFilter:
@@ -117,7 +115,7 @@ async def keys_route(channel: AgiCommands) -> None:
     Needs nothing but the standard library, so it runs inside a bare Asterisk box."""
     await channel.answer()
     keys = await channel.get_data("beep", 3000, 20)
-    await channel.set_variable(KEYS_VARIABLE, keys)
+    await channel.set_variable(variables.KEYS, keys)
 
 
 def light_routes() -> dict[str, Route]:

@@ -34,6 +34,7 @@ from ivr.services import SERVICES, agent, survey, welcome
 from ivr.session import CallSession
 from ivr.speech import PromptVoice, Speaker, Voice
 from prompts.sentences import SentenceSounds
+from tamas.asterisk import variables
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ class IvrRoutes:
         session = await self._session(agi)
         answers = None
         try:
-            language = await port.get_variable("TAMAS_LANGUAGE")
+            language = await port.get_variable(variables.LANGUAGE)
             if language in LANGUAGES:
                 session.language = language
             call = Call(port, session, self.book, self.facilities)
@@ -169,10 +170,10 @@ class IvrRoutes:
         port = self._port(agi)
         session = await self._session(agi)
         try:
-            language = await port.get_variable("TAMAS_LANGUAGE")
+            language = await port.get_variable(variables.LANGUAGE)
             if language in LANGUAGES:
                 session.language = language
-            queue = await port.get_variable("TAMAS_QUEUE")
+            queue = await port.get_variable(variables.QUEUE)
             call = Call(port, session, self.book, self.facilities)
             await agent.no_agent(call, queue)
         except (CallerHungUp, GoBack, AgentRequested, ServiceUnavailable):

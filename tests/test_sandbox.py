@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -74,6 +75,54 @@ def test_queue_agents_are_local_channels() -> None:
     assert "member => Local/101@tamas-agents/n,0,Agent 101,Local/101@tamas-agents" in text
 
 
+def test_direct_lines_are_the_main_menus_services_by_key() -> None:
+    # ivr/menus.yaml: key 1 claim status ... key 9 callback; key 0 (an agent) has no line.
+    lines = sandbox.menu_lines()
+    assert lines.direct == {
+        "201": "claim_status",
+        "202": "branches",
+        "203": "shareholders",
+        "204": "debts",
+        "205": "authenticity",
+        "206": "renewal",
+        "207": "complaints",
+        "208": "centres",
+        "209": "callback",
+    }
+    assert (lines.default_queue, lines.priority_queue) == ("support", "priority")
+    text = config.generated_conf(Settings(), lines)
+    assert (
+        "exten => 201,1,Set(TAMAS_LINE=claim_status)\n same => n,Goto(tamas-ivr-line,s,1)" in text
+    )
+
+
+def test_the_desktop_dials_from_the_context_its_setting_names() -> None:
+    text = config.generated_conf(Settings(desktop_context="ops-desk"), config.Lines())
+    assert f"[ops-desk]\ninclude => {config.DESKTOP_DIAL_CONTEXT}\n" in text
+
+
+def test_queues_are_the_ones_the_menus_name() -> None:
+    lines = config.Lines(default_queue="general", priority_queue="gold-line")
+    queues = config.queues_conf(lines)
+    assert "[general]\nstrategy = ringall" in queues
+    assert "[gold-line]\nstrategy = rrmemory" in queues
+    globals_ = config.extensions_conf(Settings(), ["inbound.conf"], lines)
+    assert "TAMAS_DEFAULT_QUEUE = general" in globals_
+    assert "TAMAS_PRIORITY_QUEUE = gold-line" in globals_
+
+
+def test_every_channel_variable_of_the_dialplans_is_named_in_one_module() -> None:
+    from tamas.asterisk import variables
+
+    named = {value for key, value in vars(variables).items() if key.isupper()}
+    used = {
+        found
+        for path in sandbox.DIALPLANS.glob("*.conf")
+        for found in re.findall(r"TAMAS_[A-Z_]*[A-Z]", path.read_text(encoding="utf-8"))
+    }
+    assert used - named == set()
+
+
 def test_without_debootstrap_the_error_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,6 +162,11 @@ def test_our_dialplan_and_queues_are_loaded(asterisk_sandbox: Settings) -> None:
     )
     assert "Local/101@tamas-agents/n" in sandbox.cli(asterisk_sandbox, "queue show support")
     assert sandbox.sounds_dir(asterisk_sandbox).is_dir()
+    # The generated contexts: a direct line, and the desktop's context from settings.
+    line = sandbox.cli(asterisk_sandbox, "dialplan show 201@tamas-ivr")
+    assert "Set(TAMAS_LINE=claim_status)" in line
+    desktop = sandbox.cli(asterisk_sandbox, f"dialplan show {asterisk_sandbox.desktop_context}")
+    assert "tamas-desktop-dial" in desktop
 
 
 @pytest.mark.asterisk

@@ -8,11 +8,8 @@ from interactions.outcomes import Outcome
 from ivr.engine import Call, ServiceUnavailable
 from ivr.services import callback
 from ivr.services.welcome import opening_hours
+from tamas.asterisk import variables
 
-# Channel variables the dialplan (dialplans/ivr.conf) and the popup read after the hand-off.
-NEXT = "TAMAS_NEXT"
-QUEUE = "TAMAS_QUEUE"
-SURVEY = "TAMAS_SURVEY"
 CALLBACK_KEYS = ("9", "1")
 
 
@@ -29,16 +26,18 @@ def handoff_variables(call: Call, queue: str, survey: bool) -> dict[str, str]:
     customer = session.customer
     priority = queue == call.book.queues.priority
     return {
-        QUEUE: queue,
+        variables.QUEUE: queue,
         # A priority position too, should the dialplan send everyone to one queue.
-        "QUEUE_PRIO": "10" if priority else "0",
-        SURVEY: "yes" if survey else "no",
-        "TAMAS_LANGUAGE": session.language,
-        "TAMAS_IDENTIFIED": "yes" if customer else "no",
-        "TAMAS_CUSTOMER_ID": str(customer.customer_id) if customer else "",
-        "TAMAS_TIER": customer.tier if customer else "",
-        "TAMAS_PATH": ">".join(step["menu"] for step in session.menu_path),
-        "TAMAS_LOOKED_UP": ",".join(f"{item['kind']}:{item['ref']}" for item in session.looked_up),
+        variables.QUEUE_PRIORITY: "10" if priority else "0",
+        variables.SURVEY: "yes" if survey else "no",
+        variables.LANGUAGE: session.language,
+        variables.IDENTIFIED: "yes" if customer else "no",
+        variables.CUSTOMER_ID: str(customer.customer_id) if customer else "",
+        variables.TIER: customer.tier if customer else "",
+        variables.PATH: ">".join(step["menu"] for step in session.menu_path),
+        variables.LOOKED_UP: ",".join(
+            f"{item['kind']}:{item['ref']}" for item in session.looked_up
+        ),
     }
 
 
@@ -56,7 +55,7 @@ async def run(call: Call) -> None:
     for name, value in handoff_variables(call, queue, survey).items():
         await call.channel.set_variable(name, value)
     # The dialplan reads TAMAS_NEXT last: set once everything else is in place.
-    await call.channel.set_variable(NEXT, "queue")
+    await call.channel.set_variable(variables.NEXT, "queue")
     if queue == call.book.queues.priority:
         await call.say("priority_caller", "transfer_to_agent")
     else:

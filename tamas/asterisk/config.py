@@ -1,12 +1,20 @@
-"""The Asterisk configuration Tamas runs with, rendered from settings (pure text, no I/O).
+"""The Asterisk configuration Tamas runs with, rendered from settings and the menus' queues
+and direct lines (pure text, no I/O).
 
 The sandbox writes these files into the sid root's /etc/asterisk; a real deployment can render
 them the same way (`tamas sandbox` is only one user of this module). Secrets come from
-settings at render time and are never part of the repository.
+settings at render time and are never part of the repository. The dialplans themselves are
+files (dialplans/); what in them would otherwise repeat a setting or the menus by hand comes
+from here: the FastAGI address and the queue names as globals, the direct lines and the
+desktop's context as `generated.conf`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tamas.asterisk import variables
 from tamas.settings import Settings
 
 # Only what Tamas uses is loaded (`autoload=no`): the stock Debian config autoloads everything
@@ -122,9 +130,61 @@ def agi_url(settings: Settings) -> str:
     return f"agi://{host}:{settings.fastagi_port}"
 
 
-def extensions_conf(settings: Settings, dialplan_files: list[str]) -> str:
+@dataclass(frozen=True)
+class Lines:
+    """What the dialplan needs from the menus (ivr/menus.yaml): the queues, and a direct line
+    (extension -> service) for each service of the main menu."""
+
+    default_queue: str = "support"
+    priority_queue: str = "priority"
+    direct: Mapping[str, str] = field(default_factory=dict)
+
+
+# The file of generated contexts, beside the copies of dialplans/*.conf.
+GENERATED_DIALPLAN = "generated.conf"
+# dialplans/desktop.conf's context, which the one named by the desktop_context setting includes.
+DESKTOP_DIAL_CONTEXT = "tamas-desktop-dial"
+
+
+def direct_lines(main_menu: Mapping[str, str | None], first: int = 201) -> dict[str, str]:
+    """A direct line per service of the main menu: key 1 is extension 201, key 9 is 209
+    (keys that are not 1-9, and options that open a sub-menu, get none)."""
+    return {
+        str(first + int(key) - 1): service
+        for key, service in sorted(main_menu.items())
+        if service and key.isdigit() and 1 <= int(key) <= 9
+    }
+
+
+def generated_conf(settings: Settings, lines: Lines) -> str:
+    """The contexts whose names or extensions come from settings and the menus."""
+    text = [
+        "; Written by tamas from its settings and ivr/menus.yaml; edits are overwritten.",
+        "",
+        "; Direct lines (tamas-ivr includes them): the caller goes straight to one service.",
+        "[tamas-ivr-lines]",
+    ]
+    for extension, service in lines.direct.items():
+        text += [
+            f"exten => {extension},1,Set({variables.LINE}={service})",
+            " same => n,Goto(tamas-ivr-line,s,1)",
+        ]
+    text += [
+        "",
+        "; Where the agent desktop's transfers and click-to-call dial (setting desktop_context).",
+        f"[{settings.desktop_context}]",
+        f"include => {DESKTOP_DIAL_CONTEXT}",
+        "",
+    ]
+    return "\n".join(text)
+
+
+def extensions_conf(
+    settings: Settings, dialplan_files: list[str], lines: Lines | None = None
+) -> str:
     """The entry dialplan: globals our contexts read, then every file of dialplans/."""
-    lines = [
+    lines = lines or Lines()
+    text = [
         "; Written by tamas; the contexts themselves live in the repository's dialplans/.",
         "[general]",
         "static = yes",
@@ -134,19 +194,22 @@ def extensions_conf(settings: Settings, dialplan_files: list[str]) -> str:
         "[globals]",
         # Every AGI() in dialplans/ is written as AGI(${TAMAS_AGI}/route,...), so the FastAGI
         # address comes from settings and no .conf file hard-codes a port.
-        f"TAMAS_AGI = {agi_url(settings)}",
+        f"{variables.AGI} = {agi_url(settings)}",
+        f"{variables.DEFAULT_QUEUE} = {lines.default_queue}",
+        f"{variables.PRIORITY_QUEUE} = {lines.priority_queue}",
         "",
     ]
-    lines += [f"#include tamas/{name}" for name in dialplan_files]
-    return "\n".join(lines) + "\n"
+    text += [f"#include tamas/{name}" for name in dialplan_files]
+    return "\n".join(text) + "\n"
 
 
-def queues_conf() -> str:
+def queues_conf(lines: Lines | None = None) -> str:
     # Agents are Local channels answered by the tamas-agents context, so queue calls, popups
     # and wallboards can be tested with no phones. `/n` keeps the Local pair from being
     # optimized away, so AgentConnect/BridgeEnter events stay observable.
-    members = {"support": ("101", "102"), "priority": ("103",)}
-    lines = [
+    lines = lines or Lines()
+    members = {lines.default_queue: ("101", "102"), lines.priority_queue: ("103",)}
+    text = [
         "; Written by tamas; the sandbox's queues with Local-channel agents.",
         "[general]",
         "persistentmembers = no",
@@ -155,9 +218,9 @@ def queues_conf() -> str:
         "",
     ]
     for queue, agents in members.items():
-        lines += [
+        text += [
             f"[{queue}]",
-            "strategy = ringall" if queue == "support" else "strategy = rrmemory",
+            "strategy = ringall" if queue == lines.default_queue else "strategy = rrmemory",
             "timeout = 15",
             "retry = 2",
             "wrapuptime = 0",
@@ -172,11 +235,11 @@ def queues_conf() -> str:
             "setinterfacevar = yes",
         ]
         for agent in agents:
-            lines.append(
+            text.append(
                 f"member => Local/{agent}@tamas-agents/n,0,Agent {agent},Local/{agent}@tamas-agents"
             )
-        lines.append("")
-    return "\n".join(lines)
+        text.append("")
+    return "\n".join(text)
 
 
 def logger_conf() -> str:

@@ -177,6 +177,19 @@ def dialplan_files() -> list[str]:
     return sorted(path.name for path in DIALPLANS.glob("*.conf"))
 
 
+def menu_lines() -> config.Lines:
+    """The queues and the main menu's direct lines, from the menus (ivr/menus.yaml)."""
+    from ivr import definitions
+
+    book = definitions.load()
+    main = book.menu(book.entry)
+    return config.Lines(
+        default_queue=book.queues.default,
+        priority_queue=book.queues.priority,
+        direct=config.direct_lines({option.key: option.service for option in main.options}),
+    )
+
+
 def write_config(settings: Settings) -> None:
     """Write our configuration over the stock one. Every `up` rewrites it, so settings and
     dialplans/ changes reach Asterisk by running `up` again."""
@@ -184,12 +197,14 @@ def write_config(settings: Settings) -> None:
     etc = root / "etc/asterisk"
     modules_dir = _modules_dir(root)
     available = {p.name for p in modules_dir.glob("*.so")} if modules_dir else None
+    lines = menu_lines()
+    included = [*dialplan_files(), config.GENERATED_DIALPLAN]
     files = {
         "asterisk.conf": ASTERISK_CONF_EXAMPLE.read_text(encoding="utf-8"),
         "modules.conf": config.modules_conf(available),
         "manager.conf": config.manager_conf(settings),
-        "extensions.conf": config.extensions_conf(settings, dialplan_files()),
-        "queues.conf": config.queues_conf(),
+        "extensions.conf": config.extensions_conf(settings, included, lines),
+        "queues.conf": config.queues_conf(lines),
         "logger.conf": config.logger_conf(),
         "musiconhold.conf": config.musiconhold_conf(),
         "cdr.conf": config.cdr_conf(),
@@ -207,12 +222,12 @@ def write_config(settings: Settings) -> None:
             snippet.unlink()
     tamas_etc = etc / "tamas"
     tamas_etc.mkdir(exist_ok=True)
-    wanted = set(dialplan_files())
     for old in tamas_etc.glob("*.conf"):
-        if old.name not in wanted:
+        if old.name not in included:
             old.unlink()
-    for name in wanted:
+    for name in dialplan_files():
         _write(tamas_etc / name, (DIALPLANS / name).read_text(encoding="utf-8"), 0o640)
+    _write(tamas_etc / config.GENERATED_DIALPLAN, config.generated_conf(settings, lines), 0o640)
     sounds_dir(settings).mkdir(parents=True, exist_ok=True)
     moh = root / "var/lib/asterisk/moh"
     moh.mkdir(parents=True, exist_ok=True)
@@ -225,6 +240,16 @@ def write_config(settings: Settings) -> None:
 
 
 PROCESS_AGI_DIR = "opt/tamas"
+# What the root's python3 imports for process AGI, beside pyst2.
+PROCESS_AGI_MODULES = (
+    "agi_scripts/__init__.py",
+    "agi_scripts/channel.py",
+    "agi_scripts/process_agi.py",
+    # The channel variables' names, and the packages around them (docstrings only).
+    "tamas/__init__.py",
+    "tamas/asterisk/__init__.py",
+    "tamas/asterisk/variables.py",
+)
 
 
 def install_process_agi(settings: Settings) -> None:
@@ -235,19 +260,17 @@ def install_process_agi(settings: Settings) -> None:
     import six
 
     target = root_dir(settings) / PROCESS_AGI_DIR
-    scripts = target / "agi_scripts"
-    scripts.mkdir(parents=True, exist_ok=True)
-    for name in ("__init__.py", "channel.py", "process_agi.py"):
-        mode = 0o755 if name == "process_agi.py" else 0o644
-        _write(
-            scripts / name, (REPOSITORY / "agi_scripts" / name).read_text(encoding="utf-8"), mode
-        )
+    for name in PROCESS_AGI_MODULES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        mode = 0o755 if name.endswith("process_agi.py") else 0o644
+        _write(target / name, (REPOSITORY / name).read_text(encoding="utf-8"), mode)
     package = Path(pyst2.__file__).parent
     (target / "asterisk").mkdir(exist_ok=True)
     for source in package.glob("*.py"):
         _write(target / "asterisk" / source.name, source.read_text(encoding="utf-8"), 0o644)
     _write(target / "six.py", Path(six.__file__).read_text(encoding="utf-8"), 0o644)
-    for directory in (target, scripts, target / "asterisk"):
+    folders = {(target / name).parent for name in PROCESS_AGI_MODULES}
+    for directory in {target, target / "asterisk", *folders}:
         directory.chmod(0o755)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from integrations.database import Database
 from interactions.records import InteractionRecords
+from tamas.asterisk import variables as channel_variables
 from tamas.asterisk.ami import AmiClient, AmiError, Message
 from tamas.asterisk.config import agi_url
 from tamas.settings import Settings
@@ -120,9 +121,13 @@ async def run_call(
                 ) from error
         # TAMAS_AGI on the channel beats the dialplan's global: the call reaches the FastAGI
         # server these settings name, even if the sandbox was started with other settings.
-        channel_vars = {"TAMAS_DTMF": dtmf, "TAMAS_AGI": agi_url(settings), **(variables or {})}
+        channel_vars = {
+            channel_variables.DTMF: dtmf,
+            channel_variables.AGI: agi_url(settings),
+            **(variables or {}),
+        }
         if hold_s is not None:
-            channel_vars["TAMAS_HOLD_S"] = f"{hold_s:g}"
+            channel_vars[channel_variables.HOLD_S] = f"{hold_s:g}"
         started = time.monotonic()
         result = await client.originate(
             CALLER,

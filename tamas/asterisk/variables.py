@@ -1,0 +1,38 @@
+"""The channel variables Tamas and its dialplans (dialplans/) pass each other: one name each,
+so a rename is one edit here and in the .conf file that reads it. Standard library only: the
+sandbox's own python3 imports it for process AGI."""
+
+from __future__ import annotations
+
+# Globals the generated extensions.conf sets (tamas/asterisk/config.py).
+AGI = "TAMAS_AGI"  # agi://host:port of the FastAGI server; every AGI() starts with it
+TRUNK = "TAMAS_TRUNK"  # the trunk desktop calls go out through (empty in the sandbox)
+DEFAULT_QUEUE = "TAMAS_DEFAULT_QUEUE"  # ivr/menus.yaml queues.default
+PRIORITY_QUEUE = "TAMAS_PRIORITY_QUEUE"  # ivr/menus.yaml queues.priority
+
+# The IVR's hand-off to the queue (ivr/services/agent.py → dialplans/ivr.conf). NEXT is set
+# last: the dialplan reads it to decide, so everything else must be in place by then.
+NEXT = "TAMAS_NEXT"
+QUEUE = "TAMAS_QUEUE"
+QUEUE_PRIORITY = "QUEUE_PRIO"  # Asterisk's own: the caller's position priority in Queue()
+SURVEY = "TAMAS_SURVEY"
+LANGUAGE = "TAMAS_LANGUAGE"
+IDENTIFIED = "TAMAS_IDENTIFIED"
+CUSTOMER_ID = "TAMAS_CUSTOMER_ID"
+TIER = "TAMAS_TIER"
+PATH = "TAMAS_PATH"
+LOOKED_UP = "TAMAS_LOOKED_UP"
+# The direct line (201-209) the caller dialled: the service the IVR starts with.
+LINE = "TAMAS_LINE"
+
+# The agent desktop's click-to-call: the agent whose phone rings first.
+AGENT = "TAMAS_AGENT"
+
+# The simulated caller of a test call (dialplans/caller.conf): keys to send, seconds to wait
+# before the first, seconds to stay on the line after the last.
+DTMF = "TAMAS_DTMF"
+WAIT_S = "TAMAS_WAIT_S"
+HOLD_S = "TAMAS_HOLD_S"
+
+# The keys the process-AGI `keys` route read (dialplans/inbound.conf, extension 190).
+KEYS = "TAMAS_KEYS"
