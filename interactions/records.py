@@ -292,6 +292,7 @@ class InteractionRecords:
             return None
         return {
             "identified": row.customer_id is not None,
+            "identified_by": _identified_by(row.customer_id, row.looked_up),
             "customer_id": row.customer_id,
             "language": row.language,
             "menu_path": list(row.menu_path or []),
@@ -325,6 +326,17 @@ class InteractionRecords:
         )
         async with self.database.autocommit() as connection:
             return [view(row) for row in await connection.execute(statement)]
+
+
+def _identified_by(customer_id: int | None, looked_up: list[dict[str, Any]] | None) -> str | None:
+    """How the IVR identified the caller: "pin" (a secret was checked) or "caller_id" (only
+    the number matched, which can be spoofed; also said of records older than the field)."""
+    if customer_id is None:
+        return None
+    for item in looked_up or []:
+        if item.get("kind") == "customer" and item.get("ref") == str(customer_id):
+            return str(item.get("identified_by") or "caller_id")
+    return "caller_id"
 
 
 def views(rows: Sequence[Any]) -> list[InteractionView]:

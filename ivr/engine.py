@@ -67,6 +67,8 @@ class Facilities:
     lookup_timeout_s: float = 3.0
     recordings_dir: str = "/var/spool/asterisk/monitor"
     offer_survey: bool = True
+    # Greet by the name on file when only the number matched (settings.ivr_greet_by_caller_id).
+    greet_by_caller_id: bool = False
 
 
 class Call:

@@ -22,6 +22,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# How the caller was identified. A number match is only "caller_id": caller ID can be spoofed,
+# so it recognises a number, it never verifies who speaks. "pin": the caller keyed a secret
+# that was checked (a PIN, or the national ID's last digits for a claim).
+BY_CALLER_ID = "caller_id"
+BY_PIN = "pin"
+
+
 @dataclass(frozen=True)
 class KnownCaller:
     """The customer recognised for this call (by number, or after a PIN)."""
@@ -30,6 +37,11 @@ class KnownCaller:
     name: str
     tier: str = "regular"
     language: str | None = None
+    identified_by: str = BY_CALLER_ID
+
+    @property
+    def verified(self) -> bool:
+        return self.identified_by == BY_PIN
 
 
 @dataclass

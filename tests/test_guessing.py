@@ -17,6 +17,8 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from ivr_support import (
     CLAIM_CODE,
+    GOLD_PHONE,
+    PIN,
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
@@ -28,6 +30,7 @@ from popup_support import PASSWORD, RunningServer, add_agents, client, start_ser
 
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
+from interactions.records import InteractionRecords
 from ivr.lockout import MemoryFailures, PinGuard, RedisFailures
 from ivr.services import welcome
 from popup_server import agents
@@ -366,3 +369,51 @@ async def test_a_right_secret_does_not_count_against_the_callers_number(
         await engine.run(caller, session_for(STRANGER_PHONE, f"call-{n}"), welcome=welcome.run)
         assert en("claim_stage_approved") in caller.heard
     assert not await pins.locked(STRANGER_PHONE, "national_id:1")
+
+
+# --- caller ID is spoofable -----------------------------------------------------------------
+
+
+async def test_a_number_match_is_recognised_not_verified_and_the_name_is_not_said(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("~")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+    await InteractionRecords(database).save_call(session.part())
+
+    assert session.customer is not None and not session.customer.verified
+    assert "مریم احمدی" not in caller.heard  # anyone can send this number as caller ID
+    card = await InteractionRecords(database).ivr_summary(session.linkedid)
+    assert card is not None
+    assert (card["identified"], card["identified_by"]) == (True, "caller_id")
+
+
+async def test_a_checked_secret_makes_the_recognised_caller_verified(database: Database) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("~", "1", CLAIM_CODE + "#", PIN + "#", "~")
+    session = session_for(GOLD_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+    await InteractionRecords(database).save_call(session.part())
+
+    assert session.customer is not None and session.customer.identified_by == "pin"
+    customers = [item for item in session.looked_up if item["kind"] == "customer"]
+    assert [item["identified_by"] for item in customers] == ["pin"]
+    card = await InteractionRecords(database).ivr_summary(session.linkedid)
+    assert card is not None and card["identified_by"] == "pin"
+
+
+async def test_a_caller_the_ivr_did_not_identify_is_said_so_on_the_card(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    session = session_for(STRANGER_PHONE)
+    await make_engine(database).run(ScriptedCaller.keys("~"), session, welcome=welcome.run)
+    await InteractionRecords(database).save_call(session.part())
+
+    card = await InteractionRecords(database).ivr_summary(session.linkedid)
+    assert card is not None
+    assert (card["identified"], card["identified_by"]) == (False, None)

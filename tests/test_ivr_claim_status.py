@@ -61,6 +61,7 @@ async def test_the_record_of_the_call_holds_transcript_customer_and_masked_input
 ) -> None:
     ids = await build_customer_file(database)
     engine = make_engine(database)
+    engine.facilities.greet_by_caller_id = True  # off by default: caller ID can be spoofed
     caller = ScriptedCaller.keys("~", "1", CLAIM_CODE + "#", PIN + "#", "~")
     session = session_for(GOLD_PHONE)
 

@@ -244,8 +244,10 @@ async def test_callers_are_greeted_in_the_language_on_their_file(database: Datab
     await build_customer_file(database)
     caller = ScriptedCaller.keys("~")
     session = session_for(REGULAR_PHONE)
+    engine = make_engine(database)
+    engine.facilities.greet_by_caller_id = True  # by name too: off by default
 
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    await engine.run(caller, session, welcome=welcome.run)
 
     assert session.language == "ru"
     assert "Ivan Petrov" in caller.heard

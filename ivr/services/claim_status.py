@@ -7,7 +7,8 @@ from __future__ import annotations
 from customer_file.views import ClaimStatus, ClaimView, CustomerSummary
 from interactions.outcomes import Outcome
 from ivr.engine import Call
-from ivr.services.identity import LockedOut, check_secret, identify, tehran
+from ivr.services.identity import LockedOut, check_secret, identify, tehran, verified
+from ivr.session import BY_PIN
 from prompts.utterance import Utterance
 
 
@@ -51,7 +52,9 @@ async def run(call: Call) -> None:
     call.session.looked("claim", code, found=True)
     _status, owner = await call.lookup("claim", pending)
     if owner is not None:
-        identify(call, owner)
+        identify(call, owner, by=BY_PIN)
+    else:
+        verified(call)  # the claim is the recognised caller's own
 
     report = describe(call, found[0].claim)
     await call.say(report)

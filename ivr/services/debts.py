@@ -7,6 +7,7 @@ from customer_file.identifiers import is_valid_company_id, is_valid_national_id
 from customer_file.views import CustomerSummary, DebtView
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, identify
+from ivr.session import BY_PIN
 from prompts.utterance import Utterance
 
 SHOWN = 3  # installments and cheques read out; the SMS and the agent's popup have the rest
@@ -39,7 +40,7 @@ async def run(call: Call) -> None:
     except LockedOut:
         return
     assert customer is not None
-    identify(call, customer)
+    identify(call, customer, by=BY_PIN)
     debt = await call.lookup("debts", call.customers.debts(customer.id))
     call.session.looked("debts", str(customer.id), balance_rials=debt.balance_rials)
     report = describe(call, debt)

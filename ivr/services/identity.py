@@ -5,13 +5,14 @@ calling number and per identity."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from customer_file.views import CustomerSummary
 from interactions.outcomes import Outcome
 from ivr.engine import Call, ServiceUnavailable
-from ivr.session import KnownCaller
+from ivr.session import BY_PIN, KnownCaller
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 
@@ -69,17 +70,38 @@ async def _locked(call: Call, identity: str) -> None:
     raise LockedOut(identity)
 
 
-def identify(call: Call, customer: CustomerSummary) -> None:
+def identify(call: Call, customer: CustomerSummary, *, by: str) -> None:
+    """The caller is `customer`, identified `by` caller ID or a checked secret (BY_PIN); the
+    record's "customer" entry says which, and a secret checked later upgrades it."""
+    known = call.session.customer
+    if by != BY_PIN and known is not None and known.customer_id == customer.id:
+        return  # never downgraded: a verified caller stays verified
     call.session.identify(
         KnownCaller(
             customer_id=customer.id,
             name=display_name(customer, call.language),
             tier=customer.tier,
             language=customer.language,
+            identified_by=by,
         )
     )
-    if not any(item["kind"] == "customer" for item in call.session.looked_up):
-        call.session.looked("customer", str(customer.id))
+    _note_customer(call, customer.id, by)
+
+
+def verified(call: Call) -> None:
+    """The customer already recognised by number has now proved it with a secret."""
+    known = call.session.customer
+    if known is not None and not known.verified:
+        call.session.identify(replace(known, identified_by=BY_PIN))
+        _note_customer(call, known.customer_id, BY_PIN)
+
+
+def _note_customer(call: Call, customer_id: int, by: str) -> None:
+    for item in call.session.looked_up:
+        if item["kind"] == "customer" and item["ref"] == str(customer_id):
+            item["identified_by"] = by
+            return
+    call.session.looked("customer", str(customer_id), identified_by=by)
 
 
 def display_name(customer: CustomerSummary, language: str) -> str:

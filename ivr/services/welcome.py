@@ -1,6 +1,7 @@
-"""The start of every call: recognise the caller by number, let them pick a language (the one
-on their file, else Persian, when they press nothing), greet them by name, and say when the
-centre is closed (self-service still works, and 9 leaves a callback request)."""
+"""The start of every call: recognise the caller's number, let them pick a language (the one
+on their file, else Persian, when they press nothing), greet them (by name only when the
+settings allow it on caller ID alone), and say when the centre is closed (self-service still
+works, and 9 leaves a callback request)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from customer_file.views import CustomerSummary
 from ivr.engine import Call, ServiceUnavailable
 from ivr.input import AgentRequested
 from ivr.services.identity import identify
+from ivr.session import BY_CALLER_ID
 from prompts.utterance import Utterance
 
 
@@ -26,7 +28,7 @@ async def recognised(
     if customer is not None:
         if not any(item["field"] == "language" for item in call.session.inputs):
             call.session.language = customer.language  # unless the caller chose one
-        identify(call, customer)
+        identify(call, customer, by=BY_CALLER_ID)
     return customer
 
 
@@ -41,9 +43,10 @@ async def run(call: Call) -> None:
     finally:
         # Even when the caller asked for an agent right away: the queue depends on who it is.
         customer = await recognised(call, lookup)
-    if customer is not None:
-        name = session.customer.name if session.customer else ""
-        await call.say("welcome", "hello", await call.spoken(name))
+    if customer is not None and session.customer and call.facilities.greet_by_caller_id:
+        # Off unless the insurer asks: caller ID can be spoofed, and the greeting would tell
+        # a stranger whose phone they claim to be calling from.
+        await call.say("welcome", "hello", await call.spoken(session.customer.name))
     else:
         await call.say("welcome")
     if not call.facilities.hours.is_open(session.clock()):

@@ -220,7 +220,9 @@ function renderIvr(ivr) {
   const path = (ivr.menu_path || []).map((step) => step.menu || step.name || JSON.stringify(step)).join(" › ");
   const looked = (ivr.looked_up || []).map((item) => [item.kind || item.type || "", item.value || item.id || item.number || ""].join(" ").trim()).join(", ");
   return section(t("ivr"), el("div", { "data-testid": "ivr" },
-    el("span", { class: ivr.identified ? "ok" : "bad" }, ivr.identified ? t("identified") : t("not_identified")),
+    // Only a checked secret verifies who speaks; a number match can be spoofed.
+    el("span", { class: ivr.identified_by === "pin" ? "ok" : "bad", "data-testid": "ivr-identity" },
+      ivr.identified_by === "pin" ? t("identity_verified") : ivr.identified ? t("number_recognised") : t("not_identified")),
     path ? [" · ", t("menu_path"), ": ", path] : null, looked ? [" · ", t("looked_up"), ": ", looked] : null));
 }
 
