@@ -78,6 +78,7 @@ class IvrRoutes:
             lookup_timeout_s=settings.ivr_lookup_timeout_ms / 1000,
             recordings_dir=settings.ivr_recordings_dir,
             offer_survey=settings.ivr_offer_survey,
+            greet_by_caller_id=settings.ivr_greet_by_caller_id,
         )
         self.engine = Engine(self.book, SERVICES, self.facilities)
         self.sentences = sentences if sentences is not None else sentences_for(settings)
