@@ -364,3 +364,20 @@ async def test_a_gold_caller_pressing_0_at_once_still_reaches_the_priority_queue
 
     assert caller.variables["TAMAS_QUEUE"] == "priority"
     assert session.language == "fa"
+
+
+async def test_overdue_installments_are_said_as_overdue_before_the_upcoming_ones(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "4", "1", NATIONAL_ID + "#", PIN + "#", "~")
+
+    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+
+    heard = caller.heard
+    # The file has one installment ten days late and one due in twenty days.
+    assert heard.count(en("overdue_installments")) == 1
+    assert heard.count(en("next_installments")) == 1
+    assert heard.index(en("overdue_installments")) < heard.index(en("next_installments"))
+    overdue = heard[heard.index(en("overdue_installments")) : heard.index(en("next_installments"))]
+    assert overdue.count(en("installment_due_on")) == 1

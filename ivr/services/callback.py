@@ -17,7 +17,8 @@ async def run(call: Call, *, kind: str = "callback", policy_number: str | None =
             customer_id=customer.customer_id if customer else None,
             policy_number=policy_number,
             linkedid=call.session.linkedid,
-            note=f"{kind} requested in the IVR",
+            # No note: the desktop names the kind in the agent's language; a note is a
+            # person's words, and an English sentence here reached Persian desktops as is.
         ),
     )
     call.session.looked("callback_task", tracking, task=kind)

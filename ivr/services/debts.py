@@ -55,9 +55,18 @@ def describe(call: Call, debt: DebtView) -> Utterance:
     if debt.balance_rials == 0 and not debt.cheques_due:
         return call.utter("no_debt")
     parts = [call.utter("debt_balance"), call.amount(debt.balance_rials)]
-    if debt.next_installments:
-        parts.append(call.utter("next_installments"))
-        for installment in debt.next_installments[:SHOWN]:
+    # What is already late first, as late, then what comes next: "next" for an installment
+    # past its date would tell the caller they still have time.
+    overdue = [item for item in debt.next_installments if item.status == "overdue"]
+    upcoming = [item for item in debt.next_installments if item.status != "overdue"]
+    for prompt, installments in (
+        ("overdue_installments", overdue),
+        ("next_installments", upcoming),
+    ):
+        if not installments:
+            continue
+        parts.append(call.utter(prompt))
+        for installment in installments[:SHOWN]:
             parts += [
                 call.utter("installment_due_on"),
                 call.date(installment.due_date),

@@ -183,7 +183,7 @@ function renderCustomer(file) {
     section(t("identity"),
       el("div", {}, el("span", { "data-testid": "customer-name" }, name), " ", c.name_latin && c.name_fa ? el("span", { class: "muted ltr" }, c.name_latin) : null, " ", tier),
       el("div", { class: "muted" }, t("national_id"), ": ", el("span", { class: "ltr" }, file.national_id_masked || file.company_id || t("none")),
-        " · ", t("birth_date"), ": ", formatDate(file.birth_date), " · ", t("language_label"), ": ", c.language),
+        " · ", t("birth_date"), ": ", formatDate(file.birth_date), " · ", t("language_label"), ": ", code("language", c.language)),
       el("div", {}, file.phones.map((p) => [dialButton(p.e164), " "]))),
     section(t("policies"), table([t("number"), t("line"), t("status"), t("end_date")],
       file.policies.map((p) => [el("span", { class: "ltr" }, p.number), code("line", p.line), code("status", p.status), formatDate(p.end_date)]))),
@@ -192,19 +192,27 @@ function renderCustomer(file) {
         formatDate(k.stage_changed_at), formatRials(k.amount_claimed_rials), formatRials(k.amount_approved_rials), formatRials(k.amount_paid_rials)]))),
     section(t("debt"),
       el("div", { "data-testid": "debt" }, t("balance"), ": ", formatRials(debt.balance_rials), " · ", t("overdue"), ": ", formatRials(debt.overdue_rials)),
-      el("div", { class: "muted" }, t("installments_due")),
-      table([t("number"), t("due_date"), t("amount"), t("status")], debt.next_installments.map((i) => [el("span", { class: "ltr" }, `${i.policy_number}/${i.sequence}`), formatDate(i.due_date), formatRials(i.amount_rials), code("status", i.status)])),
+      // Late installments apart from the coming ones: the agent must not read a late one as "next".
+      installments(t("installments_overdue"), debt.next_installments.filter((i) => i.status === "overdue"), "installments-overdue"),
+      installments(t("installments_due"), debt.next_installments.filter((i) => i.status !== "overdue"), "installments-due"),
       el("div", { class: "muted" }, t("cheques_due"), " / ", t("cheques_bounced")),
       table([t("number"), t("due_date"), t("amount"), t("status")], [...debt.cheques_due, ...debt.cheques_bounced].map((q) => [el("span", { class: "ltr" }, q.number), formatDate(q.due_date), formatRials(q.amount_rials), code("status", q.status)]))),
     file.shareholder ? section(t("shareholder"), el("div", { "data-testid": "shareholder" },
       el("span", { class: "ltr" }, file.shareholder.shareholder_number), " · ", t("shares"), ": ", file.shareholder.shares,
       " · ", t("unpaid_dividends"), ": ", formatRials(file.shareholder.unpaid_dividends_rials),
-      file.shareholder.missing_documents.length ? [" · ", t("missing_documents"), ": ", file.shareholder.missing_documents.join(", ")] : null)) : null,
+      file.shareholder.missing_documents.length ? [" · ", t("missing_documents"), ": ", file.shareholder.missing_documents.map((d) => code("document", d)).join("، ")] : null)) : null,
     section(t("complaints"), table([t("tracking"), t("status"), t("date")], file.open_complaints.map((x) => [x.tracking_number, code("status", x.status), formatDate(x.created_at)]))),
-    section(t("callbacks_open"), table([t("tracking"), t("status"), t("due_date")], file.open_callback_tasks.map((x) => [x.tracking_number, `${x.kind} · ${code("status", x.status)}`, formatDate(x.due_at, true)]))),
+    section(t("callbacks_open"), table([t("tracking"), t("status"), t("due_date")], file.open_callback_tasks.map((x) => [x.tracking_number, `${code("task", x.kind)} · ${code("status", x.status)}`, formatDate(x.due_at, true)]))),
     section(t("recent_interactions"), table([t("date"), t("queue"), t("outcome"), t("disposition")],
-      file.recent_interactions.map((x) => [formatDate(x.started_at, true), x.queue || t("none"), x.outcome || t("none"), [x.disposition || "", x.notes ? ` — ${x.notes}` : ""]]))),
+      file.recent_interactions.map((x) => [formatDate(x.started_at, true), x.queue ? code("queue", x.queue) : t("none"),
+        el("span", { "data-testid": "outcome" }, code("outcome", x.outcome)), [x.disposition ? code("d", x.disposition) : "", x.notes ? ` — ${x.notes}` : ""]]))),
   ];
+}
+
+function installments(title, items, testid) {
+  if (!items.length) return null;
+  return el("div", { "data-testid": testid }, el("div", { class: "muted" }, title),
+    table([t("number"), t("due_date"), t("amount"), t("status")], items.map((i) => [el("span", { class: "ltr" }, `${i.policy_number}/${i.sequence}`), formatDate(i.due_date), formatRials(i.amount_rials), code("status", i.status)])));
 }
 
 // Who is calling, while the whole file is on its way (a second popup brings it).
@@ -301,7 +309,7 @@ function renderCard(card) {
       el("span", { class: "name", "data-testid": "caller-name" }, name),
       el("span", { class: "ltr" }, p.caller.e164 || p.caller.number || ""),
       el("span", { class: `badge state-${p.state}`, "data-testid": "call-state" }, t(`state_${p.state}`)),
-      p.queue ? el("span", { class: "muted" }, t("queue"), ": ", p.queue) : null,
+      p.queue ? el("span", { class: "muted" }, t("queue"), ": ", code("queue", p.queue)) : null,
       p.transferred_from ? el("span", { class: "muted" }, t("transferred_from"), " ", p.transferred_from) : null),
     renderIvr(p.ivr),
     p.customer ? renderCustomer(p.customer) : p.lookup === "loading" ? renderSummary(p.summary) : renderNewCaller(card),
@@ -314,7 +322,7 @@ async function loadSide() {
   const [callbacks, recent] = await Promise.all([api("GET", "/api/callbacks"), api("GET", "/api/recent-calls")]);
   const callbackList = document.getElementById("callbacks");
   callbackList.replaceChildren(...(callbacks.ok ? callbacks.data : []).map((task) =>
-    el("li", {}, el("span", { class: "ltr" }, task.tracking_number), " · ", task.kind, " · ", formatDate(task.due_at, true), " ", dialButton(task.phone), task.note ? el("div", { class: "muted" }, task.note) : null)));
+    el("li", { "data-testid": "callback-task" }, el("span", { class: "ltr" }, task.tracking_number), " · ", code("task", task.kind), " · ", formatDate(task.due_at, true), " ", dialButton(task.phone), task.note ? el("div", { class: "muted" }, task.note) : null)));
   const recentList = document.getElementById("recent");
   recentList.replaceChildren(...(recent.ok ? recent.data : []).map((call) =>
     el("li", {}, formatDate(call.started_at, true), " · ", el("span", { class: "ltr" }, call.caller_number || ""), " · ", call.disposition ? t(`d_${call.disposition}`) : t("none"))));

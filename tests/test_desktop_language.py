@@ -1,0 +1,112 @@
+"""The desktop speaks the agent's language, in a real headless Chromium: in the Persian
+desktop no call outcome, task kind or IVR note shows as a raw code or English text, and the
+overdue installments are listed apart from the upcoming ones."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+from ivr_support import ScriptedCaller, make_engine, session_for
+from playwright.async_api import Browser, expect
+from popup_support import (
+    RunningServer,
+    add_agents,
+    customer_on_file,
+    ivr_record,
+    queue_call_events,
+    start_server,
+)
+from sqlalchemy import select
+from test_popup_desktop_browser import browser, feed, log_in  # noqa: F401  (fixture)
+
+from integrations.customer_file.payments import Installment
+from integrations.customer_file.policies import Policy
+from integrations.database import Database
+from interactions.outcomes import Outcome
+from interactions.records import CallPart, InteractionRecords
+
+pytestmark = pytest.mark.browser
+
+PHONE = "09121119988"
+E164 = "+989121119988"
+I18N = "popup_server/static/i18n.js"
+
+
+@pytest.fixture
+async def server(database: Database) -> AsyncIterator[RunningServer]:
+    running = await start_server(database)
+    await add_agents(running, "101")
+    yield running
+    await running.stop()
+
+
+def _translated_codes(language: str, prefix: str) -> set[str]:
+    """The codes i18n.js gives a `prefix_` label in `language`."""
+    text = open(I18N, encoding="utf-8").read()
+    block = text.split(f"  {language}: {{", 1)[1].split("\n  },", 1)[0]
+    return set(re.findall(rf"\b{prefix}_([a-z_]+):", block))
+
+
+@pytest.mark.parametrize("language", ["fa", "en", "ru"])
+def test_every_outcome_has_a_label_in_every_language(language: str) -> None:
+    assert {outcome.value for outcome in Outcome} <= _translated_codes(language, "outcome")
+
+
+async def test_the_persian_desktop_shows_outcomes_tasks_and_overdue_installments_in_persian(
+    browser: Browser,  # noqa: F811
+    server: RunningServer,
+    database: Database,
+) -> None:
+    customer = await customer_on_file(database, "کاظمی", PHONE, "004455667", given_name="نرگس")
+    today = date.today()
+    async with database.session() as session:
+        policy = await session.scalar(select(Policy).where(Policy.customer_id == customer.id))
+        assert policy is not None
+        session.add_all(
+            [
+                Installment(policy_id=policy.id, sequence=1, due_date=today - timedelta(days=12),
+                            amount_rials=7_000_000, status="due"),
+                Installment(policy_id=policy.id, sequence=2, due_date=today + timedelta(days=18),
+                            amount_rials=7_000_000, status="due"),
+            ]
+        )  # fmt: skip
+        await session.commit()
+    records = InteractionRecords(database)
+    for n, outcome in enumerate((Outcome.SELF_SERVED, Outcome.ABANDONED_IN_MENU)):
+        await records.save_call(
+            CallPart(linkedid=f"past-{n}", caller_number=E164, customer_id=customer.id,
+                     outcome=outcome, language="fa")
+        )  # fmt: skip
+    # A callback request left in the IVR, as a caller pressing 9 leaves it.
+    await make_engine(database).run(
+        ScriptedCaller.keys("~"), session_for(E164, linkedid="past-cb"), direct="callback"
+    )
+    linkedid = "1732200000.77"
+    await ivr_record(database, linkedid, E164, customer.id)
+
+    page = await browser.new_page()
+    await log_in(page, server)
+    feed(server, queue_call_events(linkedid, PHONE, "نرگس کاظمی", "101")["ring"])
+    card = page.get_by_test_id("call-card")
+    await expect(card.get_by_test_id("customer-name")).to_have_text("نرگس کاظمی")
+    await expect(card.get_by_test_id("outcome").first).to_be_visible()
+
+    outcomes = await card.get_by_test_id("outcome").all_text_contents()
+    assert "پاسخ را در منوی تلفنی گرفت" in outcomes
+    assert "در منوی تلفنی قطع کرد" in outcomes
+    overdue = card.get_by_test_id("installments-overdue")
+    upcoming = card.get_by_test_id("installments-due")
+    await expect(overdue).to_contain_text("اقساط معوق")
+    await expect(overdue).to_contain_text("/1")
+    await expect(overdue).not_to_contain_text("/2")
+    await expect(upcoming).to_contain_text("/2")
+    await expect(upcoming).not_to_contain_text("/1")
+
+    tasks = page.get_by_test_id("callback-task")
+    await expect(tasks.first).to_contain_text("تماس برگشتی")
+    page_text = await page.locator("body").inner_text()
+    for raw in ("self_served", "abandoned_in_menu", "requested in the IVR", "callback ·"):
+        assert raw not in page_text
