@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,12 @@ class AgentError(ValueError):
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_key(token: str) -> str:
+    """What names a session outside this module (a websocket's, a bus message's): the
+    stored hash, never the token itself."""
+    return _token_hash(token)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,12 @@ class AgentDirectory:
             if existing is None:
                 existing = Agent(number=number)
                 session.add(existing)
+            else:
+                # A new password ends every session of the old one (and their websockets,
+                # at the hub's next check): whoever knew the old one is out.
+                await session.execute(
+                    delete(AgentSession).where(AgentSession.agent_id == existing.id)
+                )
             existing.name = name
             existing.password_hash = password_hash
             existing.interface = interface
@@ -152,6 +165,36 @@ class AgentDirectory:
             if not agent.active or expires_at <= datetime.now(UTC):
                 return None
             return _identity(agent, expires_at)
+
+    async def deactivate(self, number: str) -> bool:
+        """The agent can no longer log in, and every session of theirs ends; False if there
+        is no such agent."""
+        async with self.database.session() as session:
+            agent = await session.scalar(select(Agent).where(Agent.number == number))
+            if agent is None:
+                return False
+            agent.active = False
+            await session.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
+            await session.commit()
+            return True
+
+    async def live_sessions(self, keys: Iterable[str]) -> set[str]:
+        """Those of these session keys whose session is still valid (not logged out, not
+        expired, the agent still active): one query for every websocket of a process."""
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                select(AgentSession.token_hash)
+                .join(Agent, AgentSession.agent_id == Agent.id)
+                .where(
+                    AgentSession.token_hash.in_(wanted),
+                    AgentSession.expires_at > datetime.now(UTC),
+                    Agent.active.is_(True),
+                )
+            )
+            return set(rows)
 
     async def log_out(self, token: str) -> None:
         async with self.database.session() as session:

@@ -21,6 +21,7 @@ from popup_server.audit import AuditLog
 from popup_server.auth import (
     DIRECTORY,
     LIMITER,
+    SESSION_ENDED,
     TRUSTED_PROXIES,
     login,
     logout,
@@ -87,13 +88,14 @@ def make_app(
     `follow`, to follow calls; the app connects it on startup and closes it on cleanup."""
     app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
     directory = AgentDirectory(database, settings.agent_session_ttl_s)
-    hub = DesktopHub(bus)
+    hub = DesktopHub(bus, directory)
     follower = (
         CallFollower(bus, customer_file, database, directory, settings.default_region)
         if follow
         else None
     )
     app[DIRECTORY] = directory
+    app[SESSION_ENDED] = hub.session_ended
     limiter = make_login_limiter(settings)
     app[LIMITER] = limiter
     app[TRUSTED_PROXIES] = trusted_proxies(settings)

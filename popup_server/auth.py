@@ -11,12 +11,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from popup_server.agents import AgentDirectory, AgentIdentity
+from popup_server.agents import AgentDirectory, AgentIdentity, session_key
 from tamas.limits import FailureLimiter, FailureStore, MemoryFailures, RedisFailures
 from tamas.settings import Settings, SettingsError
 
@@ -168,7 +168,11 @@ async def logout(request: web.Request) -> web.Response:
     directory: AgentDirectory = request.app[DIRECTORY]
     token = token_of(request)
     if token:
+        agent = await directory.agent_for_token(token)
         await directory.log_out(token)
+        if agent is not None and SESSION_ENDED in request.app:
+            # The desktop's websockets of this session close too (in every process).
+            await request.app[SESSION_ENDED](agent.number, session_key(token), "logged_out")
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE, path="/")
     return response
@@ -189,5 +193,9 @@ def agent_json(agent: AgentIdentity) -> dict[str, Any]:
 
 
 DIRECTORY = web.AppKey("directory", AgentDirectory)
+# (agent, session key or None for all, reason): closes those sessions' websockets.
+SESSION_ENDED: web.AppKey[Callable[[str, str | None, str], Awaitable[None]]] = web.AppKey(
+    "session_ended"
+)
 LIMITER = web.AppKey("login_limiter", FailureLimiter)
 TRUSTED_PROXIES: web.AppKey[tuple[Network, ...]] = web.AppKey("trusted_proxies")

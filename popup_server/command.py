@@ -5,6 +5,7 @@ agent accounts that log in to it.
     tamas popup-server --no-follow          serve desktops only (another process follows AMI)
     tamas popup-server add-agent 101 --interface PJSIP/101 [--name ...] [--language fa]
     tamas popup-server demo-agents          agents 101-103 on the sandbox's queue members
+    tamas popup-server deactivate-agent 101 the agent can no longer log in; their desktops close
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--language", default="fa", choices=LANGUAGES)
     add.add_argument("--roles", default="agent", help="comma-separated: agent,supervisor")
     sub.add_parser("demo-agents", help="agents 101-103 on the sandbox queues' Local members")
+    deactivate = sub.add_parser(
+        "deactivate-agent", help="end an agent's sessions and refuse their logins"
+    )
+    deactivate.add_argument("number")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,6 +71,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             password = os.environ.get(PASSWORD_ENV) or getpass.getpass("password: ")
             await _add(database, settings, args.number, password, args.interface, args)
             print(f"agent {args.number} saved")
+            return 0
+        if args.action == "deactivate-agent":
+            directory = AgentDirectory(database, settings.agent_session_ttl_s)
+            if not await directory.deactivate(args.number):
+                raise CommandError(f"no agent {args.number}")
+            # Their open desktops close at each popup server's next check of its sessions.
+            print(f"agent {args.number} deactivated")
             return 0
         if args.action == "demo-agents":
             for number, interface in DEMO_AGENTS.items():

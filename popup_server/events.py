@@ -4,6 +4,9 @@ payload and its audience: the websocket layer only asks `audience.admits(agent)`
 - `call.popup`: a call rings an agent; the caller's whole file (docs/popup.schema.json).
 - `call.state`: that call's state for that agent changed (answered, missed, transferred...).
 Both go to the one agent whose phone rings, and to nobody else.
+- `agent.session_ended`: an agent logged out (one session) or was deactivated or given a new
+  password (every session): each process closes that agent's websockets of those sessions.
+  It is for the hubs, never sent on to a desktop.
 """
 
 from __future__ import annotations
@@ -65,3 +68,17 @@ class CallStateChanged(Event):
 
     def observed_at(self) -> float | None:
         return self._observed_at
+
+
+class SessionEnded(Event):
+    name = "agent.session_ended"
+
+    def __init__(self, agent: str, session: str | None, reason: str) -> None:
+        # `session` is the session's key (agents.session_key), None for all of the agent's.
+        self.agent, self.session, self.reason = agent, session, reason
+
+    def payload(self) -> dict[str, Any]:
+        return {"agent": self.agent, "session": self.session, "reason": self.reason}
+
+    def audience(self) -> Audience:
+        return Audience.agent(self.agent)

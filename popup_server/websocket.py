@@ -6,6 +6,11 @@ never delays the others; junk frames from a desktop get an error frame (and, if 
 sending junk, a close) on that connection only. The hub remembers each agent's live calls
 (popup + latest state), so a desktop that reconnects after a network drop gets the popup of
 a call still ringing or in progress.
+
+A desktop's websocket lives no longer than its login session: it closes when the agent logs
+out (at once, in every process, through the bus), when the session expires, and when the
+agent is deactivated or given a new password (at the hub's next check of its sessions, every
+few seconds, whichever process or command made the change).
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from popup_server.agents import AgentIdentity
-from popup_server.auth import current_agent
-from popup_server.events import LIVE_STATES, CallPopup, CallStateChanged
-from tamas.bus import Bus, Message
+from popup_server.agents import AgentDirectory, AgentIdentity, session_key
+from popup_server.auth import current_agent, token_of
+from popup_server.events import LIVE_STATES, CallPopup, CallStateChanged, SessionEnded
+from tamas.bus import Bus, BusError, Message
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,9 @@ OFFERED_REMEMBERED = 100_000
 MAX_DESKTOPS_PER_AGENT = 8
 CLOSE_SESSION_EXPIRED = 4001
 CLOSE_TOO_SLOW = 4002
+CLOSE_SIGNED_OUT = 4003
+# How often each process asks the database which of its desktops' sessions still hold.
+SESSION_CHECK_S = 5.0
 
 
 def frame_of(message: Message) -> str:
@@ -68,9 +76,10 @@ class _LiveCall:
 class Connection:
     """One desktop's websocket, with its outbox and writer."""
 
-    def __init__(self, ws: web.WebSocketResponse, agent: AgentIdentity) -> None:
+    def __init__(self, ws: web.WebSocketResponse, agent: AgentIdentity, session: str = "") -> None:
         self.ws = ws
         self.agent = agent
+        self.session = session  # the login session's key (agents.session_key)
         self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_FRAMES)
         self.writer = asyncio.create_task(self._write(), name=f"ws-writer-{agent.number}")
         self._closing: asyncio.Task[bool] | None = None
@@ -104,7 +113,16 @@ class Connection:
 class DesktopHub:
     """Every desktop connected to this process, fed from the bus."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        directory: AgentDirectory | None = None,
+        session_check_s: float = SESSION_CHECK_S,
+    ) -> None:
+        self.bus = bus
+        self.directory = directory
+        self.session_check_s = session_check_s
+        self._session_checker: asyncio.Task[None] | None = None
         self.connections: dict[str, set[Connection]] = {}
         self._live: dict[tuple[str, str], _LiveCall] = {}
         # (agent, linkedid) of recent calls offered to each agent, live or not: who may
@@ -118,6 +136,8 @@ class DesktopHub:
 
     def close(self) -> None:
         self._unsubscribe()
+        if self._session_checker is not None:
+            self._session_checker.cancel()
 
     async def close_all(self) -> None:
         """Server shutdown: desktops are told to reconnect (to another process)."""
@@ -128,7 +148,43 @@ class DesktopHub:
     def connection_count(self) -> int:
         return sum(len(group) for group in self.connections.values())
 
+    async def session_ended(self, agent: str, session: str | None, reason: str) -> None:
+        """Close the agent's websockets of that session (None: all of them) here at once,
+        and in every other process through the bus."""
+        self._end_sessions(agent, session)
+        try:
+            await self.bus.publish(SessionEnded(agent, session, reason))
+        except BusError as error:
+            # The other processes still close them at their next check of the sessions.
+            log.warning("desktop: end of agent %s's session not published: %s", agent, error)
+
+    def _end_sessions(self, agent: str, session: str | None) -> None:
+        for connection in list(self.connections.get(agent, ())):
+            if session is None or connection.session == session:
+                connection.close_soon(CLOSE_SIGNED_OUT, b"signed out")
+
+    async def check_sessions(self) -> None:
+        """Close every websocket whose login session no longer holds."""
+        if self.directory is None:
+            return
+        connections = [c for group in self.connections.values() for c in group]
+        live = await self.directory.live_sessions({c.session for c in connections})
+        for connection in connections:
+            if connection.session not in live:
+                connection.close_soon(CLOSE_SIGNED_OUT, b"signed out")
+
+    async def _check_sessions_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.session_check_s)
+            try:
+                await self.check_sessions()
+            except Exception as error:  # a database hiccup must not stop the checks
+                log.warning("desktop: could not check sessions: %r", error)
+
     async def deliver(self, message: Message) -> None:
+        if message.name == SessionEnded.name:
+            self._end_sessions(str(message.payload["agent"]), message.payload.get("session"))
+            return
         frame = frame_of(message)
         self._remember(message, frame)
         audience = message.audience
@@ -235,7 +291,11 @@ class DesktopHub:
             )
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
         await ws.prepare(request)
-        connection = Connection(ws, agent)
+        connection = Connection(ws, agent, session_key(token_of(request)))
+        if self.directory is not None and self._session_checker is None:
+            self._session_checker = asyncio.create_task(
+                self._check_sessions_forever(), name="desktop-sessions-check"
+            )
         expiry = asyncio.get_running_loop().call_later(
             max(0.0, agent.session_expires_at.timestamp() - time.time()),
             connection.close_soon,

@@ -84,6 +84,20 @@ function showLogin() {
   document.getElementById("logout").hidden = true;
   document.getElementById("me").textContent = "";
   document.getElementById("connection").textContent = "";
+  clearDesk();
+}
+
+// Logged out (or signed out by the server): the next person at this desk sees nothing of the
+// last one's callers, calls or searches.
+function clearDesk() {
+  state.cards.clear();
+  const noCalls = document.getElementById("no-calls");
+  document.getElementById("calls").replaceChildren(noCalls);
+  noCalls.hidden = false;
+  document.getElementById("callbacks").replaceChildren();
+  document.getElementById("recent").replaceChildren();
+  document.getElementById("dial-form").reset();
+  document.getElementById("dial-status").textContent = "";
 }
 
 function showDesk(agent) {
@@ -122,7 +136,8 @@ function connect() {
   };
   socket.onclose = (closing) => {
     status.textContent = t("reconnecting"); status.dataset.state = "reconnecting";
-    if (closing.code === 4001 || !state.agent) { showLogin(); return; }
+    // 4001: the session expired; 4003: logged out elsewhere, deactivated or password changed.
+    if (closing.code === 4001 || closing.code === 4003 || !state.agent) { showLogin(); return; }
     setTimeout(() => { if (state.agent && state.socket === socket) connect(); }, state.retryMs);
     state.retryMs = Math.min(state.retryMs * 2, 10000);
   };
