@@ -1,5 +1,6 @@
 """`OwnRecords`: what Tamas itself keeps about callers, whatever core system holds the rest —
-complaints, callback tasks and the interaction records of calls — in our own tables.
+complaints and callback tasks in our own tables, and the interaction records of calls through
+their one owner, `interactions.records`.
 
 One read style: Core statements selecting the view's columns, on a bare connection without
 BEGIN/ROLLBACK (`Database.autocommit`), rows turned into frozen views by `rows.py`. Writes go
