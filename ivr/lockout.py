@@ -35,7 +35,8 @@ class PinGuard:
     def _identity_key(self, identity: str) -> str:
         return self._limiter.key("id", identity)
 
-    def _keys(self, caller_number: str | None, identity: str) -> list[str]:
+    def keys(self, caller_number: str | None, identity: str) -> list[str]:
+        """The store's keys for this caller and identity (HMACs: they name nobody)."""
         keys = [self._identity_key(identity)]
         if caller_number:
             keys.append(self._limiter.key("caller", caller_number))
@@ -46,7 +47,7 @@ class PinGuard:
         """One try at the secret, counted before it is checked: check it only when
         `attempt.admitted`; then `succeeded` (right), `given_up` (could not check), or
         nothing (wrong: the attempt stays counted; `exhausted` says if that locked it)."""
-        async with self._limiter.attempt(self._keys(caller_number, identity)) as attempt:
+        async with self._limiter.attempt(self.keys(caller_number, identity)) as attempt:
             yield attempt
 
     def exhausted(self, attempt: Attempt) -> bool:
@@ -54,7 +55,7 @@ class PinGuard:
         return not attempt.admitted or attempt.count >= self.max_failures
 
     async def locked(self, caller_number: str | None, identity: str) -> bool:
-        return await self._limiter.full(self._keys(caller_number, identity))
+        return await self._limiter.full(self.keys(caller_number, identity))
 
     async def failed(self, caller_number: str | None, identity: str) -> bool:
         """Count a wrong secret checked elsewhere; True when the caller or identity is locked."""

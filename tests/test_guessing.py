@@ -10,6 +10,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 import redis.asyncio as redis
@@ -32,6 +33,7 @@ from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from interactions.records import InteractionRecords
 from ivr.lockout import MemoryFailures, PinGuard, RedisFailures
+from ivr.routes import IvrRoutes
 from ivr.services import welcome
 from popup_server import agents
 from popup_server.auth import LIMITER, client_address
@@ -417,3 +419,22 @@ async def test_a_caller_the_ivr_did_not_identify_is_said_so_on_the_card(
     card = await InteractionRecords(database).ivr_summary(session.linkedid)
     assert card is not None
     assert (card["identified"], card["identified_by"]) == (False, None)
+
+
+async def test_the_ivr_takes_the_greeting_rule_and_the_lockout_key_from_the_settings(
+    database: Database, tmp_path: Path
+) -> None:
+    def routes(**values: object) -> IvrRoutes:
+        settings = Settings(data_dir=tmp_path, sounds_dir=str(tmp_path / "none"), **values)  # type: ignore[arg-type]
+        return IvrRoutes(settings, database, customers=SqlCustomerFile(database))
+
+    default, greeting = routes(), routes(ivr_greet_by_caller_id=True, lockout_secret="one")
+    assert not default.facilities.greet_by_caller_id
+    assert greeting.facilities.greet_by_caller_id
+    # Without a secret in the settings, one is generated (owner-only) and reused.
+    secret = tmp_path / "lockout.secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    again = routes()
+    caller = "+989121110000"
+    keys = [made.facilities.pins.keys(caller, "claim:1") for made in (default, again, greeting)]
+    assert keys[0] == keys[1] != keys[2]
