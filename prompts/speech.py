@@ -220,9 +220,6 @@ class Synthesizer:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.cache_dir / lang / "tts" / f"{digest}.wav"
 
-    def is_cached(self, text: str, lang: str) -> bool:
-        return self.cache_path(text, lang).exists()
-
     async def synthesize(self, text: str, lang: str) -> Path:
         """The WAV file saying `text` in `lang`, made now or taken from the cache."""
         check_language(lang)

@@ -33,6 +33,3 @@ class Utterance:
     @property
     def languages(self) -> frozenset[str]:
         return frozenset(fragment.split("/", 1)[0] for fragment in self.fragments)
-
-
-EMPTY = Utterance(text="", fragments=())

@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from customer_file.identifiers import company_id_check_digit, national_id_check_digit
+from customer_file.identifiers import company_id_check_digit
 
 # Multipliers for `Shuffle`: primes well above every domain size, so each is coprime with it.
 _MULTIPLIERS = (1_000_000_007, 998_244_353, 1_000_000_009, 2_147_483_647, 1_610_612_741)
@@ -62,10 +62,6 @@ class Codes:
         if spare is not None:
             value = self._spare_base + spare
         return f"{self._start + value:0{self._digits}d}"
-
-
-def with_check_digit(first_nine: str) -> str:
-    return first_nine + str(national_id_check_digit(first_nine))
 
 
 def _group_sums(weights: tuple[int, int, int]) -> tuple[int, ...]:

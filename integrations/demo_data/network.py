@@ -15,7 +15,6 @@ from integrations.demo_data.places import CITIES, STREETS, City
 # The showcase area (Vanak Square, Tehran) and the branches placed around it on purpose.
 SHOWCASE_AREA = "19916"
 SHOWCASE_AREA_CENTRE = (35.7575, 51.4100)
-SHOWCASE_BRANCH_CODES = ("1001", "1002", "1003")
 SHOWCASE_EXPIRED_AGENCY_CODE = "1004"
 
 OPENING_HOURS = "Sat-Wed 08:00-16:00, Thu 08:00-12:00"
