@@ -1,11 +1,14 @@
-"""The IVR's FastAGI routes, and the one place that assembles the IVR from settings.
+"""The IVR's routes, and the one place that assembles the IVR from settings.
 
     exten => 200,1,AGI(${TAMAS_AGI}/ivr)                    the main menu
     exten => 201,1,AGI(${TAMAS_AGI}/ivr,claim_status)       a direct line to one service
     same  => n,AGI(${TAMAS_AGI}/ivr-survey)                 after the agent, if accepted
     same  => n,AGI(${TAMAS_AGI}/ivr-no-agent)               when the queue gave up
+    AGI(${TAMAS_AGI}/ivr-queue-end,...)                     the queued call's hang-up handler
 
-`IvrRoutes(settings, database).routes()` is the route table the FastAGI server serves.
+`IvrRoutes(settings, database).routes()` is the IVR's part of a route table; routes take any
+`AgiCommands`, so `tamas agi` (tamas/agi.py) serves them over FastAGI and ivr/process.py over
+process AGI.
 """
 
 from __future__ import annotations
