@@ -296,9 +296,11 @@ class AgiChannel(AgiCommands):
         return raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
     async def close(self) -> None:
-        if self._closed:
-            return
+        # `_closed` also means "Asterisk went away" (set by a failed read): the socket is
+        # still ours to close, or each half-closed session would keep its descriptor.
         self._closed = True
+        if self._writer.is_closing():
+            return
         self._writer.close()
         try:
             await self._writer.wait_closed()

@@ -44,3 +44,23 @@ async def test_a_silent_asterisk_ends_the_route_as_a_hang_up_after_the_answer_ti
         writer.close()
     finally:
         await server.close()
+
+
+async def test_a_session_asterisk_half_closes_is_closed_by_the_server_too() -> None:
+    """Asterisk shuts its side (EOF) mid-command: the route ends as a hang-up and the server
+    closes the socket, rather than keep it (and its descriptor) until garbage collection."""
+
+    async def menu(channel: AgiChannel) -> None:
+        await channel.wait_for_digit(5000)
+
+    server = build_server(Settings(), {"menu": menu}, host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"agi_network_script: menu\n\n")
+        writer.write_eof()
+        assert (await reader.readline()).startswith(b"WAIT FOR DIGIT")
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+    finally:
+        await server.close()
