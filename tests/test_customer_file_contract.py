@@ -78,7 +78,7 @@ class TestRestCustomerFile(CustomerFileContract):
         await _build(database)
         server = TestServer(core_system(SqlCustomerFile(database)), host="127.0.0.1")
         await server.start_server()
-        adapter = RestCustomerFile(str(server.make_url("/core")), tamas_database)
+        adapter = RestCustomerFile(str(server.make_url("/core")), tamas_database, allow_http=True)
         try:
             yield adapter
         finally:

@@ -6,13 +6,22 @@ itself — interactions, complaints, callback tasks — stay in our tables (the 
 store it holds). Select it with `customer_file_adapter =
 "integrations.customer_file.rest:make"` and `customer_file_url = "https://core.example/tamas"`.
 
-    GET  /customers/by-phone/{e164}            CustomerSummary
-    GET  /customers/by-national-id/{id}        CustomerSummary (national or company ID)
+The adapter proves who it is with a bearer token (`customer_file_token`, sent as
+`Authorization: Bearer ...`) and/or a client certificate for mutual TLS
+(`customer_file_client_cert`, a PEM file with the certificate and its key;
+`customer_file_ca_file` to trust the core system's own CA). Plain `http://` is refused unless
+`customer_file_allow_http` (a test server on loopback): customers' files must not cross a
+network in clear. National IDs and phone numbers never go in a URL (paths and query strings
+end up in access logs and proxies' logs): they travel in a POST body.
+
+    POST /customers/by-phone                   {"e164"} -> CustomerSummary
+    POST /customers/by-national-id             {"national_id"} -> CustomerSummary (national
+                                               or company ID)
     GET  /customers/by-policy/{number}         CustomerSummary
     GET  /customers/{id}                       CustomerSummary
     GET  /customers/{id}/file                  CustomerFileView (complaints, callback tasks
                                                and interactions may be left out)
-    GET  /customers/search?q=&limit=           [CustomerSummary]
+    POST /customers/search                     {"q", "limit"} -> [CustomerSummary]
     POST /customers                            CustomerRegistration -> CustomerSummary
                                                (409 {"field": ...} when already on file)
     POST /customers/{id}/pin/check             {"pin"} -> {"valid": bool}
@@ -31,6 +40,7 @@ store it holds). Select it with `customer_file_adapter =
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -81,8 +91,22 @@ class RestCustomerFile(OwnRecordsMethods):
         database: Database,
         region: str = "IR",
         timeout_s: float = 2.0,
+        *,
+        token: str = "",
+        tls: ssl.SSLContext | None = None,
+        allow_http: bool = False,
     ) -> None:
+        if base_url.lower().startswith("http://") and not allow_http:
+            raise CustomerFileError(
+                "customer_file_url is plain http://: customers' files would cross the network"
+                " in clear; use https:// (set customer_file_allow_http only for a test server"
+                " on loopback)"
+            )
+        if not base_url.lower().startswith(("http://", "https://")):
+            raise CustomerFileError(f"customer_file_url {base_url!r} is not an https:// URL")
         self.region = region
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.tls = tls
         self.own_records = OwnRecords(database, region)
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -96,7 +120,11 @@ class RestCustomerFile(OwnRecordsMethods):
     def _session(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running loop, and kept: one connection pool.
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=self.timeout)
+            self._http = aiohttp.ClientSession(
+                timeout=self.timeout,
+                headers=self.headers,
+                connector=aiohttp.TCPConnector(ssl=self.tls if self.tls is not None else True),
+            )
         return self._http
 
     async def _call(
@@ -129,6 +157,14 @@ class RestCustomerFile(OwnRecordsMethods):
             return None
         return self._decode(cls, data, path)
 
+    async def _posted_one(self, cls: type[View], path: str, body: dict[str, Any]) -> View | None:
+        """A lookup by personal data (a national ID, a phone number): in the body, never in
+        the URL."""
+        data = await self._call("POST", path, body=body)
+        if data is _NOT_FOUND or data is None:
+            return None
+        return self._decode(cls, data, path)
+
     async def _many(self, cls: type[View], path: str, **params: Any) -> list[View]:
         data = await self._call("GET", path, params={k: v for k, v in params.items() if v})
         if data is _NOT_FOUND or data is None:
@@ -152,12 +188,14 @@ class RestCustomerFile(OwnRecordsMethods):
         e164 = try_normalize_phone(ascii_digits(phone), self.region)
         if e164 is None:
             return None
-        return await self._one(CustomerSummary, f"/customers/by-phone/{_segment(e164)}")
+        return await self._posted_one(CustomerSummary, "/customers/by-phone", {"e164": e164})
 
     async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
         digits = compact_digits(national_id)
         key = validate_company_id(digits) if len(digits) == 11 else validate_national_id(digits)
-        return await self._one(CustomerSummary, f"/customers/by-national-id/{key}")
+        return await self._posted_one(
+            CustomerSummary, "/customers/by-national-id", {"national_id": key}
+        )
 
     async def customer_by_policy_number(self, policy_number: str) -> CustomerSummary | None:
         number = policy_number.strip()
@@ -187,7 +225,12 @@ class RestCustomerFile(OwnRecordsMethods):
     async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
         if not text.strip():
             return []
-        return await self._many(CustomerSummary, "/customers/search", q=text, limit=limit)
+        data = await self._call("POST", "/customers/search", body={"q": text, "limit": limit})
+        if data is _NOT_FOUND or data is None:
+            return []
+        if not isinstance(data, list):
+            raise CustomerFileError("core system sent no list for /customers/search")
+        return [self._decode(CustomerSummary, item, "/customers/search") for item in data]
 
     async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:
         # Malformed identifiers are refused here, by name (InvalidIdentifier), before the core
@@ -280,4 +323,31 @@ def make(settings: Any, database: Database) -> RestCustomerFile:
             " set it to the core system's base URL"
         )
     timeout_ms = getattr(settings, "ivr_lookup_timeout_ms", 3000)
-    return RestCustomerFile(url, database, settings.default_region, timeout_ms / 1000)
+    return RestCustomerFile(
+        url,
+        database,
+        settings.default_region,
+        timeout_ms / 1000,
+        token=getattr(settings, "customer_file_token", ""),
+        tls=tls_context(
+            getattr(settings, "customer_file_client_cert", ""),
+            getattr(settings, "customer_file_ca_file", ""),
+        ),
+        allow_http=getattr(settings, "customer_file_allow_http", False),
+    )
+
+
+def tls_context(client_cert: str, ca_file: str) -> ssl.SSLContext | None:
+    """The TLS context for mutual TLS and/or a private CA; None for the system's defaults."""
+    if not client_cert and not ca_file:
+        return None
+    context = ssl.create_default_context(cafile=ca_file or None)
+    if client_cert:
+        try:
+            context.load_cert_chain(client_cert)
+        except (OSError, ssl.SSLError) as error:
+            raise CustomerFileError(
+                f"customer_file_client_cert {client_cert}: not a readable PEM file with the"
+                f" certificate and its key ({error})"
+            ) from error
+    return context
