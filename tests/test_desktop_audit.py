@@ -199,3 +199,13 @@ async def test_the_dial_limit_is_shared_by_servers_on_one_database(database: Dat
     finally:
         await first.stop()
         await second.stop()
+
+
+@pytest.mark.parametrize("query", ["رضا\U0010ffff", "رضا\ud7ff", "\U0010ffff\U0010ffff"])
+async def test_the_customer_files_name_search_takes_any_last_character(
+    database: Database, query: str
+) -> None:
+    from integrations.customer_file.sql import SqlCustomerFile
+
+    await customer_on_file(database, "رضایی", "09121234567", "001234567")
+    assert await SqlCustomerFile(database).search_customers(query) == []

@@ -23,7 +23,13 @@ def normalize_persian(text: str) -> str:
 def prefix_range(column: Any, prefix: str) -> Any:
     """`column` starts with `prefix`, as a range an ordinary index serves on SQLite and
     PostgreSQL alike (LIKE 'x%' uses an index only under some collations)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    # The next code point after the last character: past U+D7FF comes the surrogate block
+    # (no database stores it), and after U+10FFFF nothing, so the bound moves one left.
+    stem = prefix.rstrip(chr(0x10FFFF))
+    if not stem:
+        return column >= prefix
+    last = ord(stem[-1]) + 1
+    upper = stem[:-1] + chr(0xE000 if 0xD800 <= last <= 0xDFFF else last)
     return and_(column >= prefix, column < upper)
 
 
