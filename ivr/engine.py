@@ -53,6 +53,9 @@ class ServiceUnavailable(Exception):
 # SQLAlchemy's DBAPIError). Any of them, in a lookup or in a service's own read or write (a PIN
 # check), means "we cannot look this up now", never a call ended with no word to the caller.
 OUTAGES: tuple[type[Exception], ...] = (CustomerFileError, OSError, SQLAlchemyError)
+# What a service can raise when the caller cannot be answered now: a timed lookup that gave up,
+# or an outage met outside one.
+UNAVAILABLE: tuple[type[Exception], ...] = (ServiceUnavailable, *OUTAGES)
 
 
 @dataclass
@@ -392,7 +395,7 @@ class Engine:
             await self._service(call, service)
         except GoBack:
             return
-        except (ServiceUnavailable, *OUTAGES) as error:
+        except UNAVAILABLE as error:
             await self._cannot_look_up(call, service, error, then_menu=False)
             return
         except InvalidIdentifier:
@@ -460,7 +463,7 @@ class Engine:
                 await self._service(call, option.service)
             except GoBack:
                 continue
-            except (ServiceUnavailable, *OUTAGES) as error:
+            except UNAVAILABLE as error:
                 await self._cannot_look_up(call, option.service or name, error, then_menu=True)
             except InvalidIdentifier:
                 call.not_served(Outcome.NOT_FOUND, "invalid_input")

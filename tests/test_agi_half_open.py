@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from agi_scripts import channel as agi_channel
-from agi_scripts.channel import AgiChannel, CallerHungUp
+from agi_scripts.channel import AgiCommands, CallerHungUp
 from agi_scripts.fastagi import build_server
 from tamas.settings import Settings
 
@@ -20,7 +20,7 @@ async def test_a_silent_asterisk_ends_the_route_as_a_hang_up_after_the_answer_ti
     monkeypatch.setattr(agi_channel, "ANSWER_TIMEOUT_S", 0.5)
     ended: list[str] = []
 
-    async def menu(channel: AgiChannel) -> None:
+    async def menu(channel: AgiCommands) -> None:
         try:
             await channel.stream_file("tamas/fa/prompt/main_menu", "0123456789")
         except CallerHungUp as error:
@@ -50,7 +50,7 @@ async def test_a_session_asterisk_half_closes_is_closed_by_the_server_too() -> N
     """Asterisk shuts its side (EOF) mid-command: the route ends as a hang-up and the server
     closes the socket, rather than keep it (and its descriptor) until garbage collection."""
 
-    async def menu(channel: AgiChannel) -> None:
+    async def menu(channel: AgiCommands) -> None:
         await channel.wait_for_digit(5000)
 
     server = build_server(Settings(), {"menu": menu}, host="127.0.0.1", port=0)

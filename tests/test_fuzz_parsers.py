@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from popup_support import RunningServer, add_agents, logged_in, start_server
 
-from agi_scripts.channel import AgiChannel, AgiError, CallerHungUp, parse_result
+from agi_scripts.channel import AgiCommands, AgiError, CallerHungUp, parse_result
 from agi_scripts.fastagi import build_server
 from integrations.database import Database
 from popup_server.calls import CallTracker, agent_lookup
@@ -106,7 +106,7 @@ async def test_ami_framing_survives_any_stream_and_stays_bounded() -> None:
     rng = random.Random(SEED + 1)
     client = AmiClient("127.0.0.1", 1, "tamas", "secret")
     dispatched: list[Message] = []
-    client._dispatch = dispatched.append  # type: ignore[method-assign]
+    client._dispatch = dispatched.append  # type: ignore[method-assign,assignment]
     for _ in range(CASES // 4):
         protocol = _AmiProtocol(client)
         stream = b"Asterisk Call Manager/11.0.0\r\n" + b"".join(
@@ -165,7 +165,7 @@ async def test_the_fastagi_server_survives_random_headers_and_answers() -> None:
     rng = random.Random(SEED + 4)
     outcomes: list[str] = []
 
-    async def fuzz(channel: AgiChannel) -> None:
+    async def fuzz(channel: AgiCommands) -> None:
         try:
             await channel.get_variable("CHANNEL(linkedid)")
             await channel.stream_file("tamas/fa/prompt/main_menu", "0123456789")

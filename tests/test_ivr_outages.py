@@ -82,7 +82,7 @@ async def postgres(database: Database) -> AsyncIterator[Postgres]:
 
 
 def caller(postgres: Postgres, *keys: str) -> CallerDuringAnOutage:
-    scripted = CallerDuringAnOutage.keys(*keys)
+    scripted = CallerDuringAnOutage(ScriptedCaller.keys(*keys).script)
     scripted.postgres = postgres
     return scripted
 
