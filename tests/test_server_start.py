@@ -35,7 +35,10 @@ def old_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-@pytest.mark.parametrize("command", [["agi", "--port", "0"], ["popup-server", "--port", "0"]])
+@pytest.mark.parametrize(
+    "command",
+    [["agi", "--port", "0"], ["popup-server", "--port", "0"], ["messages", "send"]],
+)
 def test_a_server_on_an_old_schema_stops_saying_to_run_tamas_migrate(
     old_schema: str, command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from integrations import migrations
 from integrations.database import Database
 from integrations.messaging.gateway import HttpFaxGateway, HttpSmsGateway, OutboxSender
 from integrations.messaging.mail import SmtpMailer
@@ -55,6 +56,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
     database = Database(settings.effective_database_url)
     try:
+        # Like every server, it never migrates (several starting together would race).
+        await migrations.require_current(database)
         outbox = sender(settings, database)
         if not outbox.kinds:
             raise CommandError(
