@@ -145,8 +145,13 @@ async def login(request: web.Request) -> web.Response:
     async with limiter.attempt([agent_key, limiter.key("addr", address)]) as attempt:
         if not attempt.admitted:
             wait = max(1, round(attempt.retry_after_s))
+            error = (
+                "another login for this agent or address is being checked; try again"
+                if attempt.busy
+                else "too many failed logins; try again later"
+            )
             return web.json_response(
-                {"error": "too many failed logins; try again later", "retry_after_s": wait},
+                {"error": error, "retry_after_s": wait},
                 status=429,
                 headers={"Retry-After": str(wait)},
             )

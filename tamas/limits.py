@@ -277,6 +277,8 @@ class Attempt:
     admitted: bool
     count: int
     retry_after_s: float
+    # Refused, uncounted, because other checks of one of the keys are running right now.
+    busy: bool = False
     mark: str = field(default_factory=lambda: f"{time.time():.6f}:{uuid.uuid4().hex[:12]}")
 
 
@@ -314,7 +316,7 @@ class FailureLimiter:
             self._checking.get(key, 0) >= self._max_concurrent for key in keys
         ):
             # Not counted: nothing was tried. Back in a moment, when the checks under way end.
-            yield Attempt(keys, admitted=False, count=0, retry_after_s=1.0)
+            yield Attempt(keys, admitted=False, count=0, retry_after_s=1.0, busy=True)
             return
         for key in keys:
             self._checking[key] = self._checking.get(key, 0) + 1

@@ -5,6 +5,7 @@ Every key is documented in docs/configuration.md; a key nothing reads does not b
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -12,6 +13,8 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TAMAS_"
 CONFIG_ENV = "TAMAS_CONFIG"
@@ -273,4 +276,11 @@ def load(config_file: Path | None = None, env: dict[str, str] | None = None) -> 
         raise SettingsError("setting 'default_language' must be one of fa, en, ru")
     if settings.tts_engine not in {"espeak", "gtts"}:
         raise SettingsError("setting 'tts_engine' must be espeak or gtts")
+    if settings.redis_url and not settings.lockout_secret:
+        # Each box would generate its own: their lockout counts in the shared Redis would never
+        # meet, and the limits would be multiplied by the number of boxes.
+        log.warning(
+            "lockout_secret is not set while redis_url is: servers on other boxes sharing this "
+            "Redis must be given one and the same TAMAS_LOCKOUT_SECRET"
+        )
     return settings

@@ -112,6 +112,10 @@ async def test_checks_of_one_key_at_once_are_bounded() -> None:
 
     admitted = await asyncio.gather(*(check() for _ in range(10)))
     assert peak == 2 and sum(admitted) == 2
+    # The refused were not counted: nothing was tried.
+    assert await limiter.store.count(limiter.key("agent", "101"), 300) == 2
+    async with limiter.attempt([limiter.key("agent", "101")]) as attempt:
+        assert attempt.admitted and not attempt.busy
 
 
 async def test_keys_name_nobody_without_the_secret() -> None:
