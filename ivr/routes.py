@@ -38,11 +38,10 @@ from ivr.session import CallSession
 from ivr.speech import PromptVoice, Speaker, Voice
 from prompts.sentences import SentenceSounds
 from tamas.asterisk import variables
+from tamas.languages import LANGUAGES
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
-
-LANGUAGES = ("fa", "en", "ru")
 
 
 class IvrRoutes:
