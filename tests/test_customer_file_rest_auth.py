@@ -13,14 +13,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from test_customer_file import MOBILE, NATIONAL_ID, File, _build
-from test_customer_file_rest import core_system
+from test_customer_file_rest import core_system, tamas_database  # noqa: F401  (fixture)
 
 from integrations.customer_file import CustomerFileError
 from integrations.customer_file.adapters import open_customer_file
 from integrations.customer_file.rest import RestCustomerFile
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
-from integrations.migrations import upgrade
 from tamas.settings import Settings
 
 TOKEN = "core-token-for-tests"
@@ -44,15 +43,6 @@ class CoreSystem:
 
         self.app = core_system(core)
         self.app.middlewares.append(guard)
-
-
-@pytest.fixture
-async def tamas_database(tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'tamas_own.sqlite3'}"
-    await upgrade(url)
-    database = Database(url)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture
@@ -83,7 +73,8 @@ def test_plain_http_is_refused_unless_the_settings_allow_it(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_the_adapter_sends_its_bearer_token_and_fails_clearly_without_it(
-    core: tuple[CoreSystem, str, File], tamas_database: Database
+    core: tuple[CoreSystem, str, File],
+    tamas_database: Database,  # noqa: F811
 ) -> None:
     _system, url, _built = core
     with_token = open_customer_file(
@@ -103,7 +94,8 @@ async def test_the_adapter_sends_its_bearer_token_and_fails_clearly_without_it(
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_no_national_id_or_phone_number_travels_in_a_url(
-    core: tuple[CoreSystem, str, File], tamas_database: Database
+    core: tuple[CoreSystem, str, File],
+    tamas_database: Database,  # noqa: F811
 ) -> None:
     system, url, _built = core
     adapter = RestCustomerFile(url, tamas_database, token=TOKEN, allow_http=True)
@@ -152,7 +144,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_mutual_tls_with_the_client_certificate_from_the_settings(
-    database: Database, tamas_database: Database, pki: dict[str, Path]
+    database: Database,
+    tamas_database: Database,  # noqa: F811
+    pki: dict[str, Path],
 ) -> None:
     await _build(database)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(pki["ca"]))

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 from popup_support import (
     PASSWORD,
     Desktop,
@@ -22,33 +22,14 @@ from popup_support import (
     queue_call_events,
     start_server,
 )
+from test_popup_desktop_browser import browser  # noqa: F401  (fixture)
+from test_popup_server import popup_for
 
 from integrations.database import Database
-from popup_server.events import CallPopup
 from popup_server.websocket import CLOSE_SIGNED_OUT
 from tamas.bus import RedisBus
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def popup_for(agent: str, linkedid: str) -> CallPopup:
-    return CallPopup(
-        {
-            "linkedid": linkedid,
-            "agent": agent,
-            "state": "ringing",
-            "state_seq": 1,
-            "state_at": "2026-11-30T10:00:00+00:00",
-            "queue": "support",
-            "transferred_from": None,
-            "caller": {"number": "09121234567", "e164": "+989121234567", "name": "x"},
-            "channels": {"agent": f"Local/{agent}@tamas-agents-00000001;1", "caller": "c"},
-            "lookup": "unknown",
-            "summary": None,
-            "customer": None,
-            "ivr": None,
-        }
-    )
 
 
 @pytest.fixture
@@ -131,22 +112,11 @@ async def test_a_new_password_ends_every_session_of_the_old_one(server: RunningS
             assert r.status == 401
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
-
-
 @pytest.mark.browser
 async def test_logging_out_clears_the_callers_cards_from_the_page(
-    browser: Browser, server: RunningServer, database: Database
+    browser: Browser,  # noqa: F811
+    server: RunningServer,
+    database: Database,
 ) -> None:
     customer = await customer_on_file(database, "رضایی", "09121112233", "003344556")
     linkedid = "1732200000.77"
@@ -171,7 +141,8 @@ async def test_logging_out_clears_the_callers_cards_from_the_page(
 
 @pytest.mark.browser
 async def test_a_desktop_signed_out_elsewhere_clears_itself(
-    browser: Browser, server: RunningServer
+    browser: Browser,  # noqa: F811
+    server: RunningServer,
 ) -> None:
     page = await browser.new_page()
     await page.goto(server.base + "/")
