@@ -110,3 +110,18 @@ async def test_the_persian_desktop_shows_outcomes_tasks_and_overdue_installments
     page_text = await page.locator("body").inner_text()
     for raw in ("self_served", "abandoned_in_menu", "requested in the IVR", "callback ·"):
         assert raw not in page_text
+
+
+async def test_a_refused_search_is_explained_in_persian_not_in_the_servers_english(
+    browser: Browser,  # noqa: F811
+    server: RunningServer,
+) -> None:
+    page = await browser.new_page()
+    await log_in(page, server)
+    feed(server, queue_call_events("1732200000.78", "02188776600", "", "101")["ring"])
+    card = page.get_by_test_id("call-card")
+    await card.get_by_test_id("search-input").fill("ab")  # under the 3 characters a search needs
+    await card.get_by_test_id("search-input").press("Enter")
+    results = card.get_by_test_id("search-results")
+    await expect(results).to_have_text("ورودی درست نیست: جستجو")
+    await expect(results).not_to_contain_text("at least")

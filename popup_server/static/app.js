@@ -52,6 +52,14 @@ function formatRials(amount) {
   return new Intl.NumberFormat(locale().split("-u-")[0]).format(amount) + " " + t("rials");
 }
 
+// A refusal in the agent's language, by its HTTP status and the field it names; the server's
+// own sentence is English, for logs and support, and never reaches the agent as is.
+function failure(reply) {
+  const key = { 400: "err_invalid", 403: "err_not_yours", 404: "err_not_found", 409: "err_duplicate", 429: "err_too_many" }[reply.status] || "err_unavailable";
+  const field = reply.data && reply.data.field;
+  return field ? `${t(key)}: ${t(field === "q" ? "search" : field)}` : t(key);
+}
+
 async function api(method, path, body) {
   const options = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
@@ -255,7 +263,7 @@ function renderNewCaller(card) {
     event.preventDefault();
     const reply = await api("GET", "/api/customers?q=" + encodeURIComponent(event.target.q.value));
     results.replaceChildren();
-    if (!reply.ok) { results.append(el("li", { class: "bad" }, (reply.data && reply.data.error) || t("error"))); return; }
+    if (!reply.ok) { results.append(el("li", { class: "bad" }, failure(reply))); return; }
     if (!reply.data.length) results.append(el("li", { class: "muted" }, t("no_results")));
     for (const found of reply.data) {
       results.append(el("li", {}, el("button", { type: "button", class: "link", onclick: () => openFile(card, found.id) },
@@ -270,7 +278,7 @@ function renderNewCaller(card) {
     const body = { family_name_fa: f.family_name_fa.value, given_name_fa: f.given_name_fa.value, national_id: f.national_id.value, phone: f.phone.value, postal_code: f.postal_code.value, language: state.lang };
     const reply = await api("POST", "/api/customers", body);
     if (reply.ok) { card.popup.customer = reply.data; card.popup.lookup = "found"; renderCard(card); }
-    else { message.className = "bad"; message.textContent = (reply.data && reply.data.error) || t("error"); }
+    else { message.className = "bad"; message.textContent = failure(reply); }
   } }, field("given_name_fa"), field("family_name_fa", { required: true }), field("national_id", { dir: "ltr", inputmode: "numeric" }),
     field("phone", { dir: "ltr", value: (card.popup.caller.e164 || card.popup.caller.number || "") }), field("postal_code", { dir: "ltr", inputmode: "numeric" }),
     el("button", { type: "submit", "data-testid": "register-submit" }, t("register")));
@@ -299,16 +307,16 @@ function renderActions(card) {
   return el("div", { class: "actions" },
     live ? el("button", { type: "button", "data-testid": "hangup", onclick: async () => {
       const reply = await api("POST", `/api/calls/${encodeURIComponent(p.linkedid)}/hangup`);
-      if (!reply.ok) say(false, (reply.data && reply.data.error) || t("error"));
+      if (!reply.ok) say(false, failure(reply));
     } }, t("hangup")) : null,
     p.state === "answered" ? [target, el("button", { type: "button", "data-testid": "transfer", onclick: async () => {
       const reply = await api("POST", `/api/calls/${encodeURIComponent(p.linkedid)}/transfer`, { to: target.value });
-      if (!reply.ok) say(false, (reply.data && reply.data.error) || t("error"));
+      if (!reply.ok) say(false, failure(reply));
     } }, t("transfer"))] : null,
     el("label", {}, t("disposition"), " ", select), notes,
     el("button", { type: "button", class: "primary", "data-testid": "save-disposition", onclick: async () => {
       const reply = await api("POST", `/api/calls/${encodeURIComponent(p.linkedid)}/disposition`, { disposition: select.value, notes: notes.value });
-      say(reply.ok, reply.ok ? t("saved") : (reply.data && reply.data.error) || t("error"));
+      say(reply.ok, reply.ok ? t("saved") : failure(reply));
       if (reply.ok) loadSide();
     } }, t("save")), status);
 }
@@ -347,7 +355,7 @@ async function dial(number) {
   const status = document.getElementById("dial-status");
   const reply = await api("POST", "/api/originate", { number });
   status.className = reply.ok ? "ok" : "bad";
-  status.textContent = reply.ok ? `${t("call")}: ${number}` : (reply.data && reply.data.error) || t("error");
+  status.textContent = reply.ok ? `${t("call")}: ${number}` : failure(reply);
 }
 
 // ---------------------------------------------------------------- start

@@ -2,6 +2,8 @@
 "use strict";
 window.TAMAS_I18N = {
   fa: {
+    err_invalid: "ورودی درست نیست", err_not_yours: "این تماس شما نیست", err_not_found: "پیدا نشد", err_duplicate: "پیش‌تر ثبت شده است",
+    err_too_many: "درخواست‌ها بیش از حد؛ کمی بعد دوباره امتحان کنید", err_unavailable: "سامانه در دسترس نیست؛ دوباره امتحان کنید",
     installments_overdue: "اقساط معوق (سررسید گذشته)",
     outcome_self_served: "پاسخ را در منوی تلفنی گرفت", outcome_queued: "در صف", outcome_answered_by_agent: "کارشناس پاسخ داد",
     outcome_abandoned_in_queue: "در صف قطع کرد", outcome_no_agent: "کارشناسی در دسترس نبود", outcome_callback_requested: "تماس برگشتی خواست",
@@ -49,6 +51,8 @@ window.TAMAS_I18N = {
     d_complaint_registered: "شکایت ثبت شد", d_sale: "فروش", d_wrong_number: "شماره اشتباه", d_other: "سایر",
   },
   en: {
+    err_invalid: "Not a valid entry", err_not_yours: "Not one of your calls", err_not_found: "Not found", err_duplicate: "Already registered",
+    err_too_many: "Too many requests; try again shortly", err_unavailable: "The system is unavailable; try again",
     installments_overdue: "Overdue installments (past due)",
     outcome_self_served: "served in the phone menu", outcome_queued: "in the queue", outcome_answered_by_agent: "answered by an agent",
     outcome_abandoned_in_queue: "hung up in the queue", outcome_no_agent: "no agent available", outcome_callback_requested: "asked for a callback",
@@ -96,6 +100,8 @@ window.TAMAS_I18N = {
     d_complaint_registered: "Complaint registered", d_sale: "Sale", d_wrong_number: "Wrong number", d_other: "Other",
   },
   ru: {
+    err_invalid: "Неверный ввод", err_not_yours: "Это не ваш звонок", err_not_found: "Не найдено", err_duplicate: "Уже зарегистрирован",
+    err_too_many: "Слишком много запросов; попробуйте чуть позже", err_unavailable: "Система недоступна; попробуйте ещё раз",
     installments_overdue: "Просроченные взносы",
     outcome_self_served: "решено в голосовом меню", outcome_queued: "в очереди", outcome_answered_by_agent: "ответил оператор",
     outcome_abandoned_in_queue: "положил трубку в очереди", outcome_no_agent: "нет свободных операторов", outcome_callback_requested: "заказал обратный звонок",
