@@ -277,7 +277,7 @@ class Call:
         The outbox row is written in the background while the caller hears the next prompt
         (a write waits for the database; the caller should not), and settled before the call's
         record is written; `wait` writes it now, for a service that says what became of it."""
-        address = to or self.session.caller_number
+        address = to or self._caller_address(kind)
         if not address:
             return False
         customer_id = self.session.customer.customer_id if self.session.customer else None
@@ -294,6 +294,17 @@ class Call:
             return await put
         self.background(put)
         return True
+
+    def _caller_address(self, kind: str) -> str | None:
+        """The caller's own number, for a message that names no recipient, only when it is a
+        domestic mobile: caller ID is spoofable, and a message to whatever number it claims
+        (a landline, abroad, premium) is toll fraud or a way to bomb a victim."""
+        caller = self.session.caller_number
+        if kind == "email" or not caller:
+            return None
+        return (
+            caller if self.facilities.outbox.limits.destinations.domestic_mobile(caller) else None
+        )
 
     async def _put(self, kind: str, *, subject: str, **message: Any) -> bool:
         try:

@@ -4,11 +4,12 @@ request in the database means a gateway outage loses nothing and the agent can s
 
 `Outbox.put` is the one way in, so it is where messages are capped (per call, per recipient
 in 24 hours, per kind in 24 hours) and destinations checked (destinations.py). The cap holds
-across processes and concurrent calls without a lock: the row is written first as `held`
-(no sender takes it), then the rows that count against each cap are counted, the new one
-included, and the row becomes `pending` or `refused`. Of two racing requests the later
-count sees both rows, so together they never pass a cap. A refused row stays, with why: the
-security team sees what was asked for."""
+across processes and concurrent calls: in one transaction the row is written, the rows that
+count against each cap are counted with it, and it becomes `refused` if one is passed;
+writers of one kind take turns (PostgreSQL: a transaction-scoped advisory lock per kind;
+SQLite: its one write lock, taken by the INSERT), so no two counts miss each other and no
+sender sees the row before it is settled. A refused row stays, with why: the security team
+sees what was asked for."""
 
 from __future__ import annotations
 
@@ -46,9 +47,8 @@ KINDS = ("sms", "fax", "email")
 # uncertain (the provider may have it: a timeout, an answer without its id) -> checking
 # (claimed to ask the provider) -> sent | pending (the provider never got it) | uncertain.
 STATUSES = ("pending", "sending", "sent", "failed", "uncertain", "checking")
-# Before them: held (written, its caps being counted; never sent) -> pending | refused (past a
-# cap or to a destination not allowed; never sent, kept as evidence).
-ADMISSION = ("held", "refused")
+# Or refused (past a cap, or to a destination not allowed): never sent, kept as evidence.
+REFUSED = "refused"
 DAY = timedelta(hours=24)
 
 
@@ -122,6 +122,11 @@ class OutboxLimits:
 _INSERT = insert(OutboundMessage).returning(OutboundMessage.id)
 
 
+def _lock_key(kind: str) -> int:
+    """The advisory lock writers of one kind take turns on: a fixed 63-bit number per kind."""
+    return 0x7A4D0000 + KINDS.index(kind)
+
+
 class Outbox:
     def __init__(self, database: Database, limits: OutboxLimits | None = None) -> None:
         self.database = database
@@ -152,21 +157,24 @@ class Outbox:
             "language": language,
             "linkedid": linkedid,
             "customer_id": customer_id,
-            "status": "held" if refusal is None else "refused",
+            "status": "pending" if refusal is None else REFUSED,
             "refusal": refusal,
             "created_at": now,
         }
         # Plain statements and no ORM unit of work: callers ask for SMS mid-call, on the
         # event loop every other call shares.
-        async with self.database.autocommit() as connection:
+        async with self.database.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(select(func.pg_advisory_xact_lock(_lock_key(kind))))
             message_id = int((await connection.execute(_INSERT, row)).scalar_one())
             if refusal is None:
                 refusal = await self._cap_reached(connection, kind, to, linkedid, now)
-                await connection.execute(
-                    update(OutboundMessage)
-                    .where(OutboundMessage.id == message_id)
-                    .values(status="pending" if refusal is None else "refused", refusal=refusal)
-                )
+                if refusal is not None:
+                    await connection.execute(
+                        update(OutboundMessage)
+                        .where(OutboundMessage.id == message_id)
+                        .values(status=REFUSED, refusal=refusal)
+                    )
         if refusal is not None:
             raise MessageRefused(refusal, message_id)
         return message_id
@@ -187,7 +195,7 @@ class Outbox:
         counts = (
             await connection.execute(
                 select(count(same_call), count(same_recipient), count(same_kind)).where(
-                    OutboundMessage.status != "refused",
+                    OutboundMessage.status != REFUSED,
                     or_(same_call, same_recipient, same_kind),
                 )
             )
