@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from integrations.database import Base, Database, UtcDateTime
 
 ACTIONS = ("file_read", "search", "originate", "transfer")
-REASONS = ("ringing_call", "search")
+REASONS = ("ringing_call", "search", "registration")
 WINDOW = timedelta(hours=1)
 
 
@@ -33,7 +33,8 @@ class AuditRecord(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     agent: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(16))  # one of ACTIONS
-    # Why a file was read: for the call ringing the agent, or picked from a search.
+    # Why a file was read: for the call ringing the agent, picked from a search, or shown back
+    # to the agent who just registered the customer.
     reason: Mapped[str | None] = mapped_column(String(16))
     customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
     linkedid: Mapped[str | None] = mapped_column(String(64))

@@ -133,7 +133,7 @@ class DesktopRoutes:
         return web.json_response(as_json(view))
 
     async def register(self, request: web.Request) -> web.Response:
-        await require_agent(request)
+        agent = await require_agent(request)
         body = await read_json(request)
         try:
             registration = _registration(body)
@@ -144,6 +144,9 @@ class DesktopRoutes:
             return _error(409, str(error), field=error.field)
         except CustomerFileError as error:
             return _error(400, str(error))
+        await self.audit.record(
+            agent.number, "file_read", reason="registration", customer_id=summary.id
+        )
         view = await self.customer_file.customer_file(summary.id)
         return web.json_response(as_json(view), status=201)
 

@@ -209,3 +209,19 @@ async def test_the_customer_files_name_search_takes_any_last_character(
 
     await customer_on_file(database, "رضایی", "09121234567", "001234567")
     assert await SqlCustomerFile(database).search_customers(query) == []
+
+
+async def test_registering_a_caller_audits_the_file_shown_back(
+    server: RunningServer, database: Database
+) -> None:
+    async with await logged_in(server, "101") as session:
+        new = {"family_name_fa": "کریمی", "phone": "09351112233", "language": "fa"}
+        async with session.post("/api/customers", json=new) as r:
+            assert r.status == 201, await r.text()
+            customer_id = (await r.json())["customer"]["id"]
+    [read] = await audit_of(database, "101")
+    assert (read.action, read.reason, read.customer_id) == (
+        "file_read",
+        "registration",
+        customer_id,
+    )
