@@ -83,6 +83,7 @@ class MemoryFailures:
         self._longest_window_s = 0.0
         self._lock = threading.Lock()
         self._sweeper: asyncio.TimerHandle | None = None
+        self._sweeper_loop: asyncio.AbstractEventLoop | None = None
 
     def __len__(self) -> int:
         return len(self._attempts)
@@ -156,12 +157,13 @@ class MemoryFailures:
     def _keep_swept(self) -> None:
         """A timer on the running loop, re-armed after each sweep (a timer handle, not a task:
         nothing is left pending when the loop closes)."""
-        if self._sweeper is not None and not self._sweeper.cancelled():
-            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
+        if self._sweeper is not None and self._sweeper_loop is loop:
+            return
+        self._sweeper_loop = loop
 
         def sweep_and_rearm() -> None:
             self._sweeper = None
