@@ -15,11 +15,11 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import func, select
 
-from interactions.table import Interaction
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.writer import load
 from integrations.migrations import upgrade
+from interactions.table import Interaction
 
 DEMO_SEED = 1  # the seed `tamas demo` uses, so the showcase values are the README's
 # Its own database: `tamas_bench` holds bench/customer_lookup.py's million customers.

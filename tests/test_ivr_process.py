@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from bench.agi_protocol_client import AsteriskSide, CallerScript
 from integrations import migrations
-from interactions.table import Interaction
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.showcase import SHOWCASE
 from integrations.demo_data.writer import load
+from interactions.table import Interaction
 from prompts.catalogue import default_catalogue
 
 SCRIPT = Path(__file__).resolve().parents[1] / "ivr" / "process.py"

@@ -24,8 +24,8 @@ from popup_support import (
 from sqlalchemy import select
 from test_popup_desktop_browser import browser, log_in  # noqa: F401  (fixture)
 
-from interactions.table import Interaction
 from integrations.database import Database
+from interactions.table import Interaction
 from tamas.asterisk.ami import AmiClient
 from tamas.settings import Settings
 

@@ -20,8 +20,8 @@ from popup_support import (
 )
 from sqlalchemy import select
 
-from interactions.table import Interaction
 from integrations.database import Database
+from interactions.table import Interaction
 
 pytestmark = pytest.mark.browser
 

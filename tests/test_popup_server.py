@@ -30,8 +30,8 @@ from popup_support import (
 )
 from sqlalchemy import select, update
 
-from interactions.table import Interaction
 from integrations.database import Database
+from interactions.table import Interaction
 from popup_server.auth import LIMITER
 from popup_server.events import CallPopup, CallStateChanged
 from popup_server.models import AgentSession
