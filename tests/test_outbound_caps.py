@@ -219,3 +219,5 @@ async def test_no_service_sends_to_a_calling_number_that_is_not_a_domestic_mobil
         session = session_for(caller_number, f"call-{caller_number}")
         await make_engine(database).run(caller, session, welcome=welcome.run)
         assert await Outbox(database).for_call(session.linkedid) == []
+        assert en("no_mobile_on_file") in caller.heard
+        assert en("sms_sent") not in caller.heard

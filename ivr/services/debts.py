@@ -47,8 +47,10 @@ async def run(call: Call) -> None:
     await call.say(report)
     call.delivered()
     if await call.offer("sms_offer", field="sms"):
-        await call.send("sms", subject="debts", body=report.text)
-        await call.say("sms_sent")
+        if await call.send("sms", subject="debts", body=report.text):
+            await call.say("sms_sent")
+        else:
+            await call.say("no_mobile_on_file")  # the calling number is no domestic mobile
 
 
 def describe(call: Call, debt: DebtView) -> Utterance:

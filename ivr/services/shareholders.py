@@ -41,8 +41,10 @@ async def run(call: Call) -> None:
     if choice is not None:
         kind = "sms" if choice == "1" else "fax"
         body = meeting.invitation_text or invitation.text
-        await call.send(kind, subject="general_meeting_invitation", body=body)
-        await call.say("sms_sent" if kind == "sms" else "fax_sent")
+        if await call.send(kind, subject="general_meeting_invitation", body=body):
+            await call.say("sms_sent" if kind == "sms" else "fax_sent")
+        else:  # the calling number is no domestic mobile
+            await call.say("no_mobile_on_file" if kind == "sms" else "no_fax_on_file")
 
 
 def describe(call: Call, holder: ShareholderView) -> Utterance:
