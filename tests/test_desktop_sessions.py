@@ -157,3 +157,21 @@ async def test_a_desktop_signed_out_elsewhere_clears_itself(
 
     await expect(page.get_by_test_id("login-submit")).to_be_visible()
     assert await page.get_by_test_id("call-card").count() == 0
+
+
+async def test_the_deactivate_agent_command_ends_the_agents_sessions(
+    server: RunningServer, database: Database
+) -> None:
+    import argparse
+
+    from popup_server import command
+    from tamas.settings import Settings
+
+    async with await logged_in(server, "101") as session:
+        desk = await desktop(session)
+        settings = Settings(database_url=database.url)
+        args = argparse.Namespace(action="deactivate-agent", number="101")
+        assert await command.run(args, settings) == 0
+        assert await closed_with(desk) == CLOSE_SIGNED_OUT
+        with pytest.raises(command.CommandError, match="no agent 999"):
+            await command.run(argparse.Namespace(action="deactivate-agent", number="999"), settings)
