@@ -4,7 +4,8 @@ trigger a lazy load or hold a session open by accident.
 
 Money is in Rials (`int`), dates are `date`, instants are timezone-aware UTC `datetime`.
 `as_json` turns any view into JSON-ready data for the popup and `tamas` commands; `from_json`
-reads it back (the REST adapter receives views in that shape).
+reads it back (the REST adapter receives views in that shape); `from_record` builds one from a
+table row of the same field names.
 """
 
 from __future__ import annotations
@@ -356,6 +357,15 @@ def as_json(view: Any) -> Any:
 
 
 View = TypeVar("View")
+
+
+def from_record(cls: type[View], record: Any, **computed: Any) -> View:
+    """The view `cls` from an ORM object or a result row carrying the view's fields under the
+    same names; `computed` gives the fields it carries otherwise (a JSON list as a tuple, a
+    flag worked out from a column)."""
+    fields, _ = _shape(typing.cast(type, cls))
+    values = {name: getattr(record, name) for name in fields if name not in computed}
+    return cls(**values, **computed)
 
 
 def from_json(cls: type[View], data: Any) -> View:

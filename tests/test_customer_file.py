@@ -838,7 +838,7 @@ async def test_recent_interactions_newest_first(
 
 
 async def test_the_phone_lookup_is_one_probe_of_the_unique_index(database: Database) -> None:
-    from integrations.customer_file.core_records import _CUSTOMER_BY_PHONE
+    from integrations.customer_file.customer_records import _CUSTOMER_BY_PHONE
 
     async with database.engine.connect() as connection:
         sql = str(

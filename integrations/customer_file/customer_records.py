@@ -1,21 +1,20 @@
-"""`CoreRecords`: the insurer's core records on Tamas's own tables (SQLite or PostgreSQL):
-customers, policies, claims, debts, places and shareholders.
+"""`CustomerRecords`: customers and their policies, claims and debts on Tamas's own tables
+(SQLite or PostgreSQL), the largest part of the insurer's core records (places and shareholders
+are `place_records.py` and `shareholder_records.py`).
 
 One read style: Core statements selecting just the columns the views show, run on a bare
 connection without BEGIN/ROLLBACK (`Database.autocommit`), rows turned straight into frozen
 views by `rows.py`; no ORM entities are loaded to be read. The statements callers wait for
-(phone, claim tracking code, shareholder number, the agent's popup file) are built once at
-import and are single indexed equality queries. Writes (registering a customer, setting a PIN)
-go through an ORM session.
+(phone, claim tracking code, the agent's popup file) are built once at import and are single
+indexed equality queries. Writes (registering a customer, setting a PIN) go through an ORM
+session.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
-from math import cos, radians
 from typing import Any
 
 from sqlalchemy import (
@@ -49,16 +48,12 @@ from customer_file.identifiers import (
 )
 from customer_file.port import CustomerFileError, DuplicateCustomer
 from customer_file.views import (
-    BranchView,
-    CentreView,
     ClaimStatus,
     CustomerFileView,
     CustomerRegistration,
     CustomerSummary,
     DebtView,
-    GeneralMeetingView,
     PolicyAuthenticity,
-    ShareholderView,
     StageChange,
 )
 from integrations.customer_file import pins
@@ -72,22 +67,12 @@ from integrations.customer_file.customers import (
     Phone,
 )
 from integrations.customer_file.payments import Cheque, Installment
-from integrations.customer_file.places import (
-    Branch,
-    MedicalCentre,
-    PaymentCentre,
-    PostalArea,
-    distance_km,
-)
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.privacy import mask_name
 from integrations.customer_file.rows import (
     CLAIM_COLUMNS,
-    DIVIDEND_COLUMNS,
     POLICY_COLUMNS,
-    SHAREHOLDER_COLUMNS,
     SUMMARY_COLUMNS,
-    branch_view,
     claim_view,
     contact_views,
     customer_summary,
@@ -95,18 +80,10 @@ from integrations.customer_file.rows import (
     owed_views,
     policy_view,
     rowcount,
-    shareholder_view,
-    utc,
 )
 from integrations.customer_file.search import name_searches, normalize_persian
-from integrations.customer_file.shareholders import Dividend, GeneralMeeting, Shareholder
-from integrations.database import Database
+from integrations.customer_file.stores import Store
 from tamas.languages import LANGUAGES
-
-# Search radii for branches_near, widened until enough branches are found; None: anywhere.
-_BRANCH_RADII_KM = (25.0, 100.0, 400.0, None)
-_KM_PER_DEGREE = 111.2
-
 
 # Statements built once: the IVR asks these on every call.
 _CUSTOMER_BY_PHONE = (
@@ -210,46 +187,16 @@ _OWED: Executable = union_all(
         Cheque.status,
     ).where(Cheque.customer_id == _CUSTOMER_ID, one_of(Cheque.status, ("due", "bounced"))),
 )
-# A holder and their dividends in one statement: one row per dividend (or one with no
-# dividend columns for a holder who has none yet).
-_HOLDER_WITH_DIVIDENDS = (
-    select(*SHAREHOLDER_COLUMNS, *DIVIDEND_COLUMNS)
-    .outerjoin(Dividend, Dividend.shareholder_id == Shareholder.id)
-    .order_by(Shareholder.id, Dividend.fiscal_year)
-)
-_FILE_SHAREHOLDER = _HOLDER_WITH_DIVIDENDS.where(Shareholder.customer_id == _CUSTOMER_ID)
-_SHAREHOLDER_BY_NUMBER = _HOLDER_WITH_DIVIDENDS.where(
-    Shareholder.shareholder_number == bindparam("number")
-)
-
-
-def _shareholder(rows: Sequence[Any]) -> ShareholderView | None:
-    """The first holder in rows of _HOLDER_WITH_DIVIDENDS, with their dividends."""
-    if not rows:
-        return None
-    holder = rows[0]
-    dividends = [row for row in rows if row.id == holder.id and row.fiscal_year is not None]
-    return shareholder_view(holder, dividends)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class CoreRecords:
-    """What an insurer's core system knows (customers, policies, claims, debts, places,
-    shareholders), kept in our own tables: the part of `CustomerFile` a core-system adapter
-    replaces. `SqlCustomerFile` adds Tamas's own records to it."""
-
-    def __init__(self, database: Database, region: str = "IR") -> None:
-        self.database = database
-        # Country assumed for numbers written without a country code (settings.default_region).
-        self.region = region
-
-    def _reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A bare connection for reads: no ORM session to set up, and no BEGIN/ROLLBACK pair
-        around them (`Database.autocommit`)."""
-        return self.database.autocommit()
+class CustomerRecords(Store):
+    """Customers and their policies, claims and debts, kept in our own tables: with
+    `PlaceRecords` and `ShareholderRecords`, the part of `CustomerFile` a core-system adapter
+    replaces."""
 
     # --- finding and identifying customers -------------------------------------------
 
@@ -289,12 +236,11 @@ class CoreRecords:
             row = (await connection.execute(statement)).first()
         return None if row is None else customer_summary(row)
 
-    async def core_file(
-        self, connection: AsyncConnection, customer_id: int
-    ) -> CustomerFileView | None:
-        """The customer's file from the core records, on the caller's connection: six small
-        indexed reads in sequence, rows turned straight into views. Tamas's own records
-        (complaints, callback tasks, calls) are left empty for the caller to add."""
+    async def file(self, customer_id: int, connection: AsyncConnection) -> CustomerFileView | None:
+        """The customer's file from these records, on the caller's connection: five small
+        indexed reads in sequence, rows turned straight into views. The shareholding and
+        Tamas's own records (complaints, callback tasks, calls) are left empty for the caller
+        to add."""
         key = {"customer_id": customer_id}
         customer = (await connection.execute(_FILE_CUSTOMER, key)).first()
         if customer is None:
@@ -303,7 +249,6 @@ class CoreRecords:
         policies = (await connection.execute(_FILE_POLICIES, key)).all()
         claims = (await connection.execute(_FILE_CLAIMS, key)).all()
         debt = await self._debts(connection, customer_id)
-        holder = (await connection.execute(_FILE_SHAREHOLDER, key)).all()
         return CustomerFileView(
             customer=customer_summary(customer),
             national_id_masked=mask_digits(customer.national_id) if customer.national_id else None,
@@ -315,7 +260,7 @@ class CoreRecords:
             policies=tuple(policy_view(policy) for policy in policies),
             claims=tuple(claim_view(claim, claim.policy_number) for claim in claims),
             debt=debt,
-            shareholder=_shareholder(holder),
+            shareholder=None,
             open_complaints=(),
             open_callback_tasks=(),
             recent_interactions=(),
@@ -518,132 +463,3 @@ class CoreRecords:
         owed = await reader.execute(_OWED, {"customer_id": customer_id})
         installments, cheques = owed_views(owed)
         return summarize_debt(customer_id, installments, cheques, today=date.today())
-
-    # --- places ----------------------------------------------------------------------
-
-    async def _postal_area(self, postal_code: str) -> tuple[float, float] | None:
-        """Where a postal code is: its area's centre (five-digit prefix), else the first area
-        sharing a shorter prefix. Raises InvalidIdentifier for a malformed postal code."""
-        prefix = validate_postal_code(postal_code)[:5]
-        centre = select(PostalArea.latitude, PostalArea.longitude)
-        async with self._reading() as connection:
-            area = (await connection.execute(centre.where(PostalArea.prefix == prefix))).first()
-            # An area not on file yet: fall back to the district (3 digits), then the
-            # region (2 digits), which still points at the right city.
-            for length in (3, 2):
-                if area is not None:
-                    break
-                area = (
-                    await connection.execute(
-                        centre.where(PostalArea.prefix.startswith(prefix[:length]))
-                        .order_by(PostalArea.prefix)
-                        .limit(1)
-                    )
-                ).first()
-        return None if area is None else (area.latitude, area.longitude)
-
-    async def branches_near(self, postal_code: str, limit: int = 3) -> list[BranchView]:
-        area = await self._postal_area(postal_code)
-        if area is None:
-            return []
-        latitude, longitude = area
-        today = date.today()
-        async with self._reading() as connection:
-            for radius in _BRANCH_RADII_KM:
-                statement = select(Branch.__table__).where(
-                    or_(Branch.licence_end.is_(None), Branch.licence_end >= today)
-                )
-                if radius is not None:
-                    # A box around the caller that the (latitude, longitude) index narrows.
-                    d_lat = radius / _KM_PER_DEGREE
-                    d_lon = radius / (_KM_PER_DEGREE * max(0.1, cos(radians(latitude))))
-                    statement = statement.where(
-                        Branch.latitude.between(latitude - d_lat, latitude + d_lat),
-                        Branch.longitude.between(longitude - d_lon, longitude + d_lon),
-                    )
-                branches = (await connection.execute(statement)).all()
-                ranked = sorted(
-                    (
-                        (distance_km(latitude, longitude, b.latitude, b.longitude), b.id, b)
-                        for b in branches
-                    ),
-                    key=lambda item: (item[0], item[1]),
-                )
-                within = [item for item in ranked if radius is None or item[0] <= radius]
-                if len(within) >= limit or radius is None:
-                    return [branch_view(branch, distance) for distance, _, branch in within[:limit]]
-        return []
-
-    async def medical_centres(self, city: str | None = None) -> list[CentreView]:
-        no_hours: Any = literal_column("''")
-        return await self._centres(MedicalCentre, MedicalCentre.kind, no_hours, city)
-
-    async def payment_centres(self, city: str | None = None) -> list[CentreView]:
-        kind: Any = literal_column("'payment'")
-        return await self._centres(PaymentCentre, kind, PaymentCentre.opening_hours, city)
-
-    async def _centres(
-        self,
-        table: type[MedicalCentre] | type[PaymentCentre],
-        kind: Any,
-        opening_hours: Any,
-        city: str | None,
-    ) -> list[CentreView]:
-        """Centres in CentreView's field order, by city then name."""
-        statement = select(
-            table.id,
-            kind,
-            table.name_fa,
-            table.name_en,
-            table.city,
-            table.address_fa,
-            table.phone,
-            opening_hours,
-        ).order_by(table.city, table.name_fa)
-        if city:
-            statement = statement.where(table.city == city)
-        async with self._reading() as connection:
-            rows = (await connection.execute(statement)).all()
-        return [CentreView(*row) for row in rows]
-
-    # --- shareholders ----------------------------------------------------------------
-
-    async def shareholder(self, shareholder_number: str) -> ShareholderView | None:
-        number = compact_digits(shareholder_number)
-        async with self._reading() as connection:
-            rows = (await connection.execute(_SHAREHOLDER_BY_NUMBER, {"number": number})).all()
-        return _shareholder(rows)
-
-    async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
-        async with self._reading() as connection:
-            stored = await connection.scalar(
-                select(Shareholder.pin_hash).where(
-                    Shareholder.shareholder_number == compact_digits(shareholder_number)
-                )
-            )
-        return await asyncio.to_thread(pins.verify_pin, ascii_digits(pin), stored)
-
-    async def next_general_meeting(
-        self, after: datetime | None = None
-    ) -> GeneralMeetingView | None:
-        moment = utc(after) if after is not None else _now()
-        statement = (
-            select(GeneralMeeting.__table__)
-            .where(GeneralMeeting.held_at > moment)
-            .order_by(GeneralMeeting.held_at)
-            .limit(1)
-        )
-        async with self._reading() as connection:
-            meeting = (await connection.execute(statement)).first()
-        if meeting is None:
-            return None
-        return GeneralMeetingView(
-            id=meeting.id,
-            kind=meeting.kind,
-            held_at=meeting.held_at,
-            place_fa=meeting.place_fa,
-            place_en=meeting.place_en,
-            agenda=tuple(meeting.agenda or ()),
-            resolutions=meeting.resolutions,
-            invitation_text=meeting.invitation_text,
-        )

@@ -6,7 +6,7 @@ One read style: Core statements selecting the view's columns, on a bare connecti
 BEGIN/ROLLBACK (`Database.autocommit`), rows turned into frozen views by `rows.py`. Writes go
 through an ORM session. Every adapter keeps these records here: `SqlCustomerFile` and
 `RestCustomerFile` both hold an `OwnRecords` and answer the port's methods on these records
-through `OwnRecordsMethods`.
+from it (`OwnRecordsMethods`, one line a method).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import NamedTuple, TypeVar
 
@@ -53,6 +52,7 @@ from integrations.customer_file.service_requests import (
     CallbackTask,
     Complaint,
 )
+from integrations.customer_file.stores import Store, answered_by
 from integrations.database import Database
 from interactions.records import InteractionRecords
 
@@ -98,17 +98,12 @@ class CustomerOwnRecords(NamedTuple):
     recent_interactions: tuple[InteractionView, ...]
 
 
-class OwnRecords:
+class OwnRecords(Store):
     """Complaints, callback tasks and interaction records, in our own tables."""
 
     def __init__(self, database: Database, region: str = "IR") -> None:
-        self.database = database
+        super().__init__(database, region)
         self.interactions = InteractionRecords(database)
-        # Country assumed for numbers written without a country code (settings.default_region).
-        self.region = region
-
-    def _reading(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self.database.autocommit()
 
     # --- the agent's popup file ------------------------------------------------------
 
@@ -313,64 +308,11 @@ class OwnRecordsMethods:
 
     own_records: OwnRecords
 
-    async def create_callback_task(
-        self,
-        kind: str,
-        phone: str,
-        *,
-        customer_id: int | None = None,
-        policy_number: str | None = None,
-        due_at: datetime | None = None,
-        note: str | None = None,
-        linkedid: str | None = None,
-    ) -> str:
-        return await self.own_records.create_callback_task(
-            kind,
-            phone,
-            customer_id=customer_id,
-            policy_number=policy_number,
-            due_at=due_at,
-            note=note,
-            linkedid=linkedid,
-        )
-
-    async def callback_tasks_for_agent(
-        self, agent: str, include_unassigned: bool = True, limit: int = 50
-    ) -> list[CallbackTaskView]:
-        return await self.own_records.callback_tasks_for_agent(agent, include_unassigned, limit)
-
-    async def update_callback_task(self, tracking_number: str, agent: str, status: str) -> bool:
-        return await self.own_records.update_callback_task(tracking_number, agent, status)
-
-    async def create_complaint(
-        self,
-        category: str,
-        *,
-        customer_id: int | None = None,
-        caller_number: str | None = None,
-        recording_path: str | None = None,
-        description: str | None = None,
-        linkedid: str | None = None,
-    ) -> str:
-        return await self.own_records.create_complaint(
-            category,
-            customer_id=customer_id,
-            caller_number=caller_number,
-            recording_path=recording_path,
-            description=description,
-            linkedid=linkedid,
-        )
-
-    async def complaint_status(self, tracking_number: str) -> ComplaintView | None:
-        return await self.own_records.complaint_status(tracking_number)
-
-    async def recent_interactions(self, customer_id: int, limit: int = 10) -> list[InteractionView]:
-        return await self.own_records.recent_interactions(customer_id, limit)
-
-    async def interactions_for_agent(self, agent: str, limit: int = 20) -> list[InteractionView]:
-        return await self.own_records.interactions_for_agent(agent, limit)
-
-    async def save_disposition(
-        self, linkedid: str, agent: str, disposition: str, notes: str | None = None
-    ) -> bool:
-        return await self.own_records.save_disposition(linkedid, agent, disposition, notes)
+    create_callback_task = answered_by("own_records", OwnRecords.create_callback_task)
+    callback_tasks_for_agent = answered_by("own_records", OwnRecords.callback_tasks_for_agent)
+    update_callback_task = answered_by("own_records", OwnRecords.update_callback_task)
+    create_complaint = answered_by("own_records", OwnRecords.create_complaint)
+    complaint_status = answered_by("own_records", OwnRecords.complaint_status)
+    recent_interactions = answered_by("own_records", OwnRecords.recent_interactions)
+    interactions_for_agent = answered_by("own_records", OwnRecords.interactions_for_agent)
+    save_disposition = answered_by("own_records", OwnRecords.save_disposition)

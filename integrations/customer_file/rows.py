@@ -151,7 +151,7 @@ def policy_view(policy: Any) -> PolicyView:
 def contact_views(
     rows: Iterable[Any],
 ) -> tuple[tuple[PhoneView, ...], tuple[str, ...], tuple[AddressView, ...]]:
-    """Phones, emails and addresses from rows with `what` telling which (see core_records.py's
+    """Phones, emails and addresses from rows with `what` telling which (see customer_records.py's
     _FILE_CONTACTS): `value` is the number, the email address or the address line."""
     phones: list[PhoneView] = []
     emails: list[str] = []
@@ -169,8 +169,8 @@ def contact_views(
 
 
 def owed_views(rows: Iterable[Any]) -> tuple[list[InstallmentView], list[ChequeView]]:
-    """Installments and cheques from rows with `what` telling which (see core_records.py's _OWED):
-    `reference` is the installment's policy number or the cheque's number."""
+    """Installments and cheques from rows with `what` telling which (see customer_records.py's
+    _OWED): `reference` is the installment's policy number or the cheque's number."""
     installments: list[InstallmentView] = []
     cheques: list[ChequeView] = []
     for row in rows:
