@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from customer_file.views import InteractionView
+from customer_file.views import InteractionView, from_record
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.table import Interaction
@@ -92,19 +92,9 @@ _INSERT = insert(Interaction)
 
 def view(row: Any) -> InteractionView:
     """A row of `VIEW_COLUMNS` as the customer file's view."""
-    return InteractionView(
-        linkedid=row.linkedid,
-        channel=row.channel,
-        direction=row.direction,
-        caller_number=row.caller_number,
-        customer_id=row.customer_id,
-        started_at=row.started_at,
-        duration_s=row.duration_s,
-        outcome=row.outcome,
-        queue=row.queue,
-        agent=row.agent,
-        disposition=row.disposition,
-        notes=row.notes,
+    return from_record(
+        InteractionView,
+        row,
         menu_path=tuple(row.menu_path or ()),
         looked_up=tuple(row.looked_up or ()),
     )

@@ -27,6 +27,7 @@ from customer_file.views import (
     PhoneView,
     PolicyView,
     ShareholderView,
+    from_record,
 )
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
@@ -70,18 +71,8 @@ SUMMARY_COLUMNS = (
 
 def customer_summary(row: Any) -> CustomerSummary:
     identity = row.national_id or row.company_id or ""
-    return CustomerSummary(
-        id=row.id,
-        kind=row.kind,
-        given_name_fa=row.given_name_fa,
-        family_name_fa=row.family_name_fa,
-        given_name_latin=row.given_name_latin,
-        family_name_latin=row.family_name_latin,
-        gender=row.gender,
-        language=row.language,
-        tier=row.tier,
-        id_last4=identity[-4:],
-        has_pin=row.pin_hash is not None,
+    return from_record(
+        CustomerSummary, row, id_last4=identity[-4:], has_pin=row.pin_hash is not None
     )
 
 
@@ -105,22 +96,7 @@ CLAIM_COLUMNS = (
 
 def claim_view(claim: Any, policy_number: str) -> ClaimView:
     """From a Claim or a row of its columns."""
-    return ClaimView(
-        id=claim.id,
-        tracking_code=claim.tracking_code,
-        policy_number=policy_number,
-        line=claim.line,
-        stage=claim.stage,
-        stage_changed_at=claim.stage_changed_at,
-        loss_date=claim.loss_date,
-        amount_claimed_rials=claim.amount_claimed_rials,
-        amount_approved_rials=claim.amount_approved_rials,
-        amount_paid_rials=claim.amount_paid_rials,
-        adjuster_name=claim.adjuster_name,
-        adjuster_deadline=claim.adjuster_deadline,
-        next_step=claim.next_step,
-        next_step_note=claim.next_step_note,
-    )
+    return from_record(ClaimView, claim, policy_number=policy_number)
 
 
 POLICY_COLUMNS = (
@@ -136,16 +112,7 @@ POLICY_COLUMNS = (
 
 
 def policy_view(policy: Any) -> PolicyView:
-    return PolicyView(
-        id=policy.id,
-        number=policy.number,
-        line=policy.line,
-        status=policy.status,
-        start_date=policy.start_date,
-        end_date=policy.end_date,
-        premium_rials=policy.premium_rials,
-        insured_objects=tuple(policy.insured_objects or ()),
-    )
+    return from_record(PolicyView, policy, insured_objects=tuple(policy.insured_objects or ()))
 
 
 def contact_views(
@@ -188,13 +155,7 @@ def owed_views(rows: Iterable[Any]) -> tuple[list[InstallmentView], list[ChequeV
 
 
 def cheque_view(cheque: Any) -> ChequeView:
-    return ChequeView(
-        number=cheque.number,
-        bank=cheque.bank,
-        due_date=cheque.due_date,
-        amount_rials=cheque.amount_rials,
-        status=cheque.status,
-    )
+    return from_record(ChequeView, cheque)
 
 
 SHAREHOLDER_COLUMNS = (
@@ -218,25 +179,15 @@ DIVIDEND_COLUMNS = (
 def shareholder_view(holder: Any, dividends: Iterable[Any] | None = None) -> ShareholderView:
     """From a Shareholder with its dividends loaded, or from a row of SHAREHOLDER_COLUMNS and
     rows of DIVIDEND_COLUMNS (oldest fiscal year first)."""
-    dividends = tuple(
-        DividendView(
-            fiscal_year=dividend.fiscal_year,
-            per_share_rials=dividend.per_share_rials,
-            amount_due_rials=dividend.amount_due_rials,
-            payment_date=dividend.payment_date,
-            paid_on=dividend.paid_on,
-        )
+    dividend_views = tuple(
+        from_record(DividendView, dividend)
         for dividend in (holder.dividends if dividends is None else dividends)
     )
-    return ShareholderView(
-        id=holder.id,
-        shareholder_number=holder.shareholder_number,
-        customer_id=holder.customer_id,
-        name_fa=holder.name_fa,
-        name_latin=holder.name_latin,
-        shares=holder.shares,
-        dividends=dividends,
-        unpaid_dividends_rials=sum(d.amount_due_rials for d in dividends if d.paid_on is None),
+    return from_record(
+        ShareholderView,
+        holder,
+        dividends=dividend_views,
+        unpaid_dividends_rials=sum(d.amount_due_rials for d in dividend_views if d.paid_on is None),
         missing_documents=tuple(holder.missing_documents or ()),
     )
 
@@ -254,16 +205,7 @@ COMPLAINT_COLUMNS = (
 
 
 def complaint_view(complaint: Any) -> ComplaintView:
-    return ComplaintView(
-        tracking_number=complaint.tracking_number,
-        category=complaint.category,
-        status=complaint.status,
-        customer_id=complaint.customer_id,
-        created_at=complaint.created_at,
-        updated_at=complaint.updated_at,
-        resolution=complaint.resolution,
-        has_recording=bool(complaint.recording_path),
-    )
+    return from_record(ComplaintView, complaint, has_recording=bool(complaint.recording_path))
 
 
 CALLBACK_COLUMNS = (
@@ -281,36 +223,10 @@ CALLBACK_COLUMNS = (
 
 
 def callback_view(task: Any) -> CallbackTaskView:
-    return CallbackTaskView(
-        tracking_number=task.tracking_number,
-        kind=task.kind,
-        status=task.status,
-        customer_id=task.customer_id,
-        phone=task.phone,
-        policy_number=task.policy_number,
-        assigned_agent=task.assigned_agent,
-        due_at=task.due_at,
-        created_at=task.created_at,
-        note=task.note,
-    )
+    return from_record(CallbackTaskView, task)
 
 
 def branch_view(branch: Any, distance: float | None) -> BranchView:
     """From a Branch or a row of its table's columns."""
-    return BranchView(
-        id=branch.id,
-        kind=branch.kind,
-        code=branch.code,
-        name_fa=branch.name_fa,
-        name_en=branch.name_en,
-        city=branch.city,
-        postal_code=branch.postal_code,
-        address_fa=branch.address_fa,
-        address_en=branch.address_en,
-        phone=branch.phone,
-        opening_hours=branch.opening_hours,
-        latitude=branch.latitude,
-        longitude=branch.longitude,
-        licence_end=branch.licence_end,
-        distance_km=None if distance is None else round(distance, 2),
-    )
+    rounded = None if distance is None else round(distance, 2)
+    return from_record(BranchView, branch, distance_km=rounded)
