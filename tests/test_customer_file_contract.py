@@ -5,10 +5,8 @@ adapter on SQLite and on PostgreSQL, and the REST adapter against a local core-s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from customer_file_contract import CustomerFileContract, KnownRecords
 from test_customer_file import (
     AUTHENTICITY_CODE,
@@ -17,14 +15,14 @@ from test_customer_file import (
     NATIONAL_ID,
     POLICY_NUMBER,
     SHAREHOLDER_NUMBER,
+    File,
     _build,
 )
-from test_customer_file_rest import core_system
+from test_customer_file_rest import core_url, tamas_database  # noqa: F401 - fixtures
 
 from integrations.customer_file.rest import RestCustomerFile
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
-from integrations.migrations import upgrade
 
 
 @pytest.fixture
@@ -63,24 +61,15 @@ class TestSqlCustomerFile(CustomerFileContract):
 class TestRestCustomerFile(CustomerFileContract):
     """An insurer's core system over HTTP; Tamas's own records in a database of its own."""
 
-    @pytest.fixture
-    async def tamas_database(self, tmp_path: Path) -> AsyncIterator[Database]:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'tamas_own.sqlite3'}"
-        await upgrade(url)
-        database = Database(url)
-        yield database
-        await database.dispose()
-
+    # The core system's server and Tamas's own database: test_customer_file_rest's fixtures.
     @pytest.fixture
     async def adapter(
-        self, database: Database, tamas_database: Database
+        self,
+        core_url: tuple[str, File],  # noqa: F811
+        tamas_database: Database,  # noqa: F811
     ) -> AsyncIterator[RestCustomerFile]:
-        await _build(database)
-        server = TestServer(core_system(SqlCustomerFile(database)), host="127.0.0.1")
-        await server.start_server()
-        adapter = RestCustomerFile(str(server.make_url("/core")), tamas_database, allow_http=True)
+        adapter = RestCustomerFile(core_url[0], tamas_database, allow_http=True)
         try:
             yield adapter
         finally:
             await adapter.close()
-            await server.close()
