@@ -64,7 +64,7 @@ class _Compiled:
 class PreparedRead:
     """A Core `select` run often: build it once, at import, like the statement it wraps."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         self.columns = tuple(statement.selected_columns.keys())
         self._row = namedtuple("Row", self.columns)  # type: ignore[misc]
