@@ -8,9 +8,12 @@ Callers key digits on phones, but agents paste them from documents that use Pers
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import phonenumbers
+
+from customer_file.views import CustomerRegistration
 
 _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 # Separators people type inside identifiers; anything else is a mistake worth reporting.
@@ -119,6 +122,15 @@ def validate_company_id(value: str, field: str = "company_id") -> str:
     if company_id_check_digit(digits[:10]) != int(digits[10]):
         raise InvalidIdentifier(field, shown, "check digit does not match")
     return digits
+
+
+def validate_national_or_company_id(value: str) -> str:
+    """A person's 10-digit national ID or a company's 11-digit one, told apart by length (the
+    one box an agent or a core system's lookup takes both in), or InvalidIdentifier."""
+    digits = compact_digits(value)
+    if len(digits) == 11:
+        return validate_company_id(digits)
+    return validate_national_id(digits)
 
 
 def is_valid_company_id(value: str) -> bool:
@@ -233,3 +245,21 @@ def caller_number(raw: str | None, region: str = "IR") -> str | None:
     if not raw:
         return None
     return try_normalize_phone(raw, region) or raw
+
+
+# --- A registration's identifiers -----------------------------------------------------
+
+
+def canonical_registration(
+    registration: CustomerRegistration, region: str = "IR"
+) -> CustomerRegistration:
+    """The registration with its identifiers in their canonical forms (phones in E.164, each
+    once), as every adapter stores or sends them; InvalidIdentifier names a malformed one."""
+    r = registration
+    return dataclasses.replace(
+        r,
+        national_id=validate_national_id(r.national_id) if r.national_id else None,
+        company_id=validate_company_id(r.company_id) if r.company_id else None,
+        phones=tuple(dict.fromkeys(normalize_phone(p, region) for p in r.phones)),
+        postal_code=validate_postal_code(r.postal_code) if r.postal_code else None,
+    )

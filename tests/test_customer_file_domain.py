@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from customer_file.debt import effective_status, summarize_debt
-from customer_file.views import ChequeView, InstallmentView
+from customer_file.identifiers import (
+    InvalidIdentifier,
+    canonical_registration,
+    company_id_check_digit,
+    national_id_check_digit,
+    validate_national_or_company_id,
+)
+from customer_file.views import ChequeView, CustomerRegistration, InstallmentView
 from integrations.customer_file.claims import Claim, advance_claim
 from integrations.customer_file.pins import hash_pin, verify_pin
 from integrations.customer_file.places import distance_km
@@ -107,6 +114,33 @@ def test_a_claim_moves_through_stages_and_closes() -> None:
         advance_claim(claim, "paid", at)
     with pytest.raises(ValueError, match="unknown claim stage"):
         advance_claim(Claim(tracking_code="2"), "lost", at)
+
+
+def test_one_box_takes_a_national_id_or_a_company_id_told_apart_by_length() -> None:
+    national_id = "007622964" + str(national_id_check_digit("007622964"))
+    company_id = "1010165655" + str(company_id_check_digit("1010165655"))
+    assert validate_national_or_company_id(national_id.replace("0", "۰")) == national_id
+    assert validate_national_or_company_id(company_id[:5] + "-" + company_id[5:]) == company_id
+    with pytest.raises(InvalidIdentifier) as refused:
+        validate_national_or_company_id("12345")
+    assert refused.value.field == "national_id"
+
+
+def test_a_registration_carries_its_identifiers_in_canonical_form() -> None:
+    national_id = "007622964" + str(national_id_check_digit("007622964"))
+    typed = CustomerRegistration(
+        family_name_fa="محمدی",
+        national_id=national_id.replace("0", "۰"),
+        phones=("0912 123 4567", "+989121234567", "021-8888-1234"),
+        postal_code="11936-53471",
+    )
+    checked = canonical_registration(typed)
+    assert checked.national_id == national_id and checked.company_id is None
+    assert checked.phones == ("+989121234567", "+982188881234")
+    assert checked.postal_code == "1193653471"
+    with pytest.raises(InvalidIdentifier) as refused:
+        canonical_registration(CustomerRegistration(family_name_fa="x", phones=("12",)))
+    assert refused.value.field == "phone"
 
 
 def test_the_domain_imports_no_adapter_and_no_io() -> None:

@@ -39,7 +39,6 @@ end up in access logs and proxies' logs): they travel in a POST body.
 
 from __future__ import annotations
 
-import dataclasses
 import ssl
 from datetime import datetime
 from typing import Any, TypeVar
@@ -49,11 +48,10 @@ import aiohttp
 
 from customer_file.identifiers import (
     ascii_digits,
+    canonical_registration,
     compact_digits,
-    normalize_phone,
     try_normalize_phone,
-    validate_company_id,
-    validate_national_id,
+    validate_national_or_company_id,
     validate_postal_code,
 )
 from customer_file.port import CustomerFileError, DuplicateCustomer
@@ -151,27 +149,35 @@ class RestCustomerFile(OwnRecordsMethods):
                 f"core system unreachable or garbled at {method} {path}: {error!r}"
             ) from error
 
-    async def _one(self, cls: type[View], path: str, **params: Any) -> View | None:
-        data = await self._call("GET", path, params=params or None)
+    async def _one(
+        self, cls: type[View], path: str, *, body: dict[str, Any] | None = None, **params: Any
+    ) -> View | None:
+        """A GET, or with `body` a POST: a lookup by personal data (a national ID, a phone
+        number) sends it in the body, never in the URL."""
+        if body is None:
+            data = await self._call("GET", path, params=params or None)
+        else:
+            data = await self._call("POST", path, body=body)
         if data is _NOT_FOUND or data is None:
             return None
         return self._decode(cls, data, path)
 
-    async def _posted_one(self, cls: type[View], path: str, body: dict[str, Any]) -> View | None:
-        """A lookup by personal data (a national ID, a phone number): in the body, never in
-        the URL."""
-        data = await self._call("POST", path, body=body)
-        if data is _NOT_FOUND or data is None:
-            return None
-        return self._decode(cls, data, path)
-
-    async def _many(self, cls: type[View], path: str, **params: Any) -> list[View]:
-        data = await self._call("GET", path, params={k: v for k, v in params.items() if v})
+    async def _many(
+        self, cls: type[View], path: str, *, body: dict[str, Any] | None = None, **params: Any
+    ) -> list[View]:
+        if body is None:
+            data = await self._call("GET", path, params={k: v for k, v in params.items() if v})
+        else:
+            data = await self._call("POST", path, body=body)
         if data is _NOT_FOUND or data is None:
             return []
         if not isinstance(data, list):
             raise CustomerFileError(f"core system sent no list for {path}")
         return [self._decode(cls, item, path) for item in data]
+
+    async def _pin_is_valid(self, path: str, pin: str) -> bool:
+        answer = await self._call("POST", path, body={"pin": ascii_digits(pin)})
+        return isinstance(answer, dict) and answer.get("valid") is True
 
     @staticmethod
     def _decode(cls: type[View], data: Any, path: str) -> View:
@@ -188,13 +194,12 @@ class RestCustomerFile(OwnRecordsMethods):
         e164 = try_normalize_phone(ascii_digits(phone), self.region)
         if e164 is None:
             return None
-        return await self._posted_one(CustomerSummary, "/customers/by-phone", {"e164": e164})
+        return await self._one(CustomerSummary, "/customers/by-phone", body={"e164": e164})
 
     async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
-        digits = compact_digits(national_id)
-        key = validate_company_id(digits) if len(digits) == 11 else validate_national_id(digits)
-        return await self._posted_one(
-            CustomerSummary, "/customers/by-national-id", {"national_id": key}
+        key = validate_national_or_company_id(national_id)
+        return await self._one(
+            CustomerSummary, "/customers/by-national-id", body={"national_id": key}
         )
 
     async def customer_by_policy_number(self, policy_number: str) -> CustomerSummary | None:
@@ -225,34 +230,20 @@ class RestCustomerFile(OwnRecordsMethods):
     async def search_customers(self, text: str, limit: int = 20) -> list[CustomerSummary]:
         if not text.strip():
             return []
-        data = await self._call("POST", "/customers/search", body={"q": text, "limit": limit})
-        if data is _NOT_FOUND or data is None:
-            return []
-        if not isinstance(data, list):
-            raise CustomerFileError("core system sent no list for /customers/search")
-        return [self._decode(CustomerSummary, item, "/customers/search") for item in data]
+        body = {"q": text, "limit": limit}
+        return await self._many(CustomerSummary, "/customers/search", body=body)
 
     async def register_customer(self, registration: CustomerRegistration) -> CustomerSummary:
         # Malformed identifiers are refused here, by name (InvalidIdentifier), before the core
         # system is asked; it receives them in their canonical forms.
-        r = registration
-        checked = dataclasses.replace(
-            r,
-            national_id=validate_national_id(r.national_id) if r.national_id else None,
-            company_id=validate_company_id(r.company_id) if r.company_id else None,
-            phones=tuple(dict.fromkeys(normalize_phone(p, self.region) for p in r.phones)),
-            postal_code=validate_postal_code(r.postal_code) if r.postal_code else None,
-        )
+        checked = canonical_registration(registration, self.region)
         data = await self._call("POST", "/customers", body=as_json(checked))
         if not isinstance(data, dict):
             raise CustomerFileError("core system did not return the registered customer")
         return self._decode(CustomerSummary, data, "/customers")
 
     async def verify_customer_pin(self, customer_id: int, pin: str) -> bool:
-        answer = await self._call(
-            "POST", f"/customers/{int(customer_id)}/pin/check", body={"pin": ascii_digits(pin)}
-        )
-        return isinstance(answer, dict) and answer.get("valid") is True
+        return await self._pin_is_valid(f"/customers/{int(customer_id)}/pin/check", pin)
 
     async def set_customer_pin(self, customer_id: int, pin: str) -> None:
         answer = await self._call(
@@ -302,15 +293,12 @@ class RestCustomerFile(OwnRecordsMethods):
 
     async def verify_shareholder_pin(self, shareholder_number: str, pin: str) -> bool:
         number = compact_digits(shareholder_number)
-        answer = await self._call(
-            "POST", f"/shareholders/{_segment(number)}/pin/check", body={"pin": ascii_digits(pin)}
-        )
-        return isinstance(answer, dict) and answer.get("valid") is True
+        return await self._pin_is_valid(f"/shareholders/{_segment(number)}/pin/check", pin)
 
     async def next_general_meeting(
         self, after: datetime | None = None
     ) -> GeneralMeetingView | None:
-        params = {"after": after.isoformat()} if after is not None else {}
+        params: dict[str, Any] = {"after": after.isoformat()} if after is not None else {}
         return await self._one(GeneralMeetingView, "/general-meetings/next", **params)
 
 
