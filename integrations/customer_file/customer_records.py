@@ -38,13 +38,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from customer_file.debt import summarize_debt
 from customer_file.identifiers import (
     ascii_digits,
+    canonical_registration,
     compact_digits,
     mask_digits,
-    normalize_phone,
     try_normalize_phone,
-    validate_company_id,
-    validate_national_id,
-    validate_postal_code,
+    validate_national_or_company_id,
 )
 from customer_file.port import CustomerFileError, DuplicateCustomer
 from customer_file.views import (
@@ -218,12 +216,9 @@ class CustomerRecords(Store):
         return None if row is None else customer_summary(row)
 
     async def customer_by_national_id(self, national_id: str) -> CustomerSummary | None:
-        digits = compact_digits(national_id)
-        if len(digits) == 11:
-            condition = Customer.company_id == validate_company_id(digits)
-        else:
-            condition = Customer.national_id == validate_national_id(digits)
-        return await self._one_summary(select(*SUMMARY_COLUMNS).where(condition))
+        key = validate_national_or_company_id(national_id)
+        column = Customer.company_id if len(key) == 11 else Customer.national_id
+        return await self._one_summary(select(*SUMMARY_COLUMNS).where(column == key))
 
     async def customer_by_policy_number(self, policy_number: str) -> CustomerSummary | None:
         statement = (
@@ -323,10 +318,9 @@ class CustomerRecords(Store):
         family_name_fa = normalize_persian(r.family_name_fa)
         if not family_name_fa:
             raise CustomerFileError("family_name_fa is required")
-        national_id = validate_national_id(r.national_id) if r.national_id else None
-        company_id = validate_company_id(r.company_id) if r.company_id else None
-        phones = list(dict.fromkeys(normalize_phone(p, self.region) for p in r.phones))
-        postal_code = validate_postal_code(r.postal_code) if r.postal_code else None
+        checked = canonical_registration(r, self.region)
+        national_id, company_id = checked.national_id, checked.company_id
+        phones, postal_code = checked.phones, checked.postal_code
 
         customer = Customer(
             kind=r.kind,
