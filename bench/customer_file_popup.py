@@ -23,9 +23,10 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
 
@@ -167,6 +168,18 @@ async def _add_own_records(
     await connection.execute(insert(CallbackTask), tasks)
 
 
+def _open_requests(
+    record: type[Complaint] | type[CallbackTask], statuses: tuple[str, ...], customer_id: int
+) -> Select[Any]:
+    """A customer's open complaints or callback requests, newest first (the naive way: whole
+    ORM entities)."""
+    return (
+        select(record)
+        .where(record.customer_id == customer_id, record.status.in_(statuses))
+        .order_by(record.created_at.desc(), record.id.desc())
+    )
+
+
 async def naive_customer_file(database: Database, customer_id: int) -> CustomerFileView | None:
     """The file the ORM way: entities, relationships loaded with selectinload, one session."""
     async with database.session() as session:
@@ -211,20 +224,10 @@ async def naive_customer_file(database: Database, customer_id: int) -> CustomerF
             )
         ).first()
         complaints = await session.scalars(
-            select(Complaint)
-            .where(
-                Complaint.customer_id == customer_id,
-                Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
-            )
-            .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+            _open_requests(Complaint, OPEN_COMPLAINT_STATUSES, customer_id)
         )
         tasks = await session.scalars(
-            select(CallbackTask)
-            .where(
-                CallbackTask.customer_id == customer_id,
-                CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
-            )
-            .order_by(CallbackTask.created_at.desc(), CallbackTask.id.desc())
+            _open_requests(CallbackTask, OPEN_CALLBACK_STATUSES, customer_id)
         )
         calls = await session.scalars(
             select(Interaction)
