@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 import phonenumbers
 
@@ -30,6 +31,20 @@ class InvalidIdentifier(ValueError):
         self.value = value
         self.reason = reason
         super().__init__(f"invalid {field} {value!r}: {reason}")
+
+
+def accepted_by(validate: Callable[[str], str]) -> Callable[[str], bool]:
+    """A yes-or-no test from a rule: whether `validate` takes the value (the IVR's check of
+    what a caller keyed, before it asks again)."""
+
+    def accepts(value: str) -> bool:
+        try:
+            validate(value)
+        except InvalidIdentifier:
+            return False
+        return True
+
+    return accepts
 
 
 def ascii_digits(text: str) -> str:
@@ -85,12 +100,7 @@ def validate_national_id(value: str, field: str = "national_id") -> str:
     return digits
 
 
-def is_valid_national_id(value: str) -> bool:
-    try:
-        validate_national_id(value)
-    except InvalidIdentifier:
-        return False
-    return True
+is_valid_national_id = accepted_by(validate_national_id)
 
 
 # --- Company national ID (شناسه ملی اشخاص حقوقی) --------------------------------------
@@ -133,12 +143,7 @@ def validate_national_or_company_id(value: str) -> str:
     return validate_national_id(digits)
 
 
-def is_valid_company_id(value: str) -> bool:
-    try:
-        validate_company_id(value)
-    except InvalidIdentifier:
-        return False
-    return True
+is_valid_company_id = accepted_by(validate_company_id)
 
 
 # --- Iranian postal code (کد پستی) ---------------------------------------------------
@@ -166,12 +171,7 @@ def validate_postal_code(value: str, field: str = "postal_code") -> str:
     return digits
 
 
-def is_valid_postal_code(value: str) -> bool:
-    try:
-        validate_postal_code(value)
-    except InvalidIdentifier:
-        return False
-    return True
+is_valid_postal_code = accepted_by(validate_postal_code)
 
 
 def postal_area_prefix(postal_code: str) -> str:
