@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
@@ -96,9 +97,27 @@ class Line:
 
 @pytest.fixture
 async def line(asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path) -> AsyncIterator[Line]:
+    async with _line(asterisk_sandbox, demo_file, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def greeting_line(
+    asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path
+) -> AsyncIterator[Line]:
+    """A line whose IVR greets a caller by the name on file for their number (a setting, off
+    by default: caller ID can be spoofed)."""
+    async with _line(asterisk_sandbox, demo_file, tmp_path, ivr_greet_by_caller_id=True) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def _line(
+    asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path, **changes: Any
+) -> AsyncIterator[Line]:
     copy = tmp_path / "ivr.sqlite3"
     shutil.copy(demo_file, copy)
-    settings = replace(asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{copy}")
+    settings = replace(asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{copy}", **changes)
     database = Database(settings.effective_database_url)
     routes = IvrRoutes(settings, database, hours=ALWAYS_OPEN).routes()
     server = build_server(settings, routes, host="127.0.0.1", port=0)
@@ -246,8 +265,9 @@ async def test_callback_request_on_its_line(line: Line) -> None:
 
 
 async def test_vip_caller_greeted_by_name_queues_with_priority_then_takes_the_survey(
-    line: Line,
+    greeting_line: Line,
 ) -> None:
+    line = greeting_line
     # 1: Persian; 0: an agent; 1: yes to the survey; the agent answers and hangs up after
     # a few seconds; then 4 (satisfaction) and 9# (recommendation).
     dtmf = "1W0W1" + "W" * 24 + "4WW9#"
