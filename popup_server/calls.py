@@ -290,14 +290,22 @@ class CallTracker:
     def _on_dial_begin(self, fields: _Fields, at: float) -> list[CallChange]:
         return self._offer(fields, at, fields["destchannel"], None)
 
-    def _answered(self, fields: _Fields, at: float, channel: str) -> list[CallChange]:
+    def _ringing(self, fields: _Fields, channel: str) -> tuple[Call, str, Leg] | None:
+        """The call, agent and leg that an answer or a stop of ringing on `channel` is about."""
         call = self.calls.get(fields["linkedid"])
         agent = self._agent_of(channel) or self._agent_of(fields["interface"])
         if call is None or agent is None:
-            return []
+            return None
         leg = call.legs.get(agent)
         if leg is None or leg.state is not LegState.RINGING:
+            return None
+        return call, agent, leg
+
+    def _answered(self, fields: _Fields, at: float, channel: str) -> list[CallChange]:
+        ringing = self._ringing(fields, channel)
+        if ringing is None:
             return []
+        call, agent, leg = ringing
         call.answered_by = agent
         return [self._set(call, agent, leg.channel or channel, LegState.ANSWERED, at)]
 
@@ -308,13 +316,10 @@ class CallTracker:
         return self._answered(fields, at, fields["channel"])
 
     def _stopped_ringing(self, fields: _Fields, at: float, channel: str) -> list[CallChange]:
-        call = self.calls.get(fields["linkedid"])
-        agent = self._agent_of(channel) or self._agent_of(fields["interface"])
-        if call is None or agent is None:
+        ringing = self._ringing(fields, channel)
+        if ringing is None:
             return []
-        leg = call.legs.get(agent)
-        if leg is None or leg.state is not LegState.RINGING:
-            return []
+        call, agent, leg = ringing
         return [self._set(call, agent, leg.channel, LegState.MISSED, at)]
 
     def _on_agent_ring_no_answer(self, fields: _Fields, at: float) -> list[CallChange]:
