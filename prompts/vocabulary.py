@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from tamas.languages import LANGUAGES
 
@@ -116,60 +117,70 @@ _RU_FORMS = {
 }
 
 
+def _named(prefix: str, texts: Mapping[Any, str]) -> dict[str, Word]:
+    """One fragment per entry of a table, named `<prefix><key>`."""
+    return {f"{prefix}{key}": Word(text) for key, text in texts.items()}
+
+
+def _months(prefix: str, names: tuple[str, ...]) -> dict[str, Word]:
+    return _named(prefix, dict(enumerate(names, start=1)))
+
+
 def _persian() -> dict[str, Word]:
-    words = {f"fa/num/{n}": Word(text) for n, text in _FA_NUMBERS.items()}
-    words |= {f"fa/ord/{n}": Word(text) for n, text in _FA_ORDINALS.items()}
-    words |= {f"fa/month/{i}": Word(text) for i, text in enumerate(_FA_MONTHS, start=1)}
-    words |= {
-        "fa/scale/thousand": Word("هزار"),
-        "fa/scale/million": Word("میلیون"),
-        "fa/scale/billion": Word("میلیارد"),
-        "fa/scale/trillion": Word("تریلیون"),
-        # Read aloud, "و" between number words is the vowel "o" (sad-o bist-o panj); the
-        # damma alone makes espeak say exactly that.
-        "fa/conj/o": Word("و", speak="\u064f"),
-        "fa/unit/rial": Word("ریال"),
-        "fa/unit/rouble": Word("روبل"),
-        "fa/unit/hour": Word("ساعت"),
-        "fa/unit/minute": Word("دقیقه"),
-    }
+    words = _named("fa/num/", _FA_NUMBERS) | _named("fa/ord/", _FA_ORDINALS)
+    words |= _months("fa/month/", _FA_MONTHS)
+    words |= _named(
+        "fa/",
+        {
+            "scale/thousand": "هزار",
+            "scale/million": "میلیون",
+            "scale/billion": "میلیارد",
+            "scale/trillion": "تریلیون",
+        },
+    )
+    # Read aloud, "و" between number words is the vowel "o" (sad-o bist-o panj); the
+    # damma alone makes espeak say exactly that.
+    words["fa/conj/o"] = Word("و", speak="\u064f")
+    words |= _named(
+        "fa/unit/", {"rial": "ریال", "rouble": "روبل", "hour": "ساعت", "minute": "دقیقه"}
+    )
     return words
 
 
 def _english() -> dict[str, Word]:
-    words = {f"en/num/{n}": Word(text) for n, text in _EN_NUMBERS.items()}
-    words |= {f"en/ord/{n}": Word(text) for n, text in _EN_ORDINALS.items()}
-    words |= {f"en/month/{i}": Word(text) for i, text in enumerate(_EN_MONTHS, start=1)}
-    words |= {
-        "en/scale/hundred": Word("hundred"),
-        "en/scale/thousand": Word("thousand"),
-        "en/scale/million": Word("million"),
-        "en/scale/billion": Word("billion"),
-        "en/scale/trillion": Word("trillion"),
-        "en/unit/rial_one": Word("rial"),
-        "en/unit/rial_many": Word("rials"),
-        "en/unit/rouble_one": Word("rouble"),
-        "en/unit/rouble_many": Word("roubles"),
-        "en/word/oh": Word("oh"),
-        "en/word/am": Word("a.m."),
-        "en/word/pm": Word("p.m."),
-        "en/word/noon": Word("noon"),
-        "en/word/midnight": Word("midnight"),
-    }
+    words = _named("en/num/", _EN_NUMBERS) | _named("en/ord/", _EN_ORDINALS)
+    words |= _months("en/month/", _EN_MONTHS)
+    words |= _named(
+        "en/",
+        {
+            "scale/hundred": "hundred",
+            "scale/thousand": "thousand",
+            "scale/million": "million",
+            "scale/billion": "billion",
+            "scale/trillion": "trillion",
+            "unit/rial_one": "rial",
+            "unit/rial_many": "rials",
+            "unit/rouble_one": "rouble",
+            "unit/rouble_many": "roubles",
+            "word/oh": "oh",
+            "word/am": "a.m.",
+            "word/pm": "p.m.",
+            "word/noon": "noon",
+            "word/midnight": "midnight",
+        },
+    )
     return words
 
 
 def _russian() -> dict[str, Word]:
-    words = {f"ru/num/{n}": Word(text) for n, text in _RU_NUMBERS.items()}
-    words |= {f"ru/num/{key}": Word(text) for key, text in _RU_GENDERED.items()}
-    words |= {f"ru/ord/{n}_n": Word(text) for n, text in _RU_DAY_ORDINALS.items()}
-    words |= {f"ru/ord/{n}_gen": Word(text) for n, text in _RU_YEAR_ORDINALS.items()}
-    words |= {
-        f"ru/month/{i}_gen": Word(text) for i, text in enumerate(_RU_MONTHS_GENITIVE, start=1)
-    }
+    words = _named("ru/num/", _RU_NUMBERS) | _named("ru/num/", _RU_GENDERED)
+    words |= _named("ru/ord/", {f"{n}_n": text for n, text in _RU_DAY_ORDINALS.items()})
+    words |= _named("ru/ord/", {f"{n}_gen": text for n, text in _RU_YEAR_ORDINALS.items()})
+    words |= _named(
+        "ru/month/", {f"{i}_gen": text for i, text in enumerate(_RU_MONTHS_GENITIVE, start=1)}
+    )
     for stem, forms in _RU_FORMS.items():
-        for category, text in zip(("one", "few", "many"), forms, strict=True):
-            words[f"ru/{stem}_{category}"] = Word(text)
+        words |= _named(f"ru/{stem}_", dict(zip(("one", "few", "many"), forms, strict=True)))
     words["ru/word/year_gen"] = Word("года")
     return words
 
