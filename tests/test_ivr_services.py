@@ -366,6 +366,33 @@ async def test_a_gold_caller_pressing_0_at_once_still_reaches_the_priority_queue
     assert session.language == "fa"
 
 
+async def test_a_caller_recognised_by_number_alone_is_handed_over_as_identified_by_number(
+    database: Database,
+) -> None:
+    # Caller ID is spoofable: the hand-off never calls a number match verified, though a gold
+    # number still gets the priority queue (a shorter wait, no data).
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("^0", "~")
+
+    await make_engine(database).run(caller, session_for(GOLD_PHONE), welcome=welcome.run)
+
+    assert caller.variables["TAMAS_IDENTIFIED"] == "number"
+    assert caller.variables["TAMAS_QUEUE"] == "priority"
+
+
+async def test_a_caller_who_keyed_their_pin_is_handed_over_as_identified_by_pin(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("2", "4", "1", NATIONAL_ID + "#", PIN + "#", "0", "~")
+    session = session_for(STRANGER_PHONE)
+
+    await make_engine(database).run(caller, session, welcome=welcome.run)
+
+    assert session.customer is not None and session.customer.verified
+    assert caller.variables["TAMAS_IDENTIFIED"] == "pin"
+
+
 async def test_overdue_installments_are_said_as_overdue_before_the_upcoming_ones(
     database: Database,
 ) -> None:

@@ -16,9 +16,21 @@ CALLBACK_KEYS = ("9", "1")
 def queue_for(call: Call) -> str:
     queues = call.book.queues
     customer = call.session.customer
+    # A number match is enough for the priority queue: a spoofed number gets a shorter wait,
+    # never data (docs/security.md, Guessing).
     if customer is not None and customer.tier.lower() in queues.priority_tiers:
         return queues.priority
     return queues.default
+
+
+def identified(call: Call) -> str:
+    """How the caller was identified, for the dialplan and whatever reads the channel: "pin"
+    when a secret was checked, "number" when only caller ID matched (spoofable: it recognises
+    a number, it never verifies who speaks), "no" otherwise."""
+    customer = call.session.customer
+    if customer is None:
+        return "no"
+    return "pin" if customer.verified else "number"
 
 
 def handoff_variables(call: Call, queue: str, survey: bool) -> dict[str, str]:
@@ -31,7 +43,7 @@ def handoff_variables(call: Call, queue: str, survey: bool) -> dict[str, str]:
         variables.QUEUE_PRIORITY: "10" if priority else "0",
         variables.SURVEY: "yes" if survey else "no",
         variables.LANGUAGE: session.language,
-        variables.IDENTIFIED: "yes" if customer else "no",
+        variables.IDENTIFIED: identified(call),
         variables.CUSTOMER_ID: str(customer.customer_id) if customer else "",
         variables.TIER: customer.tier if customer else "",
         variables.PATH: ">".join(step["menu"] for step in session.menu_path),
