@@ -74,6 +74,7 @@ from integrations.customer_file.rows import (
     claim_view,
     contact_views,
     customer_summary,
+    id_last4,
     one_of,
     owed_views,
     policy_view,
@@ -411,12 +412,11 @@ class CustomerRecords(Store):
             if row is None:
                 return None
             history = await reader.all(_READ_CLAIM_HISTORY, {"claim_id": row.id})
-        identity = row.national_id or row.company_id or ""
         return ClaimStatus(
             claim=claim_view(row, row.policy_number),
             history=tuple(StageChange(h.stage, h.at, h.note) for h in history),
             customer_id=row.customer_id,
-            national_id_last4=identity[-4:],
+            national_id_last4=id_last4(row),
         )
 
     async def policy_for_authenticity(self, number_or_code: str) -> PolicyAuthenticity:

@@ -69,10 +69,15 @@ SUMMARY_COLUMNS = (
 )
 
 
+def id_last4(row: Any) -> str:
+    """The last four digits of a customer's national ID (or company ID), which callers and
+    agents confirm; from a row carrying both columns."""
+    return (row.national_id or row.company_id or "")[-4:]
+
+
 def customer_summary(row: Any) -> CustomerSummary:
-    identity = row.national_id or row.company_id or ""
     return from_record(
-        CustomerSummary, row, id_last4=identity[-4:], has_pin=row.pin_hash is not None
+        CustomerSummary, row, id_last4=id_last4(row), has_pin=row.pin_hash is not None
     )
 
 
