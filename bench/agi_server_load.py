@@ -5,7 +5,8 @@ this process; the server runs in a process of its own (bench/server_process.py).
 the server's time per command, from our answer to its next command, p50 and p99, first for
 the trivial handler (five GET VARIABLE and one GET DATA: the baseline), then for the real
 claim-status menu on a demo customer file (customer lookup, claim lookup, prompts, the
-interaction record written). Goal: p99 under 2 ms at 500 concurrent calls.
+interaction record written). Goal: the menu's p99 within 1.5x of the trivial handler's,
+measured in the same run (the machine's load weighs on both alike).
 
     python -m bench agi_server_load [--concurrent 500] [--duration 15] [--database sqlite]
 """
@@ -25,7 +26,8 @@ from bench.trivial_agi import EXPECTED_VARIABLE, RESULT_VARIABLE
 from bench.trivial_agi import ROUTE as TRIVIAL_ROUTE
 from integrations.demo_data.showcase import SHOWCASE
 
-GOAL_P99_MS = 2.0
+# The menu's p99 per command against the trivial handler's in the same run.
+GOAL_RATIO = 1.5
 # Calls start spread over about one call's length (at the generator's prompt and typing
 # times), so they arrive at the steady rate from the start instead of 500 in one instant.
 TRIVIAL_CALL_S = 4.0
@@ -122,7 +124,7 @@ def _row(cells: list[str], widths: list[int]) -> str:
 def print_table(scenarios: list[Scenario], concurrent: int) -> None:
     base = scenarios[0].report
     header = ["scenario", "calls", "right", "failed", "peak", "cmds/s", "p50 ms", "p99 ms",
-              "max ms", "p99/base", "records"]  # fmt: skip
+              "max ms", "p99/base", "server CPU", "records"]  # fmt: skip
     rows = []
     for s in scenarios:
         r = s.report
@@ -132,6 +134,7 @@ def print_table(scenarios: list[Scenario], concurrent: int) -> None:
             f"{r.percentile_ms(0.5):.2f}", f"{r.percentile_ms(0.99):.2f}",
             f"{r.percentile_ms(1.0):.1f}",
             f"{r.percentile_ms(0.99) / base.percentile_ms(0.99):.2f}x",
+            f"{100 * s.server.cpu_s / s.server.wall_s:.0f}%" if s.server.wall_s else "-",
             "-" if s.records is None else f"{s.records}/{r.sessions}",
         ])  # fmt: skip
     widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
@@ -140,12 +143,7 @@ def print_table(scenarios: list[Scenario], concurrent: int) -> None:
         print(_row(line, widths))
     for s in scenarios:
         r = s.report
-        p99 = r.percentile_ms(0.99)
-        verdict = "met" if p99 < GOAL_P99_MS and r.right == r.sessions else "NOT met"
-        print(
-            f"goal for {s.name}: p99 < {GOAL_P99_MS:g} ms at {concurrent} concurrent, no "
-            f"failure: {verdict} (p99 {p99:.2f} ms, {r.sessions - r.right} failed)"
-        )
+        print(f"{s.name}:")
         for error, count in sorted(r.errors.items(), key=lambda item: -item[1])[:3]:
             print(f"  {count} x {error}")
         print("  slowest steps (p99):")
@@ -155,6 +153,21 @@ def print_table(scenarios: list[Scenario], concurrent: int) -> None:
             print(f"  server logged {s.server.errors} errors, {s.server.warnings} warnings")
             for message in s.server.messages:
                 print(f"    {message}")
+
+
+def print_verdict(base: Scenario, menu: Scenario, concurrent: int) -> bool:
+    """The goal: the menu's p99 within GOAL_RATIO of the trivial handler's, no call failed."""
+    base_p99, menu_p99 = base.report.percentile_ms(0.99), menu.report.percentile_ms(0.99)
+    ratio = menu_p99 / base_p99
+    failed = sum(s.report.sessions - s.report.right for s in (base, menu))
+    met = ratio <= GOAL_RATIO and failed == 0
+    print(f"ratio claim-status menu / trivial handler: p99 {ratio:.2f}x")
+    print(
+        f"goal: the menu's p99 within {GOAL_RATIO:g}x of the trivial handler's at {concurrent}"
+        f" concurrent calls, no call failed: {'met' if met else 'NOT met'}"
+        f" (p99 {menu_p99:.2f} ms vs {base_p99:.2f} ms, {ratio:.2f}x; {failed} failed)"
+    )
+    return met
 
 
 def main(argv: list[str]) -> int:
@@ -185,13 +198,12 @@ def main(argv: list[str]) -> int:
         if scenario.report.linkedids and suffix.startswith("c"):
             _total, scenario.records = asyncio.run(claim_records(url, f"{run_id}-{suffix}"))
     print_table(scenarios, args.concurrent)
-    ok = all(
-        s.report.right == s.report.sessions
-        and s.report.percentile_ms(0.99) < GOAL_P99_MS
-        and s.records in (None, s.report.sessions)
+    met = print_verdict(scenarios[0], scenarios[1], args.concurrent)
+    whole = all(
+        s.report.right == s.report.sessions and s.records in (None, s.report.sessions)
         for s in scenarios
     )
-    return 0 if ok else 1
+    return 0 if met and whole else 1
 
 
 if __name__ == "__main__":
