@@ -238,6 +238,16 @@ class Call:
         if service and service not in self.served:
             self.served.append(service)
 
+    async def report(self, report: Utterance, *, subject: str) -> None:
+        """Say what the caller came for (delivered from here on), then offer it by SMS."""
+        await self.say(report)
+        self.delivered()
+        if await self.offer("sms_offer", field="sms"):
+            if await self.send("sms", subject=subject, body=report.text):
+                await self.say("sms_sent")
+            else:
+                await self.say("no_mobile_on_file")  # the calling number is no domestic mobile
+
     def not_served(self, outcome: Outcome, detail: str | None = None) -> None:
         """The service ended without what the caller came for (a code not found, locked
         out...): it is not counted as delivered, and if nothing else is, the call ends so."""

@@ -22,13 +22,7 @@ async def run(call: Call) -> None:
         call.session.looked("branch", branch.code)
     described = [await describe(call, branch) for branch in branches]
     report = Utterance.join([call.utter("branch_nearest"), *described])
-    await call.say(report)
-    call.delivered()
-    if await call.offer("sms_offer", field="sms"):
-        if await call.send("sms", subject="branches", body=report.text):
-            await call.say("sms_sent")
-        else:
-            await call.say("no_mobile_on_file")  # the calling number is no domestic mobile
+    await call.report(report, subject="branches")
 
 
 async def describe(call: Call, branch: BranchView) -> Utterance:

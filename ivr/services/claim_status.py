@@ -57,13 +57,7 @@ async def run(call: Call) -> None:
         verified(call)  # the claim is the recognised caller's own
 
     report = describe(call, found[0].claim)
-    await call.say(report)
-    call.delivered()
-    if await call.offer("sms_offer", field="sms"):
-        if await call.send("sms", subject="claim_status", body=report.text):
-            await call.say("sms_sent")
-        else:
-            await call.say("no_mobile_on_file")  # the calling number is no domestic mobile
+    await call.report(report, subject="claim_status")
 
 
 def describe(call: Call, claim: ClaimView) -> Utterance:

@@ -3,8 +3,10 @@ PIN) and hears the balance, the next installments, cheques due and bounced chequ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from customer_file.identifiers import is_valid_company_id, is_valid_national_id
-from customer_file.views import CustomerSummary, DebtView
+from customer_file.views import ChequeView, CustomerSummary, DebtView, InstallmentView
 from ivr.engine import Call
 from ivr.services.identity import LockedOut, check_secret, identify
 from ivr.session import BY_PIN
@@ -44,13 +46,7 @@ async def run(call: Call) -> None:
     debt = await call.lookup("debts", call.customers.debts(customer.id))
     call.session.looked("debts", str(customer.id), balance_rials=debt.balance_rials)
     report = describe(call, debt)
-    await call.say(report)
-    call.delivered()
-    if await call.offer("sms_offer", field="sms"):
-        if await call.send("sms", subject="debts", body=report.text):
-            await call.say("sms_sent")
-        else:
-            await call.say("no_mobile_on_file")  # the calling number is no domestic mobile
+    await call.report(report, subject="debts")
 
 
 def describe(call: Call, debt: DebtView) -> Utterance:
@@ -68,13 +64,7 @@ def describe(call: Call, debt: DebtView) -> Utterance:
         if not installments:
             continue
         parts.append(call.utter(prompt))
-        for installment in installments[:SHOWN]:
-            parts += [
-                call.utter("installment_due_on"),
-                call.date(installment.due_date),
-                call.utter("installment_amount"),
-                call.amount(installment.amount_rials),
-            ]
+        parts += _due(call, installments)
     for prompt, cheques in (
         ("cheques_due", debt.cheques_due),
         ("cheques_bounced", debt.cheques_bounced),
@@ -82,11 +72,18 @@ def describe(call: Call, debt: DebtView) -> Utterance:
         if not cheques:
             continue
         parts += [call.utter(prompt), call.number(len(cheques))]
-        for cheque in cheques[:SHOWN]:
-            parts += [
-                call.utter("installment_due_on"),
-                call.date(cheque.due_date),
-                call.utter("installment_amount"),
-                call.amount(cheque.amount_rials),
-            ]
+        parts += _due(call, cheques)
     return Utterance.join(parts)
+
+
+def _due(call: Call, items: Sequence[InstallmentView | ChequeView]) -> list[Utterance]:
+    """The first SHOWN installments or cheques, each as its due date and amount."""
+    parts: list[Utterance] = []
+    for item in items[:SHOWN]:
+        parts += [
+            call.utter("installment_due_on"),
+            call.date(item.due_date),
+            call.utter("installment_amount"),
+            call.amount(item.amount_rials),
+        ]
+    return parts
