@@ -43,6 +43,29 @@ class Outcome(StrEnum):
     # Tamas itself failed (a bug, see the log); the call ended without a proper answer.
     FAILED = "failed"
 
+    # Outbound campaign attempts (dialer/): how the call the dialer placed ended for the person.
+    # Nobody picked up before the ring timeout (Originate reason 3).
+    NO_ANSWER = "no_answer"
+    # The line was busy (Originate reason 5).
+    BUSY = "busy"
+    # The network had no route or circuit (Originate reason 8): not the person's doing.
+    CONGESTION = "congestion"
+    # The channel could not be placed at all (Originate reason 0, a bad number or trunk).
+    DIAL_FAILED = "dial_failed"
+    # Asterisk's AMD() heard a machine, not a person; nothing was left on it.
+    ANSWERING_MACHINE = "answering_machine"
+    # A person answered and heard the whole message, and asked for nothing more.
+    MESSAGE_PLAYED = "message_played"
+    # A person answered and was bridged to an agent within 2 s (or pressed 1 and got one).
+    TO_AGENT = "to_agent"
+    # A person answered and no agent came within 2 s: the regulators' abandoned call. They heard
+    # the recorded message naming the insurer, and no predictive campaign calls them for 72 h.
+    ABANDONED = "abandoned"
+    # The person pressed 9 (or texted STOP): on the do-not-call list for every campaign.
+    OPTED_OUT = "opted_out"
+    # A person answered and hung up before the message ended.
+    HUNG_UP = "hung_up"
+
     @property
     def served(self) -> bool:
         """True when the person got what they came for, from the menus or an agent."""
