@@ -11,8 +11,7 @@ import argparse
 import logging
 from datetime import date
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from integrations import migrations
 from integrations.database import Database
@@ -25,6 +24,7 @@ from integrations.demo_data.writer import (
     default_workers,
     load,
 )
+from integrations.migrations.command import database_errors, where
 from tamas.errors import CommandError
 from tamas.settings import Settings
 
@@ -54,10 +54,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _where(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.customers < SHOWCASE_CUSTOMERS:
         raise CommandError(f"--customers must be at least {SHOWCASE_CUSTOMERS} (the showcase)")
@@ -66,21 +62,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     url = args.database_url or settings.effective_database_url
     logging.getLogger("alembic").setLevel(logging.WARNING)
     plan = Plan(args.customers, args.seed, args.today or date.today())
-    try:
+    with database_errors(
+        "--database-url" if args.database_url else "database_url",
+        "pass e.g. --database-url postgresql+asyncpg://user@host/tamas",
+    ):
         await migrations.upgrade(url)
         database = Database(url)
-    except ArgumentError as error:
-        raise CommandError(
-            f"{url!r} is not a valid SQLAlchemy URL ({error}); pass e.g."
-            " --database-url postgresql+asyncpg://user@host/tamas"
-        ) from error
-    except (OperationalError, DBAPIError, OSError) as error:
-        raise CommandError(
-            f"cannot reach the database ({type(error).__name__}: {str(error).splitlines()[0]});"
-            " check the URL and that the server is running"
-        ) from error
-    except migrations.SchemaNotManaged as error:
-        raise CommandError(str(error)) from error
     progress = Progress(plan.customers)
     try:
         report = await load(
@@ -103,7 +90,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         progress.finish()
         await database.dispose()
     print(
-        f"{_where(url)}: {report.customers_written:,} customers written"
+        f"{where(url)}: {report.customers_written:,} customers written"
         f" ({report.rows_written:,} rows) in {report.elapsed_s:.1f} s,"
         f" {report.customers_per_s:,.0f} customers/s;"
         f" {report.customers_skipped:,} already on file"

@@ -176,6 +176,11 @@ async def status(url: str) -> tuple[str | None, str | None]:
     return current, head_revision()
 
 
+def unreachable(error: Exception) -> str:
+    """What a failed connection says, in one line (a driver's error can run to a page)."""
+    return f"cannot reach the database ({type(error).__name__}: {str(error).splitlines()[0]})"
+
+
 async def require_current(database: Database) -> None:
     """Raise `SchemaNotReady` unless `database` is at the newest revision: what a server
     checks on start instead of migrating (several starting together would race)."""
@@ -184,8 +189,7 @@ async def require_current(database: Database) -> None:
             current = await connection.run_sync(current_revision)
     except (OperationalError, DBAPIError, OSError) as error:
         raise SchemaNotReady(
-            f"cannot reach the database ({type(error).__name__}: {str(error).splitlines()[0]});"
-            " check database_url and that the server is running"
+            f"{unreachable(error)}; check database_url and that the server is running"
         ) from error
     head = head_revision()
     if current != head:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic.util import CommandError as AlembicError
 from sqlalchemy.engine import make_url
@@ -34,9 +36,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _where(url: str) -> str:
+def where(url: str) -> str:
     # Never print a password from the URL.
     return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def database_errors(url_named: str, example: str) -> Iterator[None]:
+    """A bad URL, an unreachable server or a schema Tamas does not manage, as a CommandError
+    saying what to fix: `url_named` is where the URL came from, `example` how to give one."""
+    try:
+        yield
+    except ArgumentError as error:
+        raise CommandError(
+            f"{url_named} is not a valid SQLAlchemy URL ({error}); {example}"
+        ) from error
+    except (OperationalError, DBAPIError, OSError) as error:
+        raise CommandError(
+            f"{migrations.unreachable(error)}; check {url_named} and that the server is running"
+        ) from error
+    except migrations.SchemaNotManaged as error:
+        raise CommandError(str(error)) from error
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -44,44 +64,35 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     # Alembic narrates every step at INFO; the one line printed below says what happened.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        where = _where(url)
-        if args.status:
-            current, head = await migrations.status(url)
-            state = "up to date" if current == head else "needs `tamas migrate`"
-            print(f"{where}: revision {current or 'none'}, newest {head} ({state})")
-            return 0
-        if args.new:
-            current, head = await migrations.status(url)
-            if current != head:
-                raise CommandError(
-                    f"{where} is at revision {current or 'none'}, not {head}: run"
-                    " `tamas migrate` first, so the new revision holds only the new changes"
-                )
-            for path in await migrations.new_revision(url, args.new):
-                print(f"wrote {path}; review it, then `ruff format` it")
-            return 0
-        outcome = await migrations.upgrade(url, args.to)
-    except ArgumentError as error:
-        raise CommandError(
-            f"database_url is not a valid SQLAlchemy URL ({error}); set TAMAS_DATABASE_URL"
-            " to e.g. postgresql+asyncpg://user@host/tamas"
-        ) from error
-    except (OperationalError, DBAPIError, OSError) as error:
-        raise CommandError(
-            f"cannot reach the database ({type(error).__name__}: {str(error).splitlines()[0]});"
-            " check database_url and that the server is running"
-        ) from error
-    except migrations.SchemaNotManaged as error:
-        raise CommandError(str(error)) from error
+        with database_errors(
+            "database_url", "set TAMAS_DATABASE_URL to e.g. postgresql+asyncpg://user@host/tamas"
+        ):
+            shown = where(url)
+            if args.status:
+                current, head = await migrations.status(url)
+                state = "up to date" if current == head else "needs `tamas migrate`"
+                print(f"{shown}: revision {current or 'none'}, newest {head} ({state})")
+                return 0
+            if args.new:
+                current, head = await migrations.status(url)
+                if current != head:
+                    raise CommandError(
+                        f"{shown} is at revision {current or 'none'}, not {head}: run"
+                        " `tamas migrate` first, so the new revision holds only the new changes"
+                    )
+                for path in await migrations.new_revision(url, args.new):
+                    print(f"wrote {path}; review it, then `ruff format` it")
+                return 0
+            outcome = await migrations.upgrade(url, args.to)
     except AlembicError as error:
         # An unknown revision, or one behind the database (this command only upgrades).
         raise CommandError(
             f"{error}; `tamas migrate --status` shows the database's revision and the newest"
         ) from error
     messages = {
-        "upgraded": f"{where}: schema upgraded to {args.to}",
-        "unchanged": f"{where}: schema already at {args.to}, nothing to do",
-        "adopted": f"{where}: existing schema matches the models; recorded it as migrated",
+        "upgraded": f"{shown}: schema upgraded to {args.to}",
+        "unchanged": f"{shown}: schema already at {args.to}, nothing to do",
+        "adopted": f"{shown}: existing schema matches the models; recorded it as migrated",
     }
     print(messages[outcome])
     return 0
