@@ -4,9 +4,11 @@ overdue installments are listed apart from the upcoming ones."""
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from ivr_support import ScriptedCaller, make_engine, session_for
@@ -25,8 +27,11 @@ from test_popup_desktop_browser import browser, feed, log_in  # noqa: F401  (fix
 from integrations.customer_file.payments import Installment
 from integrations.customer_file.policies import Policy
 from integrations.database import Database
+from integrations.messaging.outbox import KINDS as MESSAGE_KINDS
 from interactions.outcomes import Outcome
 from interactions.records import CallPart, InteractionRecords
+from ivr import definitions
+from ivr.services import SERVICES
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +58,99 @@ def _translated_codes(language: str, prefix: str) -> set[str]:
 @pytest.mark.parametrize("language", ["fa", "en", "ru"])
 def test_every_outcome_has_a_label_in_every_language(language: str) -> None:
     assert {outcome.value for outcome in Outcome} <= _translated_codes(language, "outcome")
+
+
+IVR = Path(__file__).resolve().parent.parent / "ivr"
+
+
+def _ivr_source() -> list[tuple[Path, ast.AST]]:
+    return [(path, ast.parse(path.read_text(encoding="utf-8"))) for path in IVR.rglob("*.py")]
+
+
+def _literal(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _menus_in_ivr() -> set[str]:
+    """Every name the IVR can write in a call's menu path: the menus of ivr/menus.yaml, the
+    services (entered by name), and the names entered literally (welcome, survey...)."""
+    names = set(definitions.load(services=SERVICES).menus) | set(SERVICES)
+    for _, tree in _ivr_source():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "enter" and node.args and _literal(node.args[0]):
+                    names.add(_literal(node.args[0]) or "")
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if key is not None and _literal(key) == "menu" and _literal(value):
+                        names.add(_literal(value) or "")
+    return names
+
+
+def _looked_up_kinds() -> tuple[set[str], list[str]]:
+    """The kinds `session.looked(kind, ...)` is called with under ivr/, and the calls whose
+    kind is not a literal (which this test could not check)."""
+    kinds: set[str] = set()
+    unreadable: list[str] = []
+    for path, tree in _ivr_source():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "looked"
+            ):
+                kind = _literal(node.args[0]) if node.args else None
+                if kind is None:
+                    unreadable.append(f"{path.name}:{node.lineno}")
+                else:
+                    kinds.add(kind)
+    return kinds, unreadable
+
+
+def _secret_identities() -> set[str]:
+    """What a secret is asked for (the `claim` of f"claim:{code}"): the reference a
+    wrong_secret or lockout lookup names."""
+    identities: list[ast.AST] = []
+    for _, tree in _ivr_source():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check_secret":
+                identities.append(node.args[1])
+            elif isinstance(node, ast.Assign) and any(
+                getattr(target, "id", None) == "identity" for target in node.targets
+            ):
+                identities.append(node.value)
+    kinds = set()
+    for identity in identities:
+        if isinstance(identity, ast.JoinedStr) and identity.values:
+            head = _literal(identity.values[0]) or ""
+            if re.fullmatch(r"[a-z_]+:", head):
+                kinds.add(head[:-1])
+    return kinds
+
+
+@pytest.mark.parametrize("language", ["fa", "en", "ru"])
+def test_every_ivr_menu_and_service_has_a_label_in_every_language(language: str) -> None:
+    names = _menus_in_ivr()
+    assert {"main", "claim_status", "welcome", "agent", "survey"} <= names  # the scan works
+    assert names - _translated_codes(language, "ivr_menu") == set()
+
+
+@pytest.mark.parametrize("language", ["fa", "en", "ru"])
+def test_every_kind_the_ivr_looks_up_has_a_label_in_every_language(language: str) -> None:
+    kinds, unreadable = _looked_up_kinds()
+    assert unreadable == [], "session.looked() takes its kind as a literal, so it is checked here"
+    assert {"claim", "customer", "branch"} <= kinds  # the scan works
+    assert kinds - _translated_codes(language, "ivr_looked") == set()
+
+
+@pytest.mark.parametrize("language", ["fa", "en", "ru"])
+def test_every_coded_lookup_reference_has_a_label_in_every_language(language: str) -> None:
+    # A message's medium (centres, message, message_refused) and the identity a secret was
+    # asked for (wrong_secret, lockout) are codes too.
+    identities = _secret_identities()
+    assert {"claim", "shareholder", "national_id", "policy"} <= identities  # the scan works
+    references = set(MESSAGE_KINDS) | identities
+    assert references - _translated_codes(language, "ivr_ref") == set()
 
 
 async def test_the_persian_desktop_shows_outcomes_tasks_and_overdue_installments_in_persian(
@@ -107,8 +205,12 @@ async def test_the_persian_desktop_shows_outcomes_tasks_and_overdue_installments
 
     tasks = page.get_by_test_id("callback-task")
     await expect(tasks.first).to_contain_text("تماس برگشتی")
+    # The IVR's menu path and what it looked up, by their Persian labels.
+    await expect(card.get_by_test_id("ivr")).to_contain_text("منوی اصلی › وضعیت خسارت")
+    await expect(card.get_by_test_id("ivr")).to_contain_text("پرونده خسارت 7123")
     page_text = await page.locator("body").inner_text()
-    for raw in ("self_served", "abandoned_in_menu", "requested in the IVR", "callback ·"):
+    for raw in ("self_served", "abandoned_in_menu", "requested in the IVR", "callback ·",
+                "claim_status", "main ›", "claim 7123"):  # fmt: skip
         assert raw not in page_text
 
 
@@ -125,3 +227,27 @@ async def test_a_refused_search_is_explained_in_persian_not_in_the_servers_engli
     results = card.get_by_test_id("search-results")
     await expect(results).to_have_text("ورودی درست نیست: جستجو")
     await expect(results).not_to_contain_text("at least")
+
+
+async def test_the_card_shows_a_messages_medium_by_its_label_and_an_unlabelled_menu_as_its_code(
+    browser: Browser,  # noqa: F811
+    server: RunningServer,
+    database: Database,
+) -> None:
+    linkedid = "1732200000.79"
+    await InteractionRecords(database).save_call(
+        CallPart(
+            linkedid=linkedid,
+            caller_number="+982188776611",
+            outcome=Outcome.QUEUED,
+            language="fa",
+            menu_path=[{"menu": "main"}, {"menu": "centres"}, {"menu": "a_menu_of_tomorrow"}],
+            looked_up=[{"kind": "message", "ref": "sms", "subject": "centres"}],
+        )
+    )
+    page = await browser.new_page()
+    await log_in(page, server)
+    feed(server, queue_call_events(linkedid, "02188776611", "", "101")["ring"])
+    ivr = page.get_by_test_id("call-card").get_by_test_id("ivr")
+    await expect(ivr).to_contain_text("منوی اصلی › مراکز درمانی و پرداخت › a_menu_of_tomorrow")
+    await expect(ivr).to_contain_text("پیام فرستاده شد پیامک")

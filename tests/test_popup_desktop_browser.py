@@ -94,7 +94,7 @@ async def test_ringing_call_shows_the_callers_file_as_text_and_the_disposition_i
     await expect(card.get_by_test_id("call-state")).to_have_text("در حال زنگ")
     await expect(card.get_by_test_id("claim-stage")).to_have_text("ارزیابی")
     await expect(card.get_by_test_id("tier")).to_have_text("طلایی")
-    await expect(card.get_by_test_id("ivr")).to_contain_text("claim_status")
+    await expect(card.get_by_test_id("ivr")).to_contain_text("وضعیت خسارت")  # claim_status
     # The claim's stage date (2026-11-01) in the Jalali calendar: 10 Aban 1405.
     await expect(card).to_contain_text("۱۰ آبان ۱۴۰۵")
     assert await page.locator("[data-testid=call-card] script").count() == 0

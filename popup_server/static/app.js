@@ -246,10 +246,22 @@ function renderSummary(c) {
     el("p", { class: "muted", "data-testid": "file-loading" }, t("loading_file")));
 }
 
+// Lookups whose reference is itself a code: a message's medium (sms, fax, email), or the
+// identity a secret was asked for (claim, policy...); other references are numbers, shown as is.
+const CODED_REFERENCES = new Set(["centres", "message", "message_refused", "wrong_secret", "lockout"]);
+
+function lookedUp(item) {
+  const kind = item.kind || item.type;
+  const reference = item.ref || item.value || item.id || item.number || "";
+  const shown = reference && CODED_REFERENCES.has(kind) ? code("ivr_ref", reference) : reference;
+  return [kind ? code("ivr_looked", kind) : "", shown].join(" ").trim();
+}
+
+// The IVR's menus and lookups by their labels; a menu or kind with none shows as its code.
 function renderIvr(ivr) {
   if (!ivr) return null;
-  const path = (ivr.menu_path || []).map((step) => step.menu || step.name || JSON.stringify(step)).join(" › ");
-  const looked = (ivr.looked_up || []).map((item) => [item.kind || item.type || "", item.value || item.id || item.number || ""].join(" ").trim()).join(", ");
+  const path = (ivr.menu_path || []).map((step) => (step.menu || step.name) ? code("ivr_menu", step.menu || step.name) : JSON.stringify(step)).join(" › ");
+  const looked = (ivr.looked_up || []).map(lookedUp).join(state.lang === "fa" ? "، " : ", ");
   return section(t("ivr"), el("div", { "data-testid": "ivr" },
     // Only a checked secret verifies who speaks; a number match can be spoofed.
     el("span", { class: ivr.identified_by === "pin" ? "ok" : "bad", "data-testid": "ivr-identity" },
