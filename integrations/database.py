@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Dialect, Executable, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -120,5 +120,17 @@ class Database:
             else:
                 yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
+    async def write(self, statement: Executable) -> int:
+        """Run one UPDATE (or DELETE) in a transaction of its own; how many rows it changed."""
+        async with self.session() as session:
+            result = await session.execute(statement)
+            await session.commit()
+        return rowcount(result)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def rowcount(result: Any) -> int:
+    """How many rows an UPDATE or DELETE changed (0 when the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from customer_file.views import InteractionView, from_record
-from integrations.database import Database
+from integrations.database import Database, rowcount
 from interactions.outcomes import Outcome
 from interactions.table import Interaction
 
@@ -210,7 +210,7 @@ class InteractionRecords:
                 )
             )
             await db.commit()
-        return _rowcount(changed) > 0
+        return rowcount(changed) > 0
 
     async def save_survey(self, linkedid: str, score: int, nps: int) -> bool:
         """The survey's answers on the call's record; False when there is no such call."""
@@ -219,10 +219,7 @@ class InteractionRecords:
             .where(Interaction.linkedid == linkedid)
             .values(survey_score=score, survey_nps=nps)
         )
-        async with self.database.session() as db:
-            changed = await db.execute(statement)
-            await db.commit()
-        if _rowcount(changed) == 0:
+        if await self.database.write(statement) == 0:
             log.warning("survey answers for unknown call %s", linkedid)
             return False
         return True
@@ -240,10 +237,7 @@ class InteractionRecords:
             )
             .values(agent=agent, disposition=disposition[:64], notes=notes)
         )
-        async with self.database.session() as db:
-            changed = await db.execute(statement)
-            await db.commit()
-        return _rowcount(changed) > 0
+        return await self.database.write(statement) > 0
 
     async def import_records(
         self, records: Sequence[Mapping[str, Any]], connection: AsyncConnection | None = None
@@ -331,7 +325,3 @@ def _identified_by(customer_id: int | None, looked_up: list[dict[str, Any]] | No
 
 def views(rows: Sequence[Any]) -> list[InteractionView]:
     return [view(row) for row in rows]
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -78,7 +78,6 @@ from integrations.customer_file.rows import (
     one_of,
     owed_views,
     policy_view,
-    rowcount,
 )
 from integrations.customer_file.search import name_searches, normalize_persian
 from integrations.customer_file.stores import Store
@@ -391,12 +390,8 @@ class CustomerRecords(Store):
         if not (digits.isascii() and digits.isdigit() and 4 <= len(digits) <= 8):
             raise CustomerFileError("a PIN is 4 to 8 digits")
         hashed = await asyncio.to_thread(pins.hash_pin, digits)
-        async with self.database.session() as session:
-            result = await session.execute(
-                update(Customer).where(Customer.id == customer_id).values(pin_hash=hashed)
-            )
-            await session.commit()
-        if rowcount(result) == 0:
+        statement = update(Customer).where(Customer.id == customer_id).values(pin_hash=hashed)
+        if await self.database.write(statement) == 0:
             raise CustomerFileError(f"no customer {customer_id}")
 
     # --- claims, policies, debts -----------------------------------------------------

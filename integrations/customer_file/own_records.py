@@ -40,7 +40,6 @@ from integrations.customer_file.rows import (
     callback_view,
     complaint_view,
     one_of,
-    rowcount,
     utc,
 )
 from integrations.customer_file.service_requests import (
@@ -241,10 +240,7 @@ class OwnRecords(Store):
             )
             .values(assigned_agent=agent, status=status)
         )
-        async with self.database.session() as session:
-            result = await session.execute(statement)
-            await session.commit()
-        return rowcount(result) > 0
+        return await self.database.write(statement) > 0
 
     async def create_complaint(
         self,

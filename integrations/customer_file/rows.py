@@ -42,11 +42,6 @@ def one_of(column: Any, values: Sequence[str]) -> Any:
     return column.in_([literal(value) for value in values])
 
 
-def rowcount(result: Any) -> int:
-    """How many rows an UPDATE changed (0 when the driver does not say)."""
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def utc(moment: datetime) -> datetime:
     """A moment handed in by a caller of the adapter, as stored: naive ones are taken as UTC.
     (Reads need no such care: `UtcDateTime` columns come back aware.)"""
