@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from integrations.customer_file import CustomerFileError, SqlCustomerFile, open_customer_file
+from integrations.customer_file import (
+    CustomerFile,
+    CustomerFileError,
+    SqlCustomerFile,
+    open_customer_file,
+)
+from integrations.customer_file.rest import RestCustomerFile
 from integrations.database import Database
 from tamas.settings import load
 
@@ -77,3 +84,27 @@ def test_a_wrong_adapter_setting_says_what_to_fix(
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
     with pytest.raises(CustomerFileError, match=message):
         open_customer_file(settings, database)
+
+
+def _parameters(method: object) -> list[tuple[str, object, object]]:
+    signature = inspect.signature(method)  # type: ignore[arg-type]
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values() if p.name != "self"]
+
+
+@pytest.mark.parametrize("adapter_class", [SqlCustomerFile, RestCustomerFile])
+def test_every_port_method_of_our_adapters_takes_the_ports_parameters(
+    adapter_class: type, tmp_path: Path
+) -> None:
+    # Methods answered by a store (answered_by) take the store's signature: it must be the
+    # port's, name for name and default for default.
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
+    if adapter_class is RestCustomerFile:
+        adapter = RestCustomerFile("https://core.example/tamas", database)
+    else:
+        adapter = SqlCustomerFile(database)
+    assert isinstance(adapter, CustomerFile)
+    port_methods = [name for name in dir(CustomerFile) if not name.startswith("_")]
+    assert "create_callback_task" in port_methods and "branches_near" in port_methods
+    for name in port_methods:
+        port_method = getattr(CustomerFile, name)
+        assert _parameters(getattr(adapter, name)) == _parameters(port_method), name
