@@ -1,0 +1,184 @@
+"""Campaign kinds as data: `dialer/kinds.yaml` loaded, checked and turned into typed kinds.
+
+A kind is the template a campaign is made from: what is said, who is called, when, how often
+and in which mode. Mistakes are reported with the file, the line and the key path
+(`kinds.welcome.window.from`), the same way the IVR's menu file reports them (the same reader).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from dialer.retries import RETRIED, RetryPolicy
+from dialer.windows import CallingWindow
+from interactions.outcomes import Outcome
+
+# The IVR's menu file reader: YAML kept with the line of every key path.
+from ivr.definitions import (
+    WEEKDAYS,
+    DefinitionError,
+    _clock,
+    _Document,
+    _int,
+    _known_keys,
+    _mapping,
+    _text,
+)
+
+DEFAULT_PATH = Path(__file__).with_name("kinds.yaml")
+FIELD_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
+
+
+class KindError(DefinitionError):
+    """The kinds file is wrong; the message names the file, line and key."""
+
+
+class Mode(StrEnum):
+    # The message only; nobody waits for an agent.
+    BROADCAST = "broadcast"
+    # One call per free agent: no call is ever abandoned.
+    PROGRESSIVE = "progressive"
+    # Dial ahead of free agents, keeping abandoned calls under the campaign's target.
+    PREDICTIVE = "predictive"
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """Which customers the kind calls: a rule of the customer file and its numbers
+    (`imported`: targets come only from an imported file)."""
+
+    rule: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CampaignKind:
+    name: str
+    messages: tuple[str, ...]
+    fields: tuple[str, ...]
+    target: TargetRule
+    window: CallingWindow
+    retries: RetryPolicy
+    mode: Mode
+
+
+def _window(doc: _Document, data: dict[str, Any], where: str) -> CallingWindow:
+    _known_keys(doc, data, where, ("from", "to", "days", "thursday_afternoon", "holidays"))
+    start = _clock(doc, _text(doc, data.get("from"), f"{where}.from"), f"{where}.from")
+    end = _clock(doc, _text(doc, data.get("to"), f"{where}.to"), f"{where}.to")
+    if start >= end:
+        raise doc.error(f"{where}.to", f"the window opens at {start:%H:%M} and ends at {end:%H:%M}")
+    days = data.get("days")
+    if not isinstance(days, list) or not days:
+        raise doc.error(f"{where}.days", "must be a list of weekdays (saturday, sunday...)")
+    for index, day in enumerate(days):
+        if day not in WEEKDAYS:
+            raise doc.error(f"{where}.days[{index}]", f"{day!r} is not a weekday")
+    afternoon = data.get("thursday_afternoon", False)
+    if not isinstance(afternoon, bool):
+        raise doc.error(f"{where}.thursday_afternoon", "must be true or false")
+    holidays = data.get("holidays", "skip")
+    if holidays not in ("skip", "call"):
+        raise doc.error(f"{where}.holidays", "must be 'skip' or 'call'")
+    return CallingWindow(
+        start=start,
+        end=end,
+        weekdays=frozenset(WEEKDAYS[day] for day in days),
+        thursday_until=None if afternoon else CallingWindow.thursday_until,
+        skip_holidays=holidays == "skip",
+    )
+
+
+def _retries(doc: _Document, data: dict[str, Any], where: str) -> RetryPolicy:
+    _known_keys(doc, data, where, ("max_attempts", "factor", "wait_minutes"))
+    factor = data.get("factor", 2)
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 1:
+        raise doc.error(f"{where}.factor", "must be a number >= 1")
+    waits: dict[Outcome, timedelta] = {}
+    retried = sorted(RETRIED)
+    for outcome, minutes in _mapping(
+        doc, data.get("wait_minutes", {}), f"{where}.wait_minutes"
+    ).items():
+        key = f"{where}.wait_minutes.{outcome}"
+        if outcome not in retried:
+            raise doc.error(key, f"not a retried outcome (expected one of: {', '.join(retried)})")
+        waits[Outcome(outcome)] = timedelta(minutes=_int(doc, minutes, key, low=1))
+    return RetryPolicy(
+        max_attempts=_int(doc, data.get("max_attempts", 3), f"{where}.max_attempts", low=1),
+        waits=waits,
+        factor=float(factor),
+    )
+
+
+def _merged(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """The kind's own keys over the defaults (nested mappings merged key by key)."""
+    result = dict(defaults)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _names(doc: _Document, value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise doc.error(where, "must be a non-empty list of names")
+    names = []
+    for index, item in enumerate(value):
+        name = _text(doc, item, f"{where}[{index}]")
+        if set(name) - set(FIELD_NAME):
+            raise doc.error(f"{where}[{index}]", "use lower-case letters, digits and _ only")
+        names.append(name)
+    return tuple(names)
+
+
+def _kind(doc: _Document, name: str, raw: Any, defaults: dict[str, Any]) -> CampaignKind:
+    where = f"kinds.{name}"
+    data = _mapping(doc, raw, where)
+    _known_keys(doc, data, where, ("messages", "fields", "target", "window", "retries", "mode"))
+    target = _mapping(doc, data.get("target"), f"{where}.target")
+    rule = _text(doc, target.get("rule"), f"{where}.target.rule")
+    mode = data.get("mode")
+    if mode not in set(Mode):
+        raise doc.error(f"{where}.mode", f"must be one of: {', '.join(Mode)}")
+    window = _mapping(doc, data.get("window", {}), f"{where}.window")
+    retries = _mapping(doc, data.get("retries", {}), f"{where}.retries")
+    return CampaignKind(
+        name=name,
+        messages=_names(doc, data.get("messages"), f"{where}.messages"),
+        fields=_names(doc, data.get("fields", ["name"]), f"{where}.fields"),
+        target=TargetRule(rule, tuple((k, v) for k, v in target.items() if k != "rule")),
+        window=_window(doc, _merged(defaults.get("window", {}), window), f"{where}.window"),
+        retries=_retries(doc, _merged(defaults.get("retries", {}), retries), f"{where}.retries"),
+        mode=Mode(mode),
+    )
+
+
+def parse(text: str, path: Path = DEFAULT_PATH) -> dict[str, CampaignKind]:
+    try:
+        doc = _Document(path, text)
+        data = _mapping(doc, doc.data, "")
+        _known_keys(doc, data, "(top)", ("defaults", "kinds"))
+        defaults = _mapping(doc, data.get("defaults", {}), "defaults")
+        _known_keys(doc, defaults, "defaults", ("window", "retries"))
+        kinds = _mapping(doc, data.get("kinds"), "kinds")
+        if not kinds:
+            raise doc.error("kinds", "needs at least one kind")
+        return {name: _kind(doc, name, raw, defaults) for name, raw in kinds.items()}
+    except KindError:
+        raise
+    except DefinitionError as error:
+        raise KindError(str(error)) from None
+
+
+def load(path: Path = DEFAULT_PATH) -> dict[str, CampaignKind]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise KindError(f"{path}: cannot read the campaign kinds: {error}") from error
+    return parse(text, path)
