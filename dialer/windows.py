@@ -14,10 +14,11 @@ the lunar ones once announced. Every function takes `now`: the clock is the call
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_tables
@@ -41,17 +42,19 @@ IRANIAN_WEEK = frozenset({SATURDAY, SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY
 HORIZON_DAYS = 30
 
 
+class DaysOff(Protocol):
+    def __contains__(self, day: date, /) -> bool: ...
+
+
 class Holidays:
     """A country's public holidays from the `holidays` package, plus the insurer's own."""
 
-    def __init__(self, country: str, extra: Container[date] = frozenset()) -> None:
+    def __init__(self, country: str, extra: DaysOff = frozenset()) -> None:
         self.country = country
         self.extra = extra
-        self._years: dict[int, Container[date]] = {}
+        self._years: dict[int, DaysOff] = {}
 
-    def __contains__(self, day: object) -> bool:
-        if not isinstance(day, date):
-            return False
+    def __contains__(self, day: date, /) -> bool:
         if day in self.extra:
             return True
         table = self._years.get(day.year)
@@ -100,7 +103,7 @@ class CallingWindow:
     weekdays: frozenset[int] = IRANIAN_WEEK
     thursday_until: time | None = time(12, 0)
     skip_holidays: bool = True
-    holidays_of: Callable[[str], Container[date]] = field(
+    holidays_of: Callable[[str], DaysOff] = field(
         default=national_holidays, compare=False, repr=False
     )
 
