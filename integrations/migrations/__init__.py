@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "integrations.messaging.outbox",
     "popup_server.models",
     "popup_server.audit",
+    "dialer.tables",
 )
 
 
