@@ -321,7 +321,3 @@ def _identified_by(customer_id: int | None, looked_up: list[dict[str, Any]] | No
         if item.get("kind") == "customer" and item.get("ref") == str(customer_id):
             return str(item.get("identified_by") or "caller_id")
     return "caller_id"
-
-
-def views(rows: Sequence[Any]) -> list[InteractionView]:
-    return [view(row) for row in rows]
