@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ivr": ("ivr.command", "check the voice menus (ivr/menus.yaml) and print them"),
     "messages": ("integrations.messaging.command", "send the outbox's SMS, fax and email"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
+    "campaign": ("dialer.command", "create outbound campaigns, import targets, show status"),
     "popup-server": (
         "popup_server.command",
         "serve the agent desktop with call popups; add agents",
