@@ -3,11 +3,15 @@ port, no Asterisk) and a small hand-made customer file in a real database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from agi_scripts.channel import Route
+from agi_scripts.fastagi import AgiServer, build_server
 from customer_file.identifiers import national_id_check_digit
 from integrations.customer_file.claims import Claim, advance_claim
 from integrations.customer_file.customers import Customer, Email, Phone
@@ -29,6 +33,9 @@ from ivr.session import CallSession
 from ivr.speech import PromptVoice
 from prompts.catalogue import default_catalogue
 from prompts.utterance import Utterance
+from tamas.asterisk.ami import AmiClient
+from tamas.asterisk.test_call import TestCall, run_call
+from tamas.settings import Settings
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 # A Saturday at 10:00 in Tehran: open. A Friday: closed.
@@ -310,3 +317,57 @@ def menus(session: CallSession) -> Sequence[str]:
 def en(key: str) -> str:
     """A prompt's English text, as the catalogue has it today."""
     return default_catalogue().text(key, "en")
+
+
+@dataclass
+class Line:
+    """What a test needs to place real calls into the sandbox: settings, our own FastAGI server
+    on a free port (each call's TAMAS_AGI points the dialplan at it, so a `tamas agi` already
+    serving the settings' port is never in the way), its database, an AMI connection."""
+
+    settings: Settings
+    server: AgiServer
+    database: Database
+    ami: AmiClient
+
+    @property
+    def agi(self) -> dict[str, str]:
+        return {"TAMAS_AGI": f"agi://127.0.0.1:{self.server.port}"}
+
+    async def place(self, caller: str, extension: str, dtmf: str, **options: Any) -> TestCall:
+        """`run_call` (what `tamas call` does) through this line's server and database."""
+        return await run_call(
+            self.settings,
+            caller,
+            extension,
+            dtmf,
+            variables=self.agi,
+            ami=self.ami,
+            database=self.database,
+            **options,
+        )
+
+    async def call(self, caller: str, extension: str, dtmf: str, **options: Any) -> dict[str, Any]:
+        """The call's interaction record (the call may take up to two minutes)."""
+        options.setdefault("timeout_s", 120)
+        call = await self.place(caller, extension, dtmf, **options)
+        assert call.record is not None
+        return call.record
+
+
+@asynccontextmanager
+async def open_line(
+    settings: Settings, routes: Callable[[Database], Mapping[str, Route]], name: str
+) -> AsyncIterator[Line]:
+    """A `Line` serving `routes(database)` on the settings' database; `name` names its AMI login."""
+    database = Database(settings.effective_database_url)
+    server = build_server(settings, routes(database), host="127.0.0.1", port=0)
+    await server.start()
+    ami = AmiClient.from_settings(settings, name=name)
+    await ami.connect()
+    try:
+        yield Line(settings, server, database, ami)
+    finally:
+        await ami.close()
+        await server.close()
+        await database.dispose()

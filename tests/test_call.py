@@ -12,35 +12,21 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from ivr_support import Line, open_line
 
-from agi_scripts.fastagi import AgiServer, build_server
+from agi_scripts.channel import Route
 from integrations import migrations
 from integrations.database import Database
 from interactions.records import InteractionRecords
 from ivr.skeleton import skeleton_route
-from tamas.asterisk.ami import AmiClient
-from tamas.asterisk.test_call import TestCallError, run_call
+from tamas.asterisk.test_call import TestCallError
 from tamas.settings import Settings
 
 pytestmark = pytest.mark.asterisk
-
-
-@dataclass
-class Line:
-    """What a test needs to place calls: settings, our FastAGI server, an AMI connection."""
-
-    settings: Settings
-    server: AgiServer
-    database: Database
-    ami: AmiClient
-
-    @property
-    def agi(self) -> dict[str, str]:
-        return {"TAMAS_AGI": f"agi://127.0.0.1:{self.server.port}"}
 
 
 @pytest.fixture
@@ -48,37 +34,23 @@ async def line(asterisk_sandbox: Settings, tmp_path: Path) -> AsyncIterator[Line
     settings = replace(
         asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{tmp_path / 'calls.sqlite3'}"
     )
-    database = Database(settings.effective_database_url)
-    await migrations.upgrade(database.url)
-    server = build_server(
-        settings,
-        {"skeleton": skeleton_route(InteractionRecords(database), "IR")},
-        host="127.0.0.1",
-        port=0,
-    )
-    await server.start()
-    ami = AmiClient.from_settings(settings, name="test-call")
-    await ami.connect()
-    try:
-        yield Line(settings, server, database, ami)
-    finally:
-        await ami.close()
-        await server.close()
-        await database.dispose()
+    await migrations.upgrade(settings.effective_database_url)
+
+    def routes(database: Database) -> dict[str, Route]:
+        return {"skeleton": skeleton_route(InteractionRecords(database), "IR")}
+
+    async with open_line(settings, routes, "test-call") as opened:
+        yield opened
 
 
 async def test_call_into_the_skeleton_records_the_keys_under_asterisks_linkedid(
     line: Line,
 ) -> None:
-    call = await run_call(
-        line.settings,
+    call = await line.place(
         "09121234567",
         "100",
         "1w123456#w2",
         timeout_s=40,
-        variables=line.agi,
-        ami=line.ami,
-        database=line.database,
     )
     record = call.record
     assert record is not None
@@ -94,16 +66,12 @@ async def test_call_into_the_skeleton_records_the_keys_under_asterisks_linkedid(
 
 
 async def test_caller_hanging_up_mid_read_leaves_a_complete_record(line: Line) -> None:
-    call = await run_call(
-        line.settings,
+    call = await line.place(
         "+79161234567",
         "100",
         "42#W9",
         hold_s=0,  # hang up right after the last key, while the skeleton waits for more
         timeout_s=30,
-        variables=line.agi,
-        ami=line.ami,
-        database=line.database,
     )
     record = call.record
     assert record is not None
@@ -117,15 +85,11 @@ async def test_caller_hanging_up_mid_read_leaves_a_complete_record(line: Line) -
 
 async def test_a_call_still_up_at_the_timeout_is_hung_up_with_a_clear_error(line: Line) -> None:
     with pytest.raises(TestCallError, match="still up after 2 s") as error:
-        await run_call(
-            line.settings,
+        await line.place(
             "09121234567",
             "100",
             "",
             timeout_s=2,
-            variables=line.agi,
-            ami=line.ami,
-            database=line.database,
         )
     channels = await line.ami.send_action({"Action": "CoreShowChannels"})
     linkedid = str(error.value).split()[2]  # "the call <linkedid> was still up ..."

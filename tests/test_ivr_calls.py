@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ivr_support import Line, en, open_line
 from sqlalchemy import select
 
-from agi_scripts.fastagi import AgiServer, build_server
+from agi_scripts.channel import Route
 from integrations import migrations
 from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.database import Database
@@ -35,8 +36,6 @@ from ivr.routes import IvrRoutes
 from ivr.services import SERVICES
 from prompts.catalogue import default_catalogue
 from prompts.numbers import say_amount, say_digits, say_number
-from tamas.asterisk.ami import AmiClient
-from tamas.asterisk.test_call import run_call
 from tamas.settings import Settings
 
 pytestmark = pytest.mark.asterisk
@@ -48,10 +47,6 @@ VIP_LAST4 = SHOWCASE.vip_national_id[-4:]
 
 def fa(key: str) -> str:
     return default_catalogue().text(key, "fa")
-
-
-def en(key: str) -> str:
-    return default_catalogue().text(key, "en")
 
 
 @pytest.fixture(scope="session")
@@ -72,29 +67,6 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@dataclass
-class Line:
-    settings: Settings
-    server: AgiServer
-    database: Database
-    ami: AmiClient
-
-    async def call(self, caller: str, extension: str, dtmf: str, **options: Any) -> dict[str, Any]:
-        options.setdefault("timeout_s", 120)
-        call = await run_call(
-            self.settings,
-            caller,
-            extension,
-            dtmf,
-            variables={"TAMAS_AGI": f"agi://127.0.0.1:{self.server.port}"},
-            ami=self.ami,
-            database=self.database,
-            **options,
-        )
-        assert call.record is not None
-        return call.record
-
-
 @pytest.fixture
 async def line(asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path) -> AsyncIterator[Line]:
     async with _line(asterisk_sandbox, demo_file, tmp_path) as opened:
@@ -113,23 +85,22 @@ async def greeting_line(
 
 @asynccontextmanager
 async def _line(
-    asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path, **changes: Any
+    asterisk_sandbox: Settings,
+    demo_file: Path,
+    tmp_path: Path,
+    book: definitions.MenuBook | None = None,
+    **changes: Any,
 ) -> AsyncIterator[Line]:
+    """A line into the IVR's routes (of `book`) on a copy of the demo file, settings changed."""
     copy = tmp_path / "ivr.sqlite3"
     shutil.copy(demo_file, copy)
     settings = replace(asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{copy}", **changes)
-    database = Database(settings.effective_database_url)
-    routes = IvrRoutes(settings, database, hours=ALWAYS_OPEN).routes()
-    server = build_server(settings, routes, host="127.0.0.1", port=0)
-    await server.start()
-    ami = AmiClient.from_settings(settings, name="test-ivr")
-    await ami.connect()
-    try:
-        yield Line(settings, server, database, ami)
-    finally:
-        await ami.close()
-        await server.close()
-        await database.dispose()
+
+    def routes(database: Database) -> Mapping[str, Route]:
+        return IvrRoutes(settings, database, hours=ALWAYS_OPEN, book=book).routes()
+
+    async with open_line(settings, routes, "test-ivr") as opened:
+        yield opened
 
 
 def transcript(record: dict[str, Any]) -> str:
@@ -313,26 +284,11 @@ async def test_a_caller_the_queue_cannot_serve_is_offered_a_callback(
     asterisk_sandbox: Settings, demo_file: Path, tmp_path: Path
 ) -> None:
     # A queue no agent serves (Asterisk has no such queue): Queue() gives up at once.
-    copy = tmp_path / "ivr.sqlite3"
-    shutil.copy(demo_file, copy)
-    settings = replace(asterisk_sandbox, database_url=f"sqlite+aiosqlite:///{copy}")
-    database = Database(settings.effective_database_url)
     menus = definitions.load(services=SERVICES)
     book = replace(menus, queues=replace(menus.queues, default="tamas-test-nobody"))
-    routes = IvrRoutes(settings, database, hours=ALWAYS_OPEN, book=book).routes()
-    server = build_server(settings, routes, host="127.0.0.1", port=0)
-    await server.start()
-    ami = AmiClient.from_settings(settings, name="test-ivr")
-    await ami.connect()
-    try:
+    async with _line(asterisk_sandbox, demo_file, tmp_path, book) as line:
         # 2: English; 0: an agent; nothing for the survey; then 1: call me back.
-        record = await Line(settings, server, database, ami).call(
-            STRANGER, "200", "2W0" + "W" * 12 + "1"
-        )
-    finally:
-        await ami.close()
-        await server.close()
-        await database.dispose()
+        record = await line.call(STRANGER, "200", "2W0" + "W" * 12 + "1")
 
     assert en("agents_busy") in transcript(record)
     assert record["outcome"] == "callback_requested"
