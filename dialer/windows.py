@@ -14,7 +14,7 @@ the lunar ones once announced. Every function takes `now`: the clock is the call
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -22,6 +22,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_tables
+import jdatetime
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
@@ -40,6 +41,8 @@ from ivr.hours import (
 IRANIAN_WEEK = frozenset({SATURDAY, SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY})
 # How far ahead next_opening looks before saying there is no time to call.
 HORIZON_DAYS = 30
+# How the holidays package names a lunar date it could only estimate.
+ESTIMATED = "(estimated)"
 
 
 class DaysOff(Protocol):
@@ -47,24 +50,45 @@ class DaysOff(Protocol):
 
 
 class Holidays:
-    """A country's public holidays from the `holidays` package, plus the insurer's own."""
+    """A country's public holidays from the `holidays` package, plus the insurer's own.
 
-    def __init__(self, country: str, extra: DaysOff = frozenset()) -> None:
+    The package estimates lunar holidays years ahead, and an estimate can be a day off. Once
+    the insurer's file lists a Jalali year's official dates (`official_years`), that year's
+    estimates give way to the file: a day the package only estimated is then a holiday only
+    if the file says so.
+    """
+
+    def __init__(
+        self,
+        country: str,
+        extra: DaysOff = frozenset(),
+        official_years: frozenset[int] = frozenset(),
+    ) -> None:
         self.country = country
         self.extra = extra
-        self._years: dict[int, DaysOff] = {}
+        self.official_years = official_years
+        self._years: dict[int, Mapping[date, str]] = {}
 
     def __contains__(self, day: date, /) -> bool:
         if day in self.extra:
             return True
-        table = self._years.get(day.year)
+        names = self._table(day.year).get(day)
+        if names is None:
+            return False
+        if jdatetime.date.fromgregorian(date=day).year not in self.official_years:
+            return True
+        # Superseded unless one of the day's holidays is a fixed (not estimated) one.
+        return any(ESTIMATED not in name for name in names.split("; "))
+
+    def _table(self, year: int) -> Mapping[date, str]:
+        table = self._years.get(year)
         if table is None:
             try:
-                table = holiday_tables.country_holidays(self.country, years=day.year)
+                table = holiday_tables.country_holidays(self.country, years=year)
             except NotImplementedError:  # a country the package does not know: no holidays
-                table = frozenset()
-            self._years[day.year] = table
-        return day in table
+                table = {}
+            self._years[year] = table
+        return table
 
 
 @lru_cache(maxsize=32)
@@ -72,7 +96,9 @@ def national_holidays(country: str) -> Holidays:
     """The holidays people in `country` do not want calls on; Iran's include the insurer's
     file of official dates (the one the IVR's opening hours read)."""
     if country == "IR":
-        return Holidays("IR", load_holidays())
+        own = load_holidays()
+        years = frozenset(jdatetime.date.fromgregorian(date=day).year for day in own.dates)
+        return Holidays("IR", own, years)
     return Holidays(country)
 
 

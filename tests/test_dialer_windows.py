@@ -96,3 +96,18 @@ def test_next_opening_skips_the_night_friday_and_thursday_afternoon() -> None:
 def test_next_opening_is_none_when_the_window_never_opens() -> None:
     never = CallingWindow(weekdays=frozenset(), holidays_of=no_holidays)
     assert never.next_opening(IRAN_MOBILE, at(SATURDAY, 10)) is None
+
+
+def test_the_insurers_official_lunar_dates_replace_the_packages_estimates_for_that_year() -> None:
+    # The package estimates Eid al-Fitr 1405 (Jalali) on 10-11 March 2027; say the official
+    # calendar puts it on 11-12 March, and the insurer lists it so in its file.
+    official = {date(2027, 3, 11), date(2027, 3, 12)}
+    estimated_only = Holidays("IR")
+    corrected = Holidays("IR", official, official_years=frozenset({1405}))
+    assert date(2027, 3, 10) in estimated_only
+    assert date(2027, 3, 10) not in corrected
+    assert date(2027, 3, 12) in corrected
+    # Fixed holidays of the same year stay: Islamic Revolution Day (11 February).
+    assert date(2027, 2, 11) in corrected
+    # Years the file does not cover keep the package's estimates.
+    assert date(2028, 2, 27) in Holidays("IR") and date(2028, 2, 27) in corrected
