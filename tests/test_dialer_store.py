@@ -195,3 +195,17 @@ async def test_the_status_is_computed_from_the_stored_outcomes(database: Databas
     # A month later the abandoned call has left the rolling window.
     later = await campaign_status(campaigns, attempts, "renewals", NOW + timedelta(days=31))
     assert later["abandon_rate"] is None and later["abandoned"] == 1
+
+
+async def test_a_target_put_back_is_due_from_its_moment_and_a_do_not_call_one_is_skipped(
+    database: Database,
+) -> None:
+    campaign = await campaign_with(database, 2)
+    campaigns = Campaigns(database)
+    later, listed = await campaigns.claim(campaign.id, "w1", NOW)
+    await campaigns.release(later.id, NOW + timedelta(hours=2))
+    await campaigns.release(listed.id, None)
+    assert await campaigns.claim(campaign.id, "w1", NOW) == []
+    [again] = await campaigns.claim(campaign.id, "w1", NOW + timedelta(hours=2))
+    assert (again.id, again.attempts) == (later.id, 0)
+    assert await campaigns.target_counts(campaign.id) == {"dialing": 1, "skipped": 1}
