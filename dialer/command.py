@@ -85,8 +85,9 @@ def _print_report(report: imports.ImportReport, as_json: bool, added: int, known
         f"duplicates, {len(report.problems)} refused; {added} added, {known} already in the "
         "campaign"
     )
-    for line, into in report.merged:
-        print(f"  line {line}: same number as line {into}, merged into it")
+    for merged in report.merged:
+        kept_aside = "".join(f"; its {k} {v!r} differs" for k, v in merged.differs.items())
+        print(f"  line {merged.line}: same number as line {merged.into_line}, merged{kept_aside}")
     for problem in report.problems:
         print(f"  line {problem.line}: {problem.reason}")
 

@@ -2,9 +2,10 @@
 
 Every data row ends in exactly one place: a target, a problem (its line and the reason), or
 merged into an earlier row with the same number (the earlier row's values win; the later one
-fills only what was empty). Nothing is dropped silently, and a broken row (bad quoting, a stray
-NUL byte, too many cells) is reported and the import goes on. Numbers are normalised to E.164
-by the customer file's one rule. Pure: it reads bytes and returns the report.
+fills only what was empty, and its values that differ are listed with the merge). Nothing is
+dropped silently, and a broken row (bad quoting, a stray NUL byte, too many cells) is reported
+and the import goes on. Numbers are normalised to E.164 by the customer file's one rule. Pure:
+it reads bytes and returns the report.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from customer_file.identifiers import InvalidIdentifier, normalize_phone
@@ -42,19 +43,25 @@ class Problem:
     reason: str
 
 
+class Merged(NamedTuple):
+    line: int
+    into_line: int
+    # The merged row's values that differ from those kept (shown to the operator, not lost).
+    differs: dict[str, str]
+
+
 @dataclass
 class ImportReport:
     targets: list[TargetRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    # (line merged, line it was merged into)
-    merged: list[tuple[int, int]] = field(default_factory=list)
+    merged: list[Merged] = field(default_factory=list)
     rows: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "targets": len(self.targets),
-            "merged": [{"line": line, "into_line": into} for line, into in self.merged],
+            "merged": [merged._asdict() for merged in self.merged],
             "problems": [{"line": p.line, "reason": p.reason} for p in self.problems],
         }
 
@@ -131,6 +138,15 @@ def _merge(first: TargetRow, later: TargetRow) -> TargetRow:
     )
 
 
+def _differences(kept: TargetRow, merged: TargetRow) -> dict[str, str]:
+    def values(row: TargetRow) -> dict[str, str]:
+        own = {name: getattr(row, name) for name in KNOWN if name != PHONE}
+        return {k: str(v) for k, v in {**own, **row.fields}.items() if v not in (None, "")}
+
+    kept_values = values(kept)
+    return {k: v for k, v in values(merged).items() if kept_values.get(k, v) != v}
+
+
 def report(rows: Iterable[tuple[int, list[str] | str]]) -> ImportReport:
     """The report over (line, cells) rows, the first being the header; a row given as a text
     is one that could not be read, the text saying why."""
@@ -158,7 +174,7 @@ def report(rows: Iterable[tuple[int, list[str] | str]]) -> ImportReport:
             index = by_phone[target.phone]
             first = result.targets[index]
             result.targets[index] = _merge(first, target)
-            result.merged.append((line, first.line))
+            result.merged.append(Merged(line, first.line, _differences(first, target)))
         else:
             by_phone[target.phone] = len(result.targets)
             result.targets.append(target)

@@ -70,7 +70,7 @@ async def test_create_import_and_status_from_the_command_line(
     report = json.loads(out[-1])
     assert (report["rows"], report["targets"], report["added"]) == (3, 1, 1)
     assert report["problems"] == [{"line": 3, "reason": "phone 'nope' must contain digits only"}]
-    assert report["merged"] == [{"line": 4, "into_line": 2}]
+    assert report["merged"] == [{"line": 4, "into_line": 2, "differs": {"policy_number": "P"}}]
 
     campaigns = Campaigns(database)
     campaign = await campaigns.named("dec-renewals")

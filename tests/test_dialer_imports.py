@@ -41,7 +41,7 @@ def test_numbers_are_normalised_and_the_same_person_is_merged_into_the_first_row
     report = read(CSV.encode(), "targets.csv")
     phones = [target.phone for target in report.targets]
     assert phones == ["+989121234567", "+989121234568", "+74951234567"]
-    assert report.merged == [(6, 2)]
+    assert report.merged == [(6, 2, {"policy_number": "P-9"})]
     ali = report.targets[0]
     assert (ali.line, ali.name, ali.language, ali.fields) == (
         2,
@@ -102,7 +102,7 @@ def test_an_xlsx_sheet_is_read_with_its_row_numbers_and_numeric_phones() -> None
         42,
         {"due_date": "2026-12-20"},
     )
-    assert report.merged == [(3, 2)]
+    assert report.merged == [(3, 2, {"name": "Ali again"})]
     assert [(p.line, "customer_id" in p.reason) for p in report.problems] == [
         (4, False),
         (5, True),
