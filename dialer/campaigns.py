@@ -203,7 +203,7 @@ class Campaigns:
         skipped for good when None (the number is on the do-not-call list)."""
         values: dict[str, Any] = {"claimed_by": None, "claimed_at": None}
         if next_try_at is None:
-            values.update(state="skipped", last_outcome=None)
+            values.update(state="skipped")
         else:
             values.update(state="pending", next_try_at=next_try_at)
         await self.database.write(
