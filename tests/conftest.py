@@ -1,4 +1,5 @@
-"""Fixtures that build real things: databases on SQLite and on the local PostgreSQL."""
+"""Fixtures that build real things: databases on SQLite and on the local PostgreSQL, the
+Asterisk sandbox, Chromium, a popup server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser, async_playwright
+from popup_support import RunningServer, serving
 
 from integrations.database import Database
 from integrations.migrations import upgrade
@@ -105,3 +108,32 @@ def asterisk_sandbox() -> Settings:
     if sandbox.version(config) is None or not sandbox.ami_answers(config):
         sandbox.up(config)
     return config
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A headless Chromium (Debian's)."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def server(database: Database) -> AsyncIterator[RunningServer]:
+    """A popup server on a loopback port with agent 101 (a module whose tests need other
+    agents or settings defines its own `server`)."""
+    async with serving(database, "101") as running:
+        yield running

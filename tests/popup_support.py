@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from playwright.async_api import Dialog, Page, expect
 
 from customer_file.identifiers import national_id_check_digit
 from customer_file.views import CustomerRegistration, CustomerSummary
@@ -153,6 +156,44 @@ async def add_agents(server: RunningServer, *numbers: str) -> None:
         )
     if server.parts.follower is not None:
         await server.parts.follower.refresh_agents()
+
+
+@asynccontextmanager
+async def serving(
+    database: Database, *agents: str, settings: Settings | None = None
+) -> AsyncIterator[RunningServer]:
+    """A popup server with these agents, stopped after."""
+    running = await start_server(database, settings=settings)
+    await add_agents(running, *agents)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def feed(server: RunningServer, events: list[dict[str, str]]) -> None:
+    """AMI events as the server's follower would read them from Asterisk."""
+    assert server.parts.follower is not None
+    for event in events:
+        server.parts.follower.feed(event)
+
+
+async def log_in(page: Page, server: RunningServer, number: str = "101") -> list[str]:
+    """Opens the desktop in a browser page and logs in; returns the list that collects any
+    JS dialog."""
+    dialogs: list[str] = []
+
+    async def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    await page.goto(server.base + "/")
+    await page.get_by_test_id("login-agent").fill(number)
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
+    return dialogs
 
 
 def client(server: RunningServer) -> aiohttp.ClientSession:

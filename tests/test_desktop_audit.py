@@ -16,6 +16,7 @@ from popup_support import (
     desktop,
     logged_in,
     queue_call_events,
+    serving,
     start_server,
 )
 
@@ -29,10 +30,8 @@ LIMITED = Settings(agent_searches_per_hour=3, agent_dials_per_hour=2)
 
 @pytest.fixture
 async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database, settings=LIMITED)
-    await add_agents(running, "101", "102")
-    yield running
-    await running.stop()
+    async with serving(database, "101", "102", settings=LIMITED) as running:
+        yield running
 
 
 async def audit_of(database: Database, agent: str) -> list[AuditRecord]:

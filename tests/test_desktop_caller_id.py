@@ -4,18 +4,15 @@ checked a secret."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from playwright.async_api import Browser, expect
 from popup_support import (
     RunningServer,
-    add_agents,
     customer_on_file,
+    feed,
+    log_in,
     queue_call_events,
-    start_server,
 )
-from test_popup_desktop_browser import browser, feed, log_in  # noqa: F401  (fixture)
 
 from integrations.database import Database
 from interactions.outcomes import Outcome
@@ -27,20 +24,12 @@ PHONE = "09121117766"
 E164 = "+989121117766"
 
 
-@pytest.fixture
-async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database)
-    await add_agents(running, "101")
-    yield running
-    await running.stop()
-
-
 @pytest.mark.parametrize(
     ("identified_by", "label"),
     [("caller_id", "number recognised, identity not verified"), ("pin", "identity verified")],
 )
 async def test_the_card_tells_a_recognised_number_from_a_verified_identity(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: RunningServer,
     database: Database,
     identified_by: str,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,14 +14,13 @@ from ivr_support import ScriptedCaller, make_engine, session_for
 from playwright.async_api import Browser, expect
 from popup_support import (
     RunningServer,
-    add_agents,
     customer_on_file,
+    feed,
     ivr_record,
+    log_in,
     queue_call_events,
-    start_server,
 )
 from sqlalchemy import select
-from test_popup_desktop_browser import browser, feed, log_in  # noqa: F401  (fixture)
 
 from integrations.customer_file.payments import Installment
 from integrations.customer_file.policies import Policy
@@ -38,14 +36,6 @@ pytestmark = pytest.mark.browser
 PHONE = "09121119988"
 E164 = "+989121119988"
 I18N = "popup_server/static/i18n.js"
-
-
-@pytest.fixture
-async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database)
-    await add_agents(running, "101")
-    yield running
-    await running.stop()
 
 
 def _translated_codes(language: str, prefix: str) -> set[str]:
@@ -154,7 +144,7 @@ def test_every_coded_lookup_reference_has_a_label_in_every_language(language: st
 
 
 async def test_the_persian_desktop_shows_outcomes_tasks_and_overdue_installments_in_persian(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: RunningServer,
     database: Database,
 ) -> None:
@@ -215,7 +205,7 @@ async def test_the_persian_desktop_shows_outcomes_tasks_and_overdue_installments
 
 
 async def test_a_refused_search_is_explained_in_persian_not_in_the_servers_english(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: RunningServer,
 ) -> None:
     page = await browser.new_page()
@@ -230,7 +220,7 @@ async def test_a_refused_search_is_explained_in_persian_not_in_the_servers_engli
 
 
 async def test_the_card_shows_a_messages_medium_by_its_label_and_an_unlabelled_menu_as_its_code(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: RunningServer,
     database: Database,
 ) -> None:

@@ -18,11 +18,12 @@ from popup_support import (
     add_agents,
     customer_on_file,
     desktop,
+    feed,
+    log_in,
     logged_in,
     queue_call_events,
     start_server,
 )
-from test_popup_desktop_browser import browser  # noqa: F401  (fixture)
 from test_popup_server import popup_for
 
 from integrations.database import Database
@@ -114,21 +115,15 @@ async def test_a_new_password_ends_every_session_of_the_old_one(server: RunningS
 
 @pytest.mark.browser
 async def test_logging_out_clears_the_callers_cards_from_the_page(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: RunningServer,
     database: Database,
 ) -> None:
     customer = await customer_on_file(database, "رضایی", "09121112233", "003344556")
     linkedid = "1732200000.77"
     page = await browser.new_page()
-    await page.goto(server.base + "/")
-    await page.get_by_test_id("login-agent").fill("101")
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
-    assert server.parts.follower is not None
-    for event in queue_call_events(linkedid, "09121112233", "رضایی", "101")["ring"]:
-        server.parts.follower.feed(event)
+    await log_in(page, server)
+    feed(server, queue_call_events(linkedid, "09121112233", "رضایی", "101")["ring"])
     await expect(page.get_by_test_id("caller-name")).to_have_text("رضایی")
     assert customer.id
 
@@ -141,15 +136,11 @@ async def test_logging_out_clears_the_callers_cards_from_the_page(
 
 @pytest.mark.browser
 async def test_a_desktop_signed_out_elsewhere_clears_itself(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: RunningServer,
 ) -> None:
     page = await browser.new_page()
-    await page.goto(server.base + "/")
-    await page.get_by_test_id("login-agent").fill("101")
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
+    await log_in(page, server)
     await server.parts.hub.deliver(popup_for("101", "1.9").to_message())
     await expect(page.get_by_test_id("call-card")).to_have_count(1)
 

@@ -13,16 +13,14 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from popup_support import RunningServer, add_agents, logged_in, start_server
+from popup_support import RunningServer, logged_in
 
 from agi_scripts.channel import AgiCommands, AgiError, CallerHungUp, parse_result
 from agi_scripts.fastagi import build_server
-from integrations.database import Database
 from popup_server.calls import CallTracker, agent_lookup
 from popup_server.websocket import MAX_JUNK_FRAMES, _answer
 from tamas.asterisk.ami import _MAX_MESSAGE_BYTES, AmiClient, Message, _AmiProtocol, parse_message
@@ -231,14 +229,6 @@ def _audience() -> Any:
     from tamas.bus import Audience
 
     return Audience.agent("101")
-
-
-@pytest.fixture
-async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database)
-    await add_agents(running, "101")
-    yield running
-    await running.stop()
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 from popup_support import (
     Desktop,
     RunningServer,
@@ -18,11 +18,11 @@ from popup_support import (
     customer_on_file,
     desktop,
     ivr_record,
+    log_in,
     logged_in,
     start_server,
 )
 from sqlalchemy import select
-from test_popup_desktop_browser import browser, log_in  # noqa: F401  (fixture)
 
 from integrations.database import Database
 from interactions.table import Interaction
@@ -151,7 +151,7 @@ async def test_agent_sees_the_real_callers_card_in_chromium_and_saves_the_dispos
     following: RunningServer,
     database: Database,
     asterisk_sandbox: Settings,
-    browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     customer = await customer_on_file(
         database, "<script>alert(1)</script>", "09123334455", "008899001"

@@ -5,18 +5,16 @@ a reload gets the ringing call back, and the disposition lands on the interactio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 from popup_support import (
-    PASSWORD,
     RunningServer,
-    add_agents,
     customer_on_file,
+    feed,
     ivr_record,
+    log_in,
     queue_call_events,
-    start_server,
 )
 from sqlalchemy import select
 
@@ -25,56 +23,7 @@ from interactions.table import Interaction
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS_NAME = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database)
-    await add_agents(running, "101")
-    yield running
-    await running.stop()
-
-
-async def log_in(page: Page, server: RunningServer, number: str = "101") -> list[str]:
-    """Opens the desktop and logs in; returns the list that collects any JS dialog."""
-    dialogs: list[str] = []
-
-    async def dismiss(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    page.on("dialog", dismiss)
-    await page.goto(server.base + "/")
-    await page.get_by_test_id("login-agent").fill(number)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
-    return dialogs
-
-
-def feed(server: RunningServer, events: list[dict[str, str]]) -> None:
-    assert server.parts.follower is not None
-    for event in events:
-        server.parts.follower.feed(event)
 
 
 async def test_ringing_call_shows_the_callers_file_as_text_and_the_disposition_is_saved(

@@ -16,6 +16,7 @@ from popup_support import (
     ivr_record,
     logged_in,
     queue_call_events,
+    serving,
     start_server,
 )
 from sqlalchemy import select
@@ -28,10 +29,8 @@ from popup_server.websocket import MAX_DESKTOPS_PER_AGENT
 
 @pytest.fixture
 async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database)
-    await add_agents(running, "101", "102")
-    yield running
-    await running.stop()
+    async with serving(database, "101", "102") as running:
+        yield running
 
 
 async def test_a_call_whose_hang_up_was_lost_is_ended_by_the_sweep(

@@ -26,6 +26,7 @@ from popup_support import (
     logged_in,
     national_id,
     queue_call_events,
+    serving,
     start_server,
 )
 from sqlalchemy import select, update
@@ -44,10 +45,8 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 
 @pytest.fixture
 async def server(database: Database) -> AsyncIterator[RunningServer]:
-    running = await start_server(database)
-    await add_agents(running, "101", "102")
-    yield running
-    await running.stop()
+    async with serving(database, "101", "102") as running:
+        yield running
 
 
 def popup_for(agent: str, linkedid: str, state: str = "ringing", seq: int = 1) -> CallPopup:
