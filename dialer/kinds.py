@@ -16,17 +16,15 @@ from typing import Any
 from dialer.retries import RETRIED, RetryPolicy
 from dialer.windows import CallingWindow
 from interactions.outcomes import Outcome
-
-# The IVR's menu file reader: YAML kept with the line of every key path.
-from ivr.definitions import (
+from tamas.documents import (
     WEEKDAYS,
     DefinitionError,
-    _clock,
-    _Document,
-    _int,
-    _known_keys,
-    _mapping,
-    _text,
+    Document,
+    clock_time,
+    known_keys,
+    mapping,
+    nonempty_text,
+    whole_number,
 )
 
 DEFAULT_PATH = Path(__file__).with_name("kinds.yaml")
@@ -66,10 +64,10 @@ class CampaignKind:
     mode: Mode
 
 
-def _window(doc: _Document, data: dict[str, Any], where: str) -> CallingWindow:
-    _known_keys(doc, data, where, ("from", "to", "days", "thursday_afternoon", "holidays"))
-    start = _clock(doc, _text(doc, data.get("from"), f"{where}.from"), f"{where}.from")
-    end = _clock(doc, _text(doc, data.get("to"), f"{where}.to"), f"{where}.to")
+def _window(doc: Document, data: dict[str, Any], where: str) -> CallingWindow:
+    known_keys(doc, data, where, ("from", "to", "days", "thursday_afternoon", "holidays"))
+    start = clock_time(doc, nonempty_text(doc, data.get("from"), f"{where}.from"), f"{where}.from")
+    end = clock_time(doc, nonempty_text(doc, data.get("to"), f"{where}.to"), f"{where}.to")
     if start >= end:
         raise doc.error(f"{where}.to", f"the window opens at {start:%H:%M} and ends at {end:%H:%M}")
     days = data.get("days")
@@ -93,22 +91,22 @@ def _window(doc: _Document, data: dict[str, Any], where: str) -> CallingWindow:
     )
 
 
-def _retries(doc: _Document, data: dict[str, Any], where: str) -> RetryPolicy:
-    _known_keys(doc, data, where, ("max_attempts", "factor", "wait_minutes"))
+def _retries(doc: Document, data: dict[str, Any], where: str) -> RetryPolicy:
+    known_keys(doc, data, where, ("max_attempts", "factor", "wait_minutes"))
     factor = data.get("factor", 2)
     if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 1:
         raise doc.error(f"{where}.factor", "must be a number >= 1")
     waits: dict[Outcome, timedelta] = {}
     retried = sorted(RETRIED)
-    for outcome, minutes in _mapping(
+    for outcome, minutes in mapping(
         doc, data.get("wait_minutes", {}), f"{where}.wait_minutes"
     ).items():
         key = f"{where}.wait_minutes.{outcome}"
         if outcome not in retried:
             raise doc.error(key, f"not a retried outcome (expected one of: {', '.join(retried)})")
-        waits[Outcome(outcome)] = timedelta(minutes=_int(doc, minutes, key, low=1))
+        waits[Outcome(outcome)] = timedelta(minutes=whole_number(doc, minutes, key, low=1))
     return RetryPolicy(
-        max_attempts=_int(doc, data.get("max_attempts", 3), f"{where}.max_attempts", low=1),
+        max_attempts=whole_number(doc, data.get("max_attempts", 3), f"{where}.max_attempts", low=1),
         waits=waits,
         factor=float(factor),
     )
@@ -125,29 +123,29 @@ def _merged(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _names(doc: _Document, value: Any, where: str) -> tuple[str, ...]:
+def _names(doc: Document, value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise doc.error(where, "must be a non-empty list of names")
     names = []
     for index, item in enumerate(value):
-        name = _text(doc, item, f"{where}[{index}]")
+        name = nonempty_text(doc, item, f"{where}[{index}]")
         if set(name) - set(FIELD_NAME):
             raise doc.error(f"{where}[{index}]", "use lower-case letters, digits and _ only")
         names.append(name)
     return tuple(names)
 
 
-def _kind(doc: _Document, name: str, raw: Any, defaults: dict[str, Any]) -> CampaignKind:
+def _kind(doc: Document, name: str, raw: Any, defaults: dict[str, Any]) -> CampaignKind:
     where = f"kinds.{name}"
-    data = _mapping(doc, raw, where)
-    _known_keys(doc, data, where, ("messages", "fields", "target", "window", "retries", "mode"))
-    target = _mapping(doc, data.get("target"), f"{where}.target")
-    rule = _text(doc, target.get("rule"), f"{where}.target.rule")
+    data = mapping(doc, raw, where)
+    known_keys(doc, data, where, ("messages", "fields", "target", "window", "retries", "mode"))
+    target = mapping(doc, data.get("target"), f"{where}.target")
+    rule = nonempty_text(doc, target.get("rule"), f"{where}.target.rule")
     mode = data.get("mode")
     if mode not in set(Mode):
         raise doc.error(f"{where}.mode", f"must be one of: {', '.join(Mode)}")
-    window = _mapping(doc, data.get("window", {}), f"{where}.window")
-    retries = _mapping(doc, data.get("retries", {}), f"{where}.retries")
+    window = mapping(doc, data.get("window", {}), f"{where}.window")
+    retries = mapping(doc, data.get("retries", {}), f"{where}.retries")
     return CampaignKind(
         name=name,
         messages=_names(doc, data.get("messages"), f"{where}.messages"),
@@ -161,12 +159,12 @@ def _kind(doc: _Document, name: str, raw: Any, defaults: dict[str, Any]) -> Camp
 
 def parse(text: str, path: Path = DEFAULT_PATH) -> dict[str, CampaignKind]:
     try:
-        doc = _Document(path, text)
-        data = _mapping(doc, doc.data, "")
-        _known_keys(doc, data, "(top)", ("defaults", "kinds"))
-        defaults = _mapping(doc, data.get("defaults", {}), "defaults")
-        _known_keys(doc, defaults, "defaults", ("window", "retries"))
-        kinds = _mapping(doc, data.get("kinds"), "kinds")
+        doc = Document(path, text)
+        data = mapping(doc, doc.data, "")
+        known_keys(doc, data, "(top)", ("defaults", "kinds"))
+        defaults = mapping(doc, data.get("defaults", {}), "defaults")
+        known_keys(doc, defaults, "defaults", ("window", "retries"))
+        kinds = mapping(doc, data.get("kinds"), "kinds")
         if not kinds:
             raise doc.error("kinds", "needs at least one kind")
         return {name: _kind(doc, name, raw, defaults) for name, raw in kinds.items()}

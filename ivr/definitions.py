@@ -12,21 +12,20 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from tamas.documents import (
+    WEEKDAYS,
+    DefinitionError,
+    Document,
+    clock_time,
+    known_keys,
+    mapping,
+    nonempty_text,
+    whole_number,
+)
 from tamas.languages import LANGUAGES
 
 DEFAULT_PATH = Path(__file__).with_name("menus.yaml")
 KEYS = set("0123456789")
-# Python's weekday() numbers, by the names the menu file uses.
-WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3,
-    "friday": 4, "saturday": 5, "sunday": 6,
-}  # fmt: skip
-
-
-class DefinitionError(ValueError):
-    """The menu file is wrong; the message names the file, line and key."""
 
 
 @dataclass(frozen=True)
@@ -103,75 +102,9 @@ class MenuBook:
             ) from None
 
 
-class _Document:
-    """YAML data plus the line of every key path, so errors can point at the line."""
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines: dict[str, int] = {}
-        try:
-            node = yaml.compose(text)
-        except yaml.YAMLError as error:
-            raise DefinitionError(f"{path}: not valid YAML: {error}") from error
-        self.data = self._convert(node, "") if node is not None else {}
-
-    def _convert(self, node: yaml.Node, where: str) -> Any:
-        self.lines[where] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                child = f"{where}.{key}" if where else key
-                if key in result:
-                    raise DefinitionError(
-                        f"{self.path}:{key_node.start_mark.line + 1}: {child}: key given twice"
-                    )
-                result[key] = self._convert(value_node, child)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [
-                self._convert(item, f"{where}[{index}]") for index, item in enumerate(node.value)
-            ]
-        return yaml.safe_load(yaml.serialize(node))
-
-    def error(self, where: str, message: str) -> DefinitionError:
-        probe = where
-        while probe and probe not in self.lines:
-            probe = probe.rpartition(".")[0]
-        line = self.lines.get(probe, 1)
-        return DefinitionError(f"{self.path}:{line}: {where}: {message}")
-
-
-def _mapping(doc: _Document, value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise doc.error(where, "must be a mapping of keys to values")
-    return value
-
-
-def _known_keys(doc: _Document, value: dict[str, Any], where: str, allowed: Iterable[str]) -> None:
-    allowed = set(allowed)
-    for key in value:
-        if key not in allowed:
-            raise doc.error(
-                f"{where}.{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})"
-            )
-
-
-def _int(doc: _Document, value: Any, where: str, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise doc.error(where, f"must be a whole number >= {low}")
-    return value
-
-
-def _text(doc: _Document, value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise doc.error(where, "must be a non-empty text")
-    return value
-
-
-def _behaviour(doc: _Document, raw: Any) -> Behaviour:
-    data = _mapping(doc, raw or {}, "behaviour")
-    _known_keys(doc, data, "behaviour", Behaviour.__dataclass_fields__)
+def _behaviour(doc: Document, raw: Any) -> Behaviour:
+    data = mapping(doc, raw or {}, "behaviour")
+    known_keys(doc, data, "behaviour", Behaviour.__dataclass_fields__)
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key.endswith("_key"):
@@ -179,21 +112,21 @@ def _behaviour(doc: _Document, raw: Any) -> Behaviour:
                 raise doc.error(f"behaviour.{key}", "must be one key: 0-9, * or #")
             values[key] = value
         else:
-            values[key] = _int(doc, value, f"behaviour.{key}", low=1)
+            values[key] = whole_number(doc, value, f"behaviour.{key}", low=1)
     return Behaviour(**values)
 
 
-def _inputs(doc: _Document, raw: Any) -> dict[str, InputRule]:
+def _inputs(doc: Document, raw: Any) -> dict[str, InputRule]:
     rules: dict[str, InputRule] = {}
-    for name, value in _mapping(doc, raw or {}, "inputs").items():
+    for name, value in mapping(doc, raw or {}, "inputs").items():
         where = f"inputs.{name}"
-        data = _mapping(doc, value, where)
-        _known_keys(doc, data, where, ("prompt", "digits", "sensitive"))
+        data = mapping(doc, value, where)
+        known_keys(doc, data, where, ("prompt", "digits", "sensitive"))
         digits = data.get("digits")
         if isinstance(digits, list) and len(digits) == 2:
-            low, high = (_int(doc, d, f"{where}.digits", low=1) for d in digits)
+            low, high = (whole_number(doc, d, f"{where}.digits", low=1) for d in digits)
         elif isinstance(digits, int) and not isinstance(digits, bool):
-            low = high = _int(doc, digits, f"{where}.digits", low=1)
+            low = high = whole_number(doc, digits, f"{where}.digits", low=1)
         else:
             raise doc.error(f"{where}.digits", "must be a length (10) or a range ([4, 6])")
         if low > high:
@@ -202,30 +135,30 @@ def _inputs(doc: _Document, raw: Any) -> dict[str, InputRule]:
         if not isinstance(sensitive, bool):
             raise doc.error(f"{where}.sensitive", "must be true or false")
         rules[name] = InputRule(
-            name, _text(doc, data.get("prompt"), f"{where}.prompt"), low, high, sensitive
+            name, nonempty_text(doc, data.get("prompt"), f"{where}.prompt"), low, high, sensitive
         )
     return rules
 
 
-def _menus(doc: _Document, raw: Any, services: frozenset[str], agent_key: str) -> dict[str, Menu]:
+def _menus(doc: Document, raw: Any, services: frozenset[str], agent_key: str) -> dict[str, Menu]:
     menus: dict[str, Menu] = {}
-    raw_menus = _mapping(doc, raw, "menus")
+    raw_menus = mapping(doc, raw, "menus")
     for name, value in raw_menus.items():
         where = f"menus.{name}"
-        data = _mapping(doc, value, where)
-        _known_keys(doc, data, where, ("prompt", "options"))
-        prompt = _text(doc, data.get("prompt"), f"{where}.prompt")
+        data = mapping(doc, value, where)
+        known_keys(doc, data, where, ("prompt", "options"))
+        prompt = nonempty_text(doc, data.get("prompt"), f"{where}.prompt")
         options: list[Option] = []
-        for key, option_raw in _mapping(doc, data.get("options"), f"{where}.options").items():
+        for key, option_raw in mapping(doc, data.get("options"), f"{where}.options").items():
             owhere = f"{where}.options.{key}"
             if key not in KEYS:
                 raise doc.error(owhere, "an option key must be one digit 0-9")
-            odata = _mapping(doc, option_raw, owhere)
-            _known_keys(doc, odata, owhere, ("menu", "service"))
+            odata = mapping(doc, option_raw, owhere)
+            known_keys(doc, odata, owhere, ("menu", "service"))
             targets = [t for t in ("menu", "service") if t in odata]
             if len(targets) != 1:
                 raise doc.error(owhere, "needs exactly one of 'menu' or 'service'")
-            target = _text(doc, odata[targets[0]], f"{owhere}.{targets[0]}")
+            target = nonempty_text(doc, odata[targets[0]], f"{owhere}.{targets[0]}")
             if targets[0] == "menu" and target not in raw_menus:
                 raise doc.error(f"{owhere}.menu", f"no menu named {target!r}")
             if targets[0] == "service" and services and target not in services:
@@ -253,45 +186,39 @@ def _menus(doc: _Document, raw: Any, services: frozenset[str], agent_key: str) -
     return menus
 
 
-def _languages(doc: _Document, raw: Any) -> LanguageChoice:
-    data = _mapping(doc, raw, "languages")
-    _known_keys(doc, data, "languages", ("prompt", "keys", "timeout_ms"))
-    keys = _mapping(doc, data.get("keys"), "languages.keys")
+def _languages(doc: Document, raw: Any) -> LanguageChoice:
+    data = mapping(doc, raw, "languages")
+    known_keys(doc, data, "languages", ("prompt", "keys", "timeout_ms"))
+    keys = mapping(doc, data.get("keys"), "languages.keys")
     for key, language in keys.items():
         if key not in KEYS:
             raise doc.error(f"languages.keys.{key}", "must be one digit 0-9")
         if language not in LANGUAGES:
             raise doc.error(f"languages.keys.{key}", f"must be one of {', '.join(LANGUAGES)}")
-    timeout = _int(doc, data.get("timeout_ms", 2500), "languages.timeout_ms", low=1)
-    return LanguageChoice(_text(doc, data.get("prompt"), "languages.prompt"), dict(keys), timeout)
+    timeout = whole_number(doc, data.get("timeout_ms", 2500), "languages.timeout_ms", low=1)
+    return LanguageChoice(
+        nonempty_text(doc, data.get("prompt"), "languages.prompt"), dict(keys), timeout
+    )
 
 
-def _queues(doc: _Document, raw: Any) -> Queues:
-    data = _mapping(doc, raw or {}, "queues")
-    _known_keys(doc, data, "queues", ("default", "priority", "priority_tiers"))
+def _queues(doc: Document, raw: Any) -> Queues:
+    data = mapping(doc, raw or {}, "queues")
+    known_keys(doc, data, "queues", ("default", "priority", "priority_tiers"))
     tiers = data.get("priority_tiers", list(Queues.priority_tiers))
     if not isinstance(tiers, list) or not all(isinstance(t, str) for t in tiers):
         raise doc.error("queues.priority_tiers", "must be a list of loyalty tiers")
     return Queues(
-        default=_text(doc, data.get("default", Queues.default), "queues.default"),
-        priority=_text(doc, data.get("priority", Queues.priority), "queues.priority"),
+        default=nonempty_text(doc, data.get("default", Queues.default), "queues.default"),
+        priority=nonempty_text(doc, data.get("priority", Queues.priority), "queues.priority"),
         priority_tiers=tuple(t.lower() for t in tiers),
     )
 
 
-def _clock(doc: _Document, text: str, where: str) -> time:
-    try:
-        hours, minutes = (int(part) for part in text.split(":"))
-        return time(hours, minutes)
-    except ValueError:
-        raise doc.error(where, f"{text!r} is not a time of day like 08:00") from None
-
-
-def _opening_hours(doc: _Document, raw: Any) -> dict[int, tuple[time, time] | None]:
+def _opening_hours(doc: Document, raw: Any) -> dict[int, tuple[time, time] | None]:
     if raw is None:
         return {}
-    data = _mapping(doc, raw, "opening_hours")
-    _known_keys(doc, data, "opening_hours", WEEKDAYS)
+    data = mapping(doc, raw, "opening_hours")
+    known_keys(doc, data, "opening_hours", WEEKDAYS)
     missing = [day for day in WEEKDAYS if day not in data]
     if missing:
         raise doc.error(
@@ -305,7 +232,7 @@ def _opening_hours(doc: _Document, raw: Any) -> dict[int, tuple[time, time] | No
             continue
         if not isinstance(value, str) or value.count("-") != 1:
             raise doc.error(where, "must be 'closed' or a span like 08:00-16:00")
-        opens, closes = (_clock(doc, part.strip(), where) for part in value.split("-"))
+        opens, closes = (clock_time(doc, part.strip(), where) for part in value.split("-"))
         if opens >= closes:
             raise doc.error(where, f"opens at {opens:%H:%M} but closes at {closes:%H:%M}")
         week[WEEKDAYS[day]] = (opens, closes)
@@ -314,14 +241,14 @@ def _opening_hours(doc: _Document, raw: Any) -> dict[int, tuple[time, time] | No
 
 def parse(text: str, path: Path = DEFAULT_PATH, services: Iterable[str] = ()) -> MenuBook:
     """Parse and check a menu document. `services` are the service names the engine knows."""
-    doc = _Document(path, text)
-    data = _mapping(doc, doc.data, "")
+    doc = Document(path, text)
+    data = mapping(doc, doc.data, "")
     sections = ("entry", "behaviour", "languages", "queues", "opening_hours", "menus", "inputs")
-    _known_keys(doc, data, "(top)", sections)
+    known_keys(doc, data, "(top)", sections)
     known_services = frozenset(services)
     behaviour = _behaviour(doc, data.get("behaviour"))
     menus = _menus(doc, data.get("menus"), known_services, behaviour.agent_key)
-    entry = _text(doc, data.get("entry"), "entry")
+    entry = nonempty_text(doc, data.get("entry"), "entry")
     if entry not in menus:
         raise doc.error("entry", f"no menu named {entry!r}")
     return MenuBook(
