@@ -28,7 +28,7 @@ from ivr.channel import ALL_KEYS, CallerHungUp, Recording, Spoken
 from ivr.engine import Engine, Facilities
 from ivr.hours import OpeningHours
 from ivr.lockout import MemoryFailures, PinGuard
-from ivr.services import SERVICES
+from ivr.services import SERVICES, welcome
 from ivr.session import CallSession
 from ivr.speech import PromptVoice
 from prompts.catalogue import default_catalogue
@@ -304,6 +304,16 @@ def session_for(
     caller: str | None, linkedid: str = "test-call-1", at: datetime = OPEN_AT
 ) -> CallSession:
     return CallSession(linkedid=linkedid, caller_number=caller, clock=lambda: at, started_at=at)
+
+
+async def call_ivr(
+    database: Database, caller: ScriptedCaller, phone: str | None, **engine: Any
+) -> CallSession:
+    """`caller` calls the IVR from `phone` (welcome, then the menus) on a `make_engine(database,
+    **engine)`, at OPEN_AT; returns the call's session."""
+    session = session_for(phone)
+    await make_engine(database, **engine).run(caller, session, welcome=welcome.run)
+    return session
 
 
 def keyed(session: CallSession) -> dict[str, str]:

@@ -11,15 +11,13 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
-    make_engine,
-    session_for,
+    call_ivr,
 )
 from sqlalchemy import func, select
 
 from integrations.customer_file.service_requests import CallbackTask
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
-from ivr.services import welcome
 from prompts.numbers import say_digits
 
 
@@ -69,9 +67,7 @@ async def test_a_closed_request_lets_the_caller_ask_again(database: Database) ->
 async def test_pressing_9_many_times_leaves_one_callback_task(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", *["9"] * 20, "~")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert await _open_tasks(database) == 1
     async with database.session() as db:

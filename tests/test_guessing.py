@@ -23,6 +23,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    call_ivr,
     en,
     make_engine,
     session_for,
@@ -385,9 +386,7 @@ async def test_a_number_match_is_recognised_not_verified_and_the_name_is_not_sai
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("~")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
     await InteractionRecords(database).save_call(session.part())
 
     assert session.customer is not None and not session.customer.verified
@@ -400,9 +399,7 @@ async def test_a_number_match_is_recognised_not_verified_and_the_name_is_not_sai
 async def test_a_checked_secret_makes_the_recognised_caller_verified(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("~", "1", CLAIM_CODE + "#", PIN + "#", "~")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
     await InteractionRecords(database).save_call(session.part())
 
     assert session.customer is not None and session.customer.identified_by == "pin"

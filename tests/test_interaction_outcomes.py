@@ -12,6 +12,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    call_ivr,
     make_engine,
     session_for,
 )
@@ -27,11 +28,8 @@ UNKNOWN_CODE = "99999999"
 
 async def test_a_caller_with_an_unknown_claim_code_did_not_self_serve(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", UNKNOWN_CODE + "#", LAST4, "~")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
     await InteractionRecords(database).save_call(session.part())
 
     # Unknown codes may be answered like a wrong secret (so codes cannot be enumerated):
@@ -43,11 +41,8 @@ async def test_a_caller_with_an_unknown_claim_code_did_not_self_serve(database: 
 
 async def test_a_caller_locked_out_by_wrong_secrets_did_not_self_serve(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", "1111#", "2222#", "3333#", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert session.outcome == Outcome.LOCKED_OUT
     assert session.outcome_detail == "claim"
@@ -55,22 +50,16 @@ async def test_a_caller_locked_out_by_wrong_secrets_did_not_self_serve(database:
 
 async def test_a_caller_who_left_after_a_wrong_secret_was_not_verified(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", "1111#", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert session.outcome == Outcome.NOT_VERIFIED
 
 
 async def test_a_wrong_secret_then_the_right_one_is_self_served(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", "1111#", LAST4, "~")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert (session.outcome, session.outcome_detail) == (Outcome.SELF_SERVED, "claim_status")
 

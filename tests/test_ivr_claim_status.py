@@ -14,6 +14,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    call_ivr,
     en,
     keyed,
     make_engine,
@@ -35,11 +36,8 @@ LAST4 = NATIONAL_ID[-4:]
 
 async def test_caller_hears_claim_stage_and_amount(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", CLAIM_CODE + "#", LAST4, "~", "1")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     heard = caller.heard
     assert en("claim_stage_approved") in heard
@@ -95,11 +93,8 @@ async def test_keys_pressed_during_a_prompt_are_kept(database: Database) -> None
 
 async def test_star_goes_back_to_the_main_menu(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", "*", "5")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert menus(session) == ["welcome", "main", "claim_status", "main", "authenticity"]
     assert session.outcome == "abandoned_in_menu"
@@ -151,11 +146,8 @@ async def test_silence_re_prompts_then_puts_the_caller_through_to_an_agent(
     database: Database,
 ) -> None:
     await build_customer_file(database)
-    engine = make_engine(database, offer_survey=False)
     caller = ScriptedCaller.keys("2", "1", "~", "~", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE, offer_survey=False)
 
     assert caller.heard.count(en("no_input")) == 2
     assert en("too_many_attempts") in caller.heard
@@ -166,11 +158,8 @@ async def test_silence_re_prompts_then_puts_the_caller_through_to_an_agent(
 
 async def test_invalid_entry_is_explained_before_asking_again(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", "12#", CLAIM_CODE + "#", LAST4, "~")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert en("invalid_input") in caller.heard
     assert en("claim_stage_approved") in caller.heard
@@ -178,11 +167,8 @@ async def test_invalid_entry_is_explained_before_asking_again(database: Database
 
 async def test_caller_hanging_up_mid_menu_leaves_a_complete_record(database: Database) -> None:
     await build_customer_file(database)
-    engine = make_engine(database)
     caller = ScriptedCaller.keys("2", "1", "7700", "H")
-    session = session_for(STRANGER_PHONE)
-
-    await engine.run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
     await InteractionRecords(database).save_call(session.part())
 
     row = await InteractionRecords(database).load(session.linkedid)

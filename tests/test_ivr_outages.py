@@ -14,15 +14,13 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    call_ivr,
     en,
     keyed,
-    make_engine,
-    session_for,
 )
 from sqlalchemy.engine import make_url
 
 from integrations.database import Database
-from ivr.services import welcome
 
 ADMIN_DSN = os.environ.get("TAMAS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 DOWN = "!"  # script item: PostgreSQL goes away before the caller's next key
@@ -92,9 +90,7 @@ async def test_a_database_lost_mid_call_is_said_and_an_agent_is_offered_and_take
 ) -> None:
     await build_customer_file(database)
     script = caller(postgres, "2", "4", "1", DOWN, NATIONAL_ID + "#", "0", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(script, session, welcome=welcome.run)
+    session = await call_ivr(database, script, STRANGER_PHONE)
 
     assert en("lookup_unavailable") in script.heard
     assert en("offer_agent") in script.heard
@@ -107,9 +103,7 @@ async def test_a_caller_who_declines_the_agent_after_an_outage_ends_system_error
 ) -> None:
     await build_customer_file(database)
     script = caller(postgres, "2", "4", "1", DOWN, NATIONAL_ID + "#", "~", "H")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(script, session, welcome=welcome.run)
+    session = await call_ivr(database, script, STRANGER_PHONE)
 
     assert en("lookup_unavailable") in script.heard
     assert session.outcome == "system_error"
@@ -123,9 +117,7 @@ async def test_a_pin_check_on_a_lost_database_is_an_outage_too(
     caller as an apology, not as a call ended `failed`."""
     await build_customer_file(database)
     script = caller(postgres, "2", "4", "1", NATIONAL_ID + "#", DOWN, "1357#", "~", "H")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(script, session, welcome=welcome.run)
+    session = await call_ivr(database, script, STRANGER_PHONE)
 
     assert en("lookup_unavailable") in script.heard
     assert session.outcome == "system_error"

@@ -17,6 +17,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    call_ivr,
     en,
     keyed,
     make_engine,
@@ -36,9 +37,7 @@ from prompts.numbers import say_amount, say_digits, say_number
 async def test_nearest_branches_by_postal_code_with_address_and_phone(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "2", POSTAL_CODE, "1")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     heard = caller.heard
     assert en("branch_nearest") in heard
@@ -54,9 +53,7 @@ async def test_a_hash_after_a_full_postal_code_is_not_taken_for_the_next_answer(
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "2", POSTAL_CODE + "#", "1")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert keyed(session)["postal_code"] == POSTAL_CODE
     assert keyed(session)["sms"] == "1"
@@ -69,7 +66,7 @@ async def test_a_postal_code_that_is_not_ten_valid_digits_is_asked_again(
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "2", "123#", POSTAL_CODE)
 
-    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert en("invalid_input") in caller.heard
     assert "Azadi branch" in caller.heard
@@ -78,9 +75,7 @@ async def test_a_postal_code_that_is_not_ten_valid_digits_is_asked_again(
 async def test_debts_after_national_id_and_pin(database: Database) -> None:
     ids = await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "4", "1", NATIONAL_ID + "#", PIN + "#", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     heard = caller.heard
     # Balance: two unpaid installments (15M each) + one bounced cheque (8M).
@@ -95,9 +90,7 @@ async def test_debts_after_national_id_and_pin(database: Database) -> None:
 async def test_debts_by_policy_number_refuse_a_wrong_pin(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "4", "2", POLICY_NUMBER + "#", "9999#", PIN + "#", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert en("pin_wrong") in caller.heard
     assert en("debt_balance") in caller.heard
@@ -107,7 +100,7 @@ async def test_policy_authenticity_says_line_masked_holder_and_dates(database: D
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "5", AUTHENTICITY_CODE + "#")
 
-    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     heard = caller.heard
     assert en("policy_genuine") in heard
@@ -121,7 +114,7 @@ async def test_an_unknown_policy_is_said_not_genuine(database: Database) -> None
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "5", "123456789#")
 
-    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert "No policy matches this number." in caller.heard
 
@@ -131,9 +124,7 @@ async def test_shareholder_hears_shares_dividend_documents_and_meeting(database:
     caller = ScriptedCaller.keys(
         "2", "3", SHAREHOLDER_NUMBER + "#", SHAREHOLDER_PIN + "#", "2"
     )  # 2: the invitation by fax
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     heard = caller.heard
     assert en("shares_count") in heard
@@ -149,7 +140,7 @@ async def test_shareholder_with_wrong_pins_is_locked_out(database: Database) -> 
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "3", SHAREHOLDER_NUMBER + "#", "1111#", "2222#", "3333#")
 
-    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert "access is locked for now" in caller.heard
     assert en("shares_count") not in caller.heard
@@ -160,9 +151,7 @@ async def test_renewal_request_creates_a_callback_task_with_a_tracking_number(
 ) -> None:
     ids = await build_customer_file(database)
     caller = ScriptedCaller.keys("~", "6", POLICY_NUMBER + "#")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
 
     async with database.session() as db:
         task = await db.scalar(select(CallbackTask))
@@ -178,9 +167,7 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "7", "1", "2", "#")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     async with database.session() as db:
         complaint = await db.scalar(select(Complaint))
@@ -202,9 +189,7 @@ async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complain
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "7", "1", "1", "H")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     async with database.session() as db:
         complaint = await db.scalar(select(Complaint))
@@ -216,9 +201,7 @@ async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complain
 async def test_centres_are_sent_by_email_to_the_address_on_file(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "8", "2")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
 
     messages = await Outbox(database).for_call(session.linkedid)
     assert [(m.kind, m.to) for m in messages] == [("email", "maryam@example.com")]
@@ -232,9 +215,7 @@ async def test_centres_by_email_for_an_unknown_caller_explain_there_is_no_addres
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "8", "2")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert en("no_email_on_file") in caller.heard
     assert await Outbox(database).for_call(session.linkedid) == []
@@ -257,9 +238,7 @@ async def test_callers_are_greeted_in_the_language_on_their_file(database: Datab
 async def test_a_menu_choice_keyed_during_the_language_prompt_is_kept(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("^5", AUTHENTICITY_CODE + "#")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert session.language == "fa"
     assert menus(session)[:3] == ["welcome", "main", "authenticity"]
@@ -268,9 +247,7 @@ async def test_a_menu_choice_keyed_during_the_language_prompt_is_kept(database: 
 async def test_agent_hand_off_carries_what_the_caller_did(database: Database) -> None:
     ids = await build_customer_file(database)
     caller = ScriptedCaller.keys("~", "5", AUTHENTICITY_CODE + "#", "0", "1")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
 
     variables = caller.variables
     assert variables["TAMAS_NEXT"] == "queue"
@@ -287,9 +264,7 @@ async def test_agent_hand_off_carries_what_the_caller_did(database: Database) ->
 async def test_an_unknown_caller_goes_to_the_support_queue(database: Database) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "0", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     assert caller.variables["TAMAS_QUEUE"] == "support"
     assert caller.variables["TAMAS_IDENTIFIED"] == "no"
@@ -358,9 +333,7 @@ async def test_a_gold_caller_pressing_0_at_once_still_reaches_the_priority_queue
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("^0", "~")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
 
     assert caller.variables["TAMAS_QUEUE"] == "priority"
     assert session.language == "fa"
@@ -374,7 +347,7 @@ async def test_a_caller_recognised_by_number_alone_is_handed_over_as_identified_
     await build_customer_file(database)
     caller = ScriptedCaller.keys("^0", "~")
 
-    await make_engine(database).run(caller, session_for(GOLD_PHONE), welcome=welcome.run)
+    await call_ivr(database, caller, GOLD_PHONE)
 
     assert caller.variables["TAMAS_IDENTIFIED"] == "number"
     assert caller.variables["TAMAS_QUEUE"] == "priority"
@@ -385,9 +358,7 @@ async def test_a_caller_who_keyed_their_pin_is_handed_over_as_identified_by_pin(
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "4", "1", NATIONAL_ID + "#", PIN + "#", "0", "~")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     assert session.customer is not None and session.customer.verified
     assert caller.variables["TAMAS_IDENTIFIED"] == "pin"
@@ -399,7 +370,7 @@ async def test_overdue_installments_are_said_as_overdue_before_the_upcoming_ones
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "4", "1", NATIONAL_ID + "#", PIN + "#", "~")
 
-    await make_engine(database).run(caller, session_for(STRANGER_PHONE), welcome=welcome.run)
+    await call_ivr(database, caller, STRANGER_PHONE)
 
     heard = caller.heard
     # The file has one installment ten days late and one due in twenty days.

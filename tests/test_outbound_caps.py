@@ -16,6 +16,7 @@ from ivr_support import (
     STRANGER_PHONE,
     ScriptedCaller,
     build_customer_file,
+    call_ivr,
     en,
     make_engine,
     session_for,
@@ -52,7 +53,7 @@ async def test_a_scripted_call_from_a_satellite_number_writes_no_sms_and_no_fax(
     await build_customer_file(database)
     for how in ("1", "3"):
         caller = menu_8_again_and_again(how)
-        await make_engine(database).run(caller, session_for(SATELLITE), welcome=welcome.run)
+        await call_ivr(database, caller, SATELLITE)
         assert en("no_mobile_on_file" if how == "1" else "no_fax_on_file") in caller.heard
     assert await all_messages(database) == []
 
@@ -60,9 +61,7 @@ async def test_a_scripted_call_from_a_satellite_number_writes_no_sms_and_no_fax(
 async def test_one_call_asking_twenty_times_gets_three_messages(database: Database) -> None:
     await build_customer_file(database)
     caller = menu_8_again_and_again("1")
-    session = session_for(STRANGER_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE)
 
     messages = await Outbox(database).for_call(session.linkedid)
     pending = [m for m in messages if m.status == "pending"]
@@ -82,9 +81,7 @@ async def test_an_identified_customers_fax_goes_to_the_fax_number_on_file(
         db.add(Phone(customer_id=gold.id, e164=FAX_ON_FILE, kind="fax", is_primary=False))
         await db.commit()
     caller = ScriptedCaller.keys("2", "8", "3")
-    session = session_for(GOLD_PHONE)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, GOLD_PHONE)
 
     messages = await Outbox(database).for_call(session.linkedid)
     assert [(m.kind, m.to) for m in messages] == [("fax", FAX_ON_FILE)]
