@@ -1,7 +1,12 @@
 """Layers that point one way: Asterisk → transport (agi_scripts/) → domain. The transport knows
 no menu, no customer file and no database; the command that starts a server composes the
 routes. Read from the source (each file's syntax tree), so a lazy import inside a function
-counts as much as one at the top."""
+counts as much as one at the top.
+
+And one owner per record: the interactions table is `interactions/`'s. Every other package
+reads and writes interaction records through `interactions.records`, so the shape of a record
+and the meaning of its outcome are decided in one place (the dialer, reports and cases build
+on it)."""
 
 from __future__ import annotations
 
@@ -19,6 +24,21 @@ NOT_FOR_THE_TRANSPORT = (
     "prompts",
     "dialer",
 )
+# Every package but `interactions/`, the interactions table's owner.
+NOT_THE_OWNER = (
+    "agi_scripts",
+    "customer_file",
+    "dialer",
+    "integrations",
+    "ivr",
+    "popup_server",
+    "prompts",
+    "tamas",
+)
+
+
+def _sources(*packages: str) -> list[Path]:
+    return [path for package in packages for path in sorted((REPOSITORY / package).rglob("*.py"))]
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -34,7 +54,7 @@ def _imported_modules(path: Path) -> set[str]:
 def test_no_module_under_agi_scripts_imports_the_ivr_or_the_integrations() -> None:
     offending = {
         f"{path.relative_to(REPOSITORY)} imports {module}"
-        for path in sorted((REPOSITORY / "agi_scripts").glob("**/*.py"))
+        for path in _sources("agi_scripts")
         for module in _imported_modules(path)
         if module.split(".")[0] in NOT_FOR_THE_TRANSPORT
     }
@@ -46,8 +66,7 @@ def test_no_library_imports_the_command_line() -> None:
     packages = ("tamas", "ivr", "agi_scripts", "popup_server", "prompts", "integrations")
     offending = {
         str(path.relative_to(REPOSITORY))
-        for package in packages
-        for path in sorted((REPOSITORY / package).glob("**/*.py"))
+        for path in _sources(*packages)
         if path.name != "cli.py" and "tamas.cli" in _imported_modules(path)
     }
     assert offending == set()
@@ -64,3 +83,30 @@ def test_the_transport_routes_and_the_ivr_routes_are_one_type() -> None:
         if isinstance(target, ast.Name)
     }
     assert "Route" not in assigned
+
+
+def test_only_the_owner_imports_the_interactions_table() -> None:
+    offenders = [
+        str(path.relative_to(REPOSITORY))
+        for path in _sources(*NOT_THE_OWNER)
+        if "interactions.table" in _imported_modules(path)
+    ]
+    assert offenders == []
+
+
+def test_no_sql_names_the_interactions_table_outside_its_owner() -> None:
+    offenders = [
+        str(path.relative_to(REPOSITORY))
+        for path in _sources(*NOT_THE_OWNER)
+        if "migrations/versions" not in path.as_posix()
+        and any(
+            phrase in path.read_text(encoding="utf-8").lower()
+            for phrase in (
+                "insert into interactions",
+                "update interactions",
+                "from interactions where",
+                "join interactions",
+            )
+        )
+    ]
+    assert offenders == []
