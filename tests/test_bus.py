@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -44,6 +46,22 @@ def collector() -> tuple[list[Message], Any]:
         received.append(message)
 
     return received, handler
+
+
+@asynccontextmanager
+async def subscribed(
+    url: str = REDIS_URL, **options: Any
+) -> AsyncIterator[tuple[RedisBus, list[Message], str]]:
+    """A started RedisBus on a channel of its own, collecting what it delivers; closed after."""
+    channel = f"tamas:test:{uuid.uuid4().hex}"
+    bus = RedisBus(url, channel, **options)
+    received, handler = collector()
+    bus.subscribe(handler)
+    await bus.start()
+    try:
+        yield bus, received, channel
+    finally:
+        await bus.close()
 
 
 async def wait_for(condition: Any, timeout_s: float = 5.0) -> None:
@@ -124,42 +142,32 @@ async def test_redis_bus_carries_events_between_two_buses() -> None:
 
 
 async def test_redis_bus_skips_junk_published_by_someone_else() -> None:
-    channel = f"tamas:test:{uuid.uuid4().hex}"
-    bus = RedisBus(REDIS_URL, channel)
-    received, handler = collector()
-    bus.subscribe(handler)
-    await bus.start()
-    raw = redis.from_url(REDIS_URL)
-    try:
-        await raw.publish(channel, b"\xff\xfe junk")
-        await bus.publish(QueueWaiting("support", 1))
-        await wait_for(lambda: len(received) == 1)
-    finally:
-        await raw.aclose()
-        await bus.close()
+    async with subscribed() as (bus, received, channel):
+        raw = redis.from_url(REDIS_URL)
+        try:
+            await raw.publish(channel, b"\xff\xfe junk")
+            await bus.publish(QueueWaiting("support", 1))
+            await wait_for(lambda: len(received) == 1)
+        finally:
+            await raw.aclose()
 
 
 async def test_redis_bus_resubscribes_after_its_connection_is_killed() -> None:
-    channel = f"tamas:test:{uuid.uuid4().hex}"
-    bus = RedisBus(REDIS_URL, channel, retry_max_s=0.5)
-    received, handler = collector()
-    bus.subscribe(handler)
-    await bus.start()
-    raw = redis.from_url(REDIS_URL)
-    try:
-        killed = await raw.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
-        assert killed >= 1
+    async with subscribed(retry_max_s=0.5) as (_bus, received, channel):
+        raw = redis.from_url(REDIS_URL)
+        try:
+            killed = await raw.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            assert killed >= 1
 
-        async def delivered_again() -> None:
-            while not received:
-                await raw.publish(channel, QueueWaiting("support", 9).to_message().to_json())
-                await asyncio.sleep(0.1)
+            async def delivered_again() -> None:
+                while not received:
+                    await raw.publish(channel, QueueWaiting("support", 9).to_message().to_json())
+                    await asyncio.sleep(0.1)
 
-        await asyncio.wait_for(delivered_again(), timeout=10)
-        assert received[0].payload["callers"] == 9
-    finally:
-        await raw.aclose()
-        await bus.close()
+            await asyncio.wait_for(delivered_again(), timeout=10)
+            assert received[0].payload["callers"] == 9
+        finally:
+            await raw.aclose()
 
 
 async def test_dead_redis_gives_a_clear_error_and_no_crash() -> None:
@@ -174,32 +182,19 @@ async def test_dead_redis_gives_a_clear_error_and_no_crash() -> None:
 
 
 async def test_the_publishing_process_gets_each_message_once_with_redis_up() -> None:
-    channel = f"tamas:test:{uuid.uuid4().hex}"
-    bus = RedisBus(REDIS_URL, channel)
-    received, handler = collector()
-    bus.subscribe(handler)
-    await bus.start()
-    try:
+    async with subscribed() as (bus, received, _channel):
         await bus.publish(QueueWaiting("support", 3))
         assert len(received) == 1  # before publish returned: no round trip through Redis
         await asyncio.sleep(0.5)  # the copy coming back from Redis is not delivered again
         assert len(received) == 1
-    finally:
-        await bus.close()
 
 
 async def test_with_redis_down_desktops_on_the_publishing_process_still_get_the_popup() -> None:
-    bus = RedisBus("redis://127.0.0.1:1/0", retry_max_s=0.2)
-    received, handler = collector()
-    bus.subscribe(handler)
-    await bus.start()
-    try:
+    async with subscribed("redis://127.0.0.1:1/0", retry_max_s=0.2) as (bus, received, _channel):
         with pytest.raises(BusError, match="redis-server running"):
             await bus.publish(QueueWaiting("support", 1))
         assert [m.payload["callers"] for m in received] == [1]
         assert bus.backlog == 1
-    finally:
-        await bus.close()
 
 
 class RedisServer:
