@@ -137,12 +137,19 @@ async def start_server(
         ami=ami,
         follow=follow,
     )
+    runner, base = await listen(app)
+    return RunningServer(app, runner, base)
+
+
+async def listen(app: web.Application) -> tuple[web.AppRunner, str]:
+    """`app` served on a free loopback port (the popup server, or a fake gateway); its runner
+    (to `cleanup()` after) and base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    return RunningServer(app, runner, f"http://127.0.0.1:{port}")
+    return runner, f"http://127.0.0.1:{port}"
 
 
 async def add_agents(server: RunningServer, *numbers: str) -> None:

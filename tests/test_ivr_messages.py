@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
+from popup_support import listen
 from sqlalchemy import select
 
 from integrations.database import Database
@@ -47,12 +48,8 @@ async def provider() -> AsyncIterator[FakeProvider]:
     fake = FakeProvider()
     app = web.Application()
     app.router.add_post("/sms", fake.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    fake.url = f"http://127.0.0.1:{port}/sms"
+    runner, base = await listen(app)
+    fake.url = f"{base}/sms"
     try:
         yield fake
     finally:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
+from popup_support import listen
 from sqlalchemy import select, update
 
 from integrations.database import Database
@@ -55,11 +56,8 @@ async def gateway() -> AsyncIterator[Gateway]:
     app = web.Application()
     app.router.add_post("/sms", fake.post)
     app.router.add_get("/sms", fake.status)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}/sms"
+    runner, base = await listen(app)
+    fake.url = f"{base}/sms"
     try:
         yield fake
     finally:
