@@ -178,6 +178,18 @@ async def serving(
         await running.stop()
 
 
+@asynccontextmanager
+async def served(*routes: web.RouteDef) -> AsyncIterator[str]:
+    """An app of these routes (a fake gateway) on a free loopback port: its base URL."""
+    app = web.Application()
+    app.add_routes(routes)
+    runner, base = await listen(app)
+    try:
+        yield base
+    finally:
+        await runner.cleanup()
+
+
 def feed(server: RunningServer, events: list[dict[str, str]]) -> None:
     """AMI events as the server's follower would read them from Asterisk."""
     assert server.parts.follower is not None

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from popup_support import listen
+from popup_support import served
 from sqlalchemy import select
 
 from integrations.database import Database
@@ -46,14 +46,9 @@ class FakeProvider:
 @pytest.fixture
 async def provider() -> AsyncIterator[FakeProvider]:
     fake = FakeProvider()
-    app = web.Application()
-    app.router.add_post("/sms", fake.handle)
-    runner, base = await listen(app)
-    fake.url = f"{base}/sms"
-    try:
+    async with served(web.post("/sms", fake.handle)) as base:
+        fake.url = f"{base}/sms"
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 async def _statuses(database: Database) -> dict[str, str]:

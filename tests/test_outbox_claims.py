@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
-from popup_support import listen
+from popup_support import served
 from sqlalchemy import select, update
 
 from integrations.database import Database
@@ -53,15 +53,9 @@ class Gateway:
 @pytest.fixture
 async def gateway() -> AsyncIterator[Gateway]:
     fake = Gateway()
-    app = web.Application()
-    app.router.add_post("/sms", fake.post)
-    app.router.add_get("/sms", fake.status)
-    runner, base = await listen(app)
-    fake.url = f"{base}/sms"
-    try:
+    async with served(web.post("/sms", fake.post), web.get("/sms", fake.status)) as base:
+        fake.url = f"{base}/sms"
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 async def _queue(database: Database, count: int) -> list[int]:
