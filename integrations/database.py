@@ -45,9 +45,13 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: Tamas stores aware moments only")
-        return value
+        # Stored in UTC: SQLite keeps the wall time and drops the offset, so 09:30+03:30
+        # would come back as 09:30 UTC.
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
