@@ -8,15 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bench.agi_protocol_client import AsteriskSide, CallerScript
 from integrations import migrations
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.showcase import SHOWCASE
 from integrations.demo_data.writer import load
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 from prompts.catalogue import default_catalogue
 
 SCRIPT = Path(__file__).resolve().parents[1] / "ivr" / "process.py"
@@ -56,10 +54,7 @@ async def test_policy_authenticity_over_process_agi(tmp_path: Path) -> None:
             await process.stdin.drain()
         assert await process.wait() == 0
 
-    async with database.session() as session:
-        row = await session.scalar(
-            select(Interaction).where(Interaction.linkedid == "process-call-1")
-        )
+    row = await InteractionRecords(database).load("process-call-1")
     await database.dispose()
     assert row is not None
     assert row.caller_number == "+989350000000"

@@ -22,10 +22,9 @@ from popup_support import (
     logged_in,
     start_server,
 )
-from sqlalchemy import select
 
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 from tamas.asterisk.ami import AmiClient
 from tamas.settings import Settings
 
@@ -184,8 +183,7 @@ async def test_agent_sees_the_real_callers_card_in_chromium_and_saves_the_dispos
     await card.get_by_test_id("disposition").select_option("resolved")
     await card.get_by_test_id("save-disposition").click()
     await expect(card.get_by_test_id("action-status")).to_have_text("ذخیره شد")
-    async with database.session() as session:
-        record = await session.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
+    record = await InteractionRecords(database).load(linkedid)
     assert record is not None and (record.agent, record.disposition) == (agent, "resolved")
     assert dialogs == []
 

@@ -16,10 +16,9 @@ from popup_support import (
     log_in,
     queue_call_events,
 )
-from sqlalchemy import select
 
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 
 pytestmark = pytest.mark.browser
 
@@ -62,8 +61,7 @@ async def test_ringing_call_shows_the_callers_file_as_text_and_the_disposition_i
     await card.get_by_test_id("notes").fill("پیگیری ارزیاب <b>فردا</b>")
     await card.get_by_test_id("save-disposition").click()
     await expect(card.get_by_test_id("action-status")).to_have_text("ذخیره شد")
-    async with database.session() as session:
-        record = await session.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
+    record = await InteractionRecords(database).load(linkedid)
     assert record is not None
     assert (record.agent, record.disposition, record.notes) == (
         "101",

@@ -19,10 +19,9 @@ from popup_support import (
     serving,
     start_server,
 )
-from sqlalchemy import select
 
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 from popup_server import follower as follower_module
 from popup_server.websocket import MAX_DESKTOPS_PER_AGENT
 
@@ -94,8 +93,7 @@ async def test_the_disposition_belongs_to_the_agent_who_answered_not_the_first_r
             f"/api/calls/{linkedid}/disposition", json={"disposition": "follow_up"}
         ) as reply:
             assert reply.status == 200, await reply.text()
-    async with database.session() as db:
-        record = await db.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
+    record = await InteractionRecords(database).load(linkedid)
     assert record is not None
     assert (record.agent, record.disposition) == ("102", "follow_up")
 

@@ -29,10 +29,10 @@ from popup_support import (
     serving,
     start_server,
 )
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from integrations.database import Database
-from interactions.table import Interaction
+from interactions.records import InteractionRecords
 from popup_server.auth import LIMITER
 from popup_server.events import CallPopup, CallStateChanged
 from popup_server.models import AgentSession
@@ -261,8 +261,7 @@ async def test_queue_call_pops_the_callers_file_and_the_disposition_is_saved(
             json={"disposition": "resolved", "notes": "گفتم خسارت در مرحله ارزیابی است"},
         ) as r:
             assert r.status == 200, await r.text()
-        async with database.session() as db:
-            record = await db.scalar(select(Interaction).where(Interaction.linkedid == linkedid))
+        record = await InteractionRecords(database).load(linkedid)
         assert record is not None
         assert (record.agent, record.disposition) == ("101", "resolved")
         assert record.notes == "گفتم خسارت در مرحله ارزیابی است"
