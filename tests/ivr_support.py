@@ -307,11 +307,17 @@ def session_for(
 
 
 async def call_ivr(
-    database: Database, caller: ScriptedCaller, phone: str | None, **engine: Any
+    database: Database,
+    caller: ScriptedCaller,
+    phone: str | None,
+    *,
+    linkedid: str = "test-call-1",
+    at: datetime = OPEN_AT,
+    **engine: Any,
 ) -> CallSession:
     """`caller` calls the IVR from `phone` (welcome, then the menus) on a `make_engine(database,
-    **engine)`, at OPEN_AT; returns the call's session."""
-    session = session_for(phone)
+    **engine)`; returns the call's session."""
+    session = session_for(phone, linkedid, at)
     await make_engine(database, **engine).run(caller, session, welcome=welcome.run)
     return session
 

@@ -413,8 +413,7 @@ async def test_a_caller_the_ivr_did_not_identify_is_said_so_on_the_card(
     database: Database,
 ) -> None:
     await build_customer_file(database)
-    session = session_for(STRANGER_PHONE)
-    await make_engine(database).run(ScriptedCaller.keys("~"), session, welcome=welcome.run)
+    session = await call_ivr(database, ScriptedCaller.keys("~"), STRANGER_PHONE)
     await InteractionRecords(database).save_call(session.part())
 
     card = await InteractionRecords(database).ivr_summary(session.linkedid)

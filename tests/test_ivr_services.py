@@ -178,9 +178,7 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
     assert en("complaint_registered") in caller.heard
 
     later = ScriptedCaller.keys("2", "7", "2", complaint.tracking_number + "#")
-    await make_engine(database).run(
-        later, session_for(STRANGER_PHONE, "call-2"), welcome=welcome.run
-    )
+    await call_ivr(database, later, STRANGER_PHONE, linkedid="call-2")
     assert en("complaint_status_received") in later.heard
 
 
@@ -275,9 +273,7 @@ async def test_outside_hours_callers_hear_the_hours_and_can_leave_a_callback(
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "0", "9")
-    session = session_for(STRANGER_PHONE, at=CLOSED_AT)
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    session = await call_ivr(database, caller, STRANGER_PHONE, at=CLOSED_AT)
 
     heard = caller.heard
     assert "We are closed now." in heard

@@ -18,8 +18,6 @@ from ivr_support import (
     build_customer_file,
     call_ivr,
     en,
-    make_engine,
-    session_for,
 )
 from sqlalchemy import select, update
 
@@ -29,7 +27,6 @@ from integrations.messaging.destinations import Destinations
 from integrations.messaging.gateway import OutboxSender
 from integrations.messaging.outbox import MessageRefused, OutboundMessage, Outbox, OutboxLimits
 from integrations.messaging.port import Outgoing
-from ivr.services import welcome
 from tamas.settings import Settings
 
 SATELLITE = "+881612345678"
@@ -93,9 +90,8 @@ async def test_a_stranger_cannot_have_a_fax_sent_to_the_number_they_call_from(
 ) -> None:
     await build_customer_file(database)
     caller = ScriptedCaller.keys("2", "8", "3")
-    session = session_for("+982122223333")  # a domestic landline: a fax machine, maybe
-
-    await make_engine(database).run(caller, session, welcome=welcome.run)
+    # A domestic landline: a fax machine, maybe.
+    session = await call_ivr(database, caller, "+982122223333")
 
     assert en("no_fax_on_file") in caller.heard
     assert await Outbox(database).for_call(session.linkedid) == []
@@ -213,8 +209,7 @@ async def test_no_service_sends_to_a_calling_number_that_is_not_a_domestic_mobil
     await build_customer_file(database)
     for caller_number in ("+982122223333", SATELLITE, LONDON):
         caller = ScriptedCaller.keys("2", "2", POSTAL_CODE, "1")  # branches, then "SMS it"
-        session = session_for(caller_number, f"call-{caller_number}")
-        await make_engine(database).run(caller, session, welcome=welcome.run)
+        session = await call_ivr(database, caller, caller_number, linkedid=f"call-{caller_number}")
         assert await Outbox(database).for_call(session.linkedid) == []
         assert en("no_mobile_on_file") in caller.heard
         assert en("sms_sent") not in caller.heard
