@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from tamas.languages import LANGUAGES
+
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "TAMAS_"
@@ -272,8 +274,8 @@ def load(config_file: Path | None = None, env: dict[str, str] | None = None) -> 
             values[key] = _coerce(key, raw, default)
 
     settings = replace(base, **values)
-    if settings.default_language not in {"fa", "en", "ru"}:
-        raise SettingsError("setting 'default_language' must be one of fa, en, ru")
+    if settings.default_language not in LANGUAGES:
+        raise SettingsError(f"setting 'default_language' must be one of {', '.join(LANGUAGES)}")
     if settings.tts_engine not in {"espeak", "gtts"}:
         raise SettingsError("setting 'tts_engine' must be espeak or gtts")
     if settings.redis_url and not settings.lockout_secret:
