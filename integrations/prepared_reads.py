@@ -1,4 +1,5 @@
-"""Reads a caller waits for, run as the database driver's own prepared statements.
+"""Reads (and one-row writes) a caller waits for, run as the database driver's own prepared
+statements.
 
     _BY_PHONE = PreparedRead(select(...).where(Phone.e164 == bindparam("e164")))   # at import
     row = await _BY_PHONE.first(database, {"e164": e164})     # attributes named as the columns
@@ -12,23 +13,29 @@ layer (cache-key lookup, execution context, cursor adaptation, result metadata, 
 switch per step) costs about 0.6 ms of CPU per statement, four times an indexed query itself
 (bench/customer_lookup.py times both sides in one run). No BEGIN/ROLLBACK either: each read
 stands alone, as on `Database.autocommit()`. Elsewhere (SQLite) the statement runs the ordinary
-way on `Database.autocommit()`. Errors surface as SQLAlchemy's `DBAPIError` on both, so callers
-catch one kind; a connection that broke or was cancelled mid-read is not handed out again.
+way on `Database.autocommit()`. Errors surface as SQLAlchemy's `DBAPIError` on both (a broken
+unique or other constraint as its `IntegrityError`), so callers catch one kind; a connection
+that broke or was cancelled mid-read is not handed out again.
+
+An INSERT (with or without RETURNING) is prepared the same way: `reader.first(write, row)`
+returns what it returns, `reader.run(write, row)` nothing. `writing(database)` gives a reader
+whose statements make one transaction (for an advisory lock held until the commit).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import namedtuple
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select
+from sqlalchemy import Insert, Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import greenlet_spawn
 
@@ -62,11 +69,12 @@ class _Compiled:
 
 
 class PreparedRead:
-    """A Core `select` run often: build it once, at import, like the statement it wraps."""
+    """A Core `select` (or `insert`) run often: build it once, at import, like the statement it
+    wraps."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]] | Insert) -> None:
         self.statement = statement
-        self.columns = tuple(statement.selected_columns.keys())
+        self.columns = tuple(statement.exported_columns.keys())
         self._row = namedtuple("Row", self.columns)  # type: ignore[misc]
         self._compiled: dict[str, _Compiled] = {}
 
@@ -92,7 +100,7 @@ class PreparedRead:
             row=self._row,
             readers=tuple(
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in self.statement.selected_columns
+                for column in self.statement.exported_columns
             ),
         )
 
@@ -115,6 +123,10 @@ class Reader:
     async def all(self, read: PreparedRead, params: Params = None) -> list[Any]:
         raise NotImplementedError
 
+    async def run(self, statement: PreparedRead, params: Params = None) -> None:
+        """Run a statement that returns nothing (an INSERT without RETURNING)."""
+        raise NotImplementedError
+
 
 class _CoreReader(Reader):
     def __init__(self, connection: AsyncConnection) -> None:
@@ -125,6 +137,9 @@ class _CoreReader(Reader):
 
     async def all(self, read: PreparedRead, params: Params = None) -> list[Any]:
         return list((await self.connection.execute(read.statement, dict(params or {}))).all())
+
+    async def run(self, statement: PreparedRead, params: Params = None) -> None:
+        await self.connection.execute(statement.statement, dict(params or {}))
 
 
 class _DriverReader(Reader):
@@ -143,9 +158,17 @@ class _DriverReader(Reader):
         records = await self._run(self.connection.fetch, compiled, params)
         return [compiled.make_row(record) for record in records]
 
+    async def run(self, statement: PreparedRead, params: Params = None) -> None:
+        compiled = statement.compiled_for(self.dialect)
+        await self._run(self.connection.execute, compiled, params)
+
     async def _run(self, fetch: Callable[..., Any], compiled: _Compiled, params: Params) -> Any:
+        return await self.guard(compiled.sql, fetch(compiled.sql, *compiled.arguments(params)))
+
+    async def guard(self, sql: str, step: Awaitable[Any]) -> Any:
+        """Await one exchange with the server, its errors as SQLAlchemy's."""
         try:
-            return await fetch(compiled.sql, *compiled.arguments(params))
+            return await step
         except asyncio.CancelledError:
             # Cut off mid-exchange: the connection's state is unknown.
             self.broken = True
@@ -155,8 +178,13 @@ class _DriverReader(Reader):
                 error, asyncpg.PostgresConnectionError
             )
             # Never the parameters in the message: they are phone numbers and national IDs.
-            raise DBAPIError(
-                compiled.sql, None, error, hide_parameters=True, connection_invalidated=self.broken
+            kind = (
+                IntegrityError
+                if isinstance(error, asyncpg.IntegrityConstraintViolationError)
+                else DBAPIError
+            )
+            raise kind(
+                sql, None, error, hide_parameters=True, connection_invalidated=self.broken
             ) from error
 
 
@@ -169,6 +197,36 @@ async def reading(database: Database) -> AsyncIterator[Reader]:
         async with database.autocommit() as connection:
             yield _CoreReader(connection)
         return
+    async with _checked_out(database) as reader:
+        yield reader
+
+
+@asynccontextmanager
+async def writing(database: Database) -> AsyncIterator[Reader]:
+    """A reader whose statements make one transaction, committed when the block ends (rolled
+    back if it raises): the driver's own on PostgreSQL, else `engine.begin()`."""
+    engine = database.engine
+    if engine.dialect.driver != "asyncpg":
+        async with engine.begin() as connection:
+            yield _CoreReader(connection)
+        return
+    async with _checked_out(database) as reader:
+        transaction = reader.connection.transaction()
+        await reader.guard("BEGIN", transaction.start())
+        try:
+            yield reader
+        except BaseException:
+            if not reader.broken:
+                # A rollback that fails marks the connection broken; the first error stands.
+                with contextlib.suppress(DBAPIError):
+                    await reader.guard("ROLLBACK", transaction.rollback())
+            raise
+        await reader.guard("COMMIT", transaction.commit())
+
+
+@asynccontextmanager
+async def _checked_out(database: Database) -> AsyncIterator[_DriverReader]:
+    engine = database.engine
     pooled = await engine.raw_connection()
     reader = _DriverReader(pooled.driver_connection, engine.dialect)
     try:

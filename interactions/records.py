@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from customer_file.views import InteractionView, from_record
 from integrations.database import Database, rowcount
+from integrations.prepared_reads import PreparedRead, reading
 from interactions.outcomes import Outcome
 from interactions.table import Interaction
 
@@ -87,7 +88,22 @@ RECENT_FOR_CUSTOMER = (
     .limit(bindparam("limit"))
 )
 
+# The row the IVR writes once per call, prepared on the driver (integrations/prepared_reads.py):
+# through SQLAlchemy's execution it cost about 1 ms of CPU on the event loop every caller shares.
+_INSERT_COLUMNS = (
+    "linkedid", "channel", "direction", "caller_number", "called_number", "customer_id",
+    "language", "started_at", "ended_at", "duration_s", "outcome", "outcome_detail",
+    "menu_path", "inputs", "transcript", "looked_up", "queue",
+)  # fmt: skip
 _INSERT = insert(Interaction)
+_INSERT_CALL = PreparedRead(
+    _INSERT.values(
+        {
+            name: bindparam(name, type_=Interaction.__table__.c[name].type)
+            for name in _INSERT_COLUMNS
+        }
+    ).inline()
+)
 
 
 def view(row: Any) -> InteractionView:
@@ -144,8 +160,8 @@ class InteractionRecords:
             "looked_up": part.looked_up,
             "queue": part.queue,
         }
-        async with self.database.autocommit() as connection:
-            await connection.execute(_INSERT, row)
+        async with reading(self.database) as writer:
+            await writer.run(_INSERT_CALL, row)
 
     async def _continue(self, part: CallPart) -> None:
         ended_at = part.ended_at or utc_now()

@@ -4,11 +4,11 @@ request in the database means a gateway outage loses nothing and the agent can s
 
 `Outbox.put` is the one way in, so it is where messages are capped (per call, per recipient
 in 24 hours, per kind in 24 hours) and destinations checked (destinations.py). The cap holds
-across processes and concurrent calls: in one transaction the row is written, the rows that
-count against each cap are counted with it, and it becomes `refused` if one is passed;
-writers of one kind take turns (PostgreSQL: a transaction-scoped advisory lock per kind;
-SQLite: its one write lock, taken by the INSERT), so no two counts miss each other and no
-sender sees the row before it is settled. A refused row stays, with why: the security team
+across processes and concurrent calls: ONE statement counts the rows that count against each
+cap and writes the row, `pending` or `refused` by the first cap it would pass; writers of one
+kind take turns (PostgreSQL: a transaction-scoped advisory lock per kind, taken just before;
+SQLite: its one write lock, taken by the INSERT before it reads), so no two counts miss each
+other and no sender ever sees a row that is not settled. A refused row stays, with why: the security team
 sees what was asked for."""
 
 from __future__ import annotations
@@ -21,25 +21,27 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Index,
+    Insert,
     Integer,
     String,
     Text,
     and_,
+    bindparam,
     case,
-    false,
     func,
     insert,
+    null,
     or_,
     select,
-    update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base, Database, UtcDateTime
 from integrations.messaging.destinations import Destinations
+from integrations.prepared_reads import PreparedRead, reading, writing
 
 if TYPE_CHECKING:
     from tamas.settings import Settings
@@ -121,7 +123,72 @@ class OutboxLimits:
         )
 
 
-_INSERT = insert(OutboundMessage).returning(OutboundMessage.id)
+# What the caller gives of a message (the outbox adds its status, refusal and moment).
+_ROW = ("kind", "to", "subject", "body", "language", "linkedid", "customer_id")
+
+
+def _counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _put_statement() -> Insert:
+    """The row, written `pending` or `refused` by the first cap it would pass, in ONE statement:
+    the counts of the last 24 hours (refused rows aside) are taken by the INSERT itself."""
+    m = OutboundMessage
+    recent = m.created_at > bindparam("day_ago", type_=UtcDateTime)
+    linkedid = bindparam("linkedid", type_=String)
+    same_call = m.linkedid == linkedid
+    same_recipient = and_(m.to == bindparam("to", type_=String), recent)
+    same_kind = and_(m.kind == bindparam("kind", type_=String), recent)
+    counts = (
+        select(
+            _counted(same_call).label("per_call"),
+            _counted(same_recipient).label("per_recipient"),
+            _counted(same_kind).label("per_kind"),
+        )
+        .where(m.status != REFUSED, or_(same_call, same_recipient, same_kind))
+        .subquery()
+    )
+    refusal = case(
+        (
+            and_(linkedid.is_not(None), counts.c.per_call >= bindparam("per_call", type_=Integer)),
+            "per_call",
+        ),
+        (counts.c.per_recipient >= bindparam("per_recipient", type_=Integer), "per_recipient"),
+        (counts.c.per_kind >= bindparam("per_kind", type_=Integer), "per_kind"),
+        else_=null(),
+    ).label("refusal")
+    decided = select(refusal).subquery()
+    given = _ROW
+    columns = m.__table__.c
+    row = select(
+        *(bindparam(name, type_=columns[name].type) for name in given),
+        case((decided.c.refusal.is_(None), "pending"), else_=REFUSED),
+        decided.c.refusal,
+        bindparam("created_at", type_=UtcDateTime),
+    )
+    return (
+        insert(m)
+        .from_select([*given, "status", "refusal", "created_at"], row)
+        .returning(m.id, m.refusal)
+    )
+
+
+# A row refused for its destination, and a row the caps decide on: statements prepared on the
+# driver (integrations/prepared_reads.py), as callers ask for SMS mid-call on the event loop
+# every other call shares.
+_INSERT = PreparedRead(
+    insert(OutboundMessage)
+    .values(
+        {
+            name: bindparam(name, type_=OutboundMessage.__table__.c[name].type)
+            for name in (*_ROW, "status", "refusal", "created_at")
+        }
+    )
+    .returning(OutboundMessage.id)
+)
+_PUT = PreparedRead(_put_statement())
+_LOCK = PreparedRead(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
 
 
 def _lock_key(kind: str) -> int:
@@ -175,53 +242,27 @@ class Outbox:
             "refusal": refusal,
             "created_at": now,
         }
-        # Plain statements and no ORM unit of work: callers ask for SMS mid-call, on the
-        # event loop every other call shares.
-        async with self._turn(kind), self.database.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                await connection.execute(select(func.pg_advisory_xact_lock(_lock_key(kind))))
-            message_id = int((await connection.execute(_INSERT, row)).scalar_one())
-            if refusal is None:
-                refusal = await self._cap_reached(connection, kind, to, linkedid, now)
-                if refusal is not None:
-                    await connection.execute(
-                        update(OutboundMessage)
-                        .where(OutboundMessage.id == message_id)
-                        .values(status=REFUSED, refusal=refusal)
-                    )
         if refusal is not None:
+            # Refused for where it goes: kept as evidence, counted against nothing.
+            async with reading(self.database) as writer:
+                message_id = int((await writer.first(_INSERT, row)).id)
             raise MessageRefused(refusal, message_id)
-        return message_id
-
-    async def _cap_reached(
-        self, connection: AsyncConnection, kind: str, to: str, linkedid: str | None, now: datetime
-    ) -> str | None:
-        """The first cap the new (already written) row goes past, or None."""
-        day_ago = now - DAY
-        recent = OutboundMessage.created_at > day_ago
-        same_call = OutboundMessage.linkedid == linkedid if linkedid else false()
-        same_recipient = and_(OutboundMessage.to == to, recent)
-        same_kind = and_(OutboundMessage.kind == kind, recent)
-
-        def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        counts = (
-            await connection.execute(
-                select(count(same_call), count(same_recipient), count(same_kind)).where(
-                    OutboundMessage.status != REFUSED,
-                    or_(same_call, same_recipient, same_kind),
-                )
-            )
-        ).one()
-        per_call, per_recipient, per_kind = (int(value) for value in counts)
-        if linkedid and per_call > self.limits.per_call:
-            return "per_call"
-        if per_recipient > self.limits.per_recipient_per_day:
-            return "per_recipient"
-        if per_kind > self.limits.per_kind_per_day.get(kind, 0):
-            return "per_kind"
-        return None
+        caps = {
+            "day_ago": now - DAY,
+            "per_call": self.limits.per_call,
+            "per_recipient": self.limits.per_recipient_per_day,
+            "per_kind": self.limits.per_kind_per_day.get(kind, 0),
+        }
+        async with self._turn(kind), writing(self.database) as writer:
+            if self.database.engine.dialect.name == "postgresql":
+                # Counted and written under the kind's lock, so no two writers (in any
+                # process) count without each other. SQLite's INSERT takes its one write lock
+                # before it reads.
+                await writer.first(_LOCK, {"key": _lock_key(kind)})
+            written = await writer.first(_PUT, {**row, **caps})
+        if written.refusal is not None:
+            raise MessageRefused(written.refusal, int(written.id))
+        return int(written.id)
 
     async def for_call(self, linkedid: str) -> list[OutboundMessage]:
         async with self.database.session() as session:
