@@ -74,7 +74,7 @@ class PreparedRead:
 
     def __init__(self, statement: Select[*tuple[Any, ...]] | Insert) -> None:
         self.statement = statement
-        self.columns = tuple(statement.exported_columns.keys())
+        self.columns = tuple(str(key) for key in statement.exported_columns.keys())
         self._row = namedtuple("Row", self.columns)  # type: ignore[misc]
         self._compiled: dict[str, _Compiled] = {}
 
@@ -126,6 +126,13 @@ class Reader:
     async def run(self, statement: PreparedRead, params: Params = None) -> None:
         """Run a statement that returns nothing (an INSERT without RETURNING)."""
         raise NotImplementedError
+
+    async def one(self, read: PreparedRead, params: Params = None) -> Any:
+        """The one row a statement always returns (an INSERT ... RETURNING)."""
+        row = await self.first(read, params)
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
 
 
 class _CoreReader(Reader):

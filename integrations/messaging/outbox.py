@@ -8,8 +8,8 @@ across processes and concurrent calls: ONE statement counts the rows that count 
 cap and writes the row, `pending` or `refused` by the first cap it would pass; writers of one
 kind take turns (PostgreSQL: a transaction-scoped advisory lock per kind, taken just before;
 SQLite: its one write lock, taken by the INSERT before it reads), so no two counts miss each
-other and no sender ever sees a row that is not settled. A refused row stays, with why: the security team
-sees what was asked for."""
+other and no sender ever sees a row that is not settled. A refused row stays, with why: the
+security team sees what was asked for."""
 
 from __future__ import annotations
 
@@ -245,7 +245,7 @@ class Outbox:
         if refusal is not None:
             # Refused for where it goes: kept as evidence, counted against nothing.
             async with reading(self.database) as writer:
-                message_id = int((await writer.first(_INSERT, row)).id)
+                message_id = int((await writer.one(_INSERT, row)).id)
             raise MessageRefused(refusal, message_id)
         caps = {
             "day_ago": now - DAY,
@@ -259,7 +259,7 @@ class Outbox:
                 # process) count without each other. SQLite's INSERT takes its one write lock
                 # before it reads.
                 await writer.first(_LOCK, {"key": _lock_key(kind)})
-            written = await writer.first(_PUT, {**row, **caps})
+            written = await writer.one(_PUT, {**row, **caps})
         if written.refusal is not None:
             raise MessageRefused(written.refusal, int(written.id))
         return int(written.id)
