@@ -126,6 +126,22 @@ async def test_each_kind_has_its_own_daily_cap_across_all_recipients(database: D
     await outbox.put("sms", to="+989121234567", subject="centres", body="x")
 
 
+async def test_requests_refused_again_and_again_leave_the_caps_as_they_were(
+    database: Database,
+) -> None:
+    outbox = Outbox(database, OutboxLimits(per_call=1, per_recipient_per_day=2))
+    await outbox.put("sms", to=STRANGER_PHONE, subject="x", body="x", linkedid="c1")
+    for _ in range(10):  # an abuser pressing "SMS it" in one call: refused, kept, not counted
+        with pytest.raises(MessageRefused, match="per_call"):
+            await outbox.put("sms", to=STRANGER_PHONE, subject="x", body="x", linkedid="c1")
+
+    await outbox.put("sms", to=STRANGER_PHONE, subject="x", body="x", linkedid="c2")
+    with pytest.raises(MessageRefused, match="per_recipient"):
+        await outbox.put("sms", to=STRANGER_PHONE, subject="x", body="x", linkedid="c3")
+    statuses = [m.status for m in await all_messages(database)]
+    assert statuses.count("pending") == 2 and statuses.count("refused") == 11
+
+
 @pytest.mark.parametrize(
     ("to", "reason"),
     [(LONDON, "international"), (SATELLITE, "non_geographic"), ("0912", "not_a_number")],

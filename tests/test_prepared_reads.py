@@ -20,10 +20,10 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from integrations.database import Database, UtcDateTime
-from integrations.prepared_reads import PreparedRead, reading
+from integrations.prepared_reads import PreparedRead, reading, writing
 
 _metadata = MetaData()
 # A table of the tests' own, with the column types whose values the driver alone would hand
@@ -135,3 +135,49 @@ async def test_a_read_cut_off_by_a_time_limit_leaves_the_pool_serving(
     answers = await asyncio.gather(*(quick.first(database) for _ in range(20)))
     assert all(answer is not None for answer in answers)
     assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+ADD = PreparedRead(
+    insert(probes)
+    .values(
+        id=bindparam("id", type_=Integer),
+        phone=bindparam("phone", type_=String),
+        at=bindparam("at", type_=UtcDateTime),
+        tags=bindparam("tags", type_=JSON),
+    )
+    .returning(probes.c.id)
+)
+
+
+async def test_an_insert_runs_prepared_and_reads_back_as_written(filled: Database) -> None:
+    async with reading(filled) as writer:
+        added = await writer.one(ADD, {"id": 4, "phone": "+989350000000", "at": AT, "tags": [1]})
+
+    assert added.id == 4
+    row = await BY_PHONE.first(filled, {"phone": "+989350000000"})
+    assert row is not None and (row.at, row.tags) == (AT, [1])
+
+
+async def test_a_broken_unique_key_is_sqlalchemys_integrity_error_without_its_values(
+    filled: Database,
+) -> None:
+    with pytest.raises(IntegrityError) as failure:
+        async with reading(filled) as writer:
+            await writer.run(ADD, {"id": 1, "phone": "+989350000001", "at": AT, "tags": None})
+
+    assert "+989350000001" not in str(failure.value)
+    assert await BY_PHONE.first(filled, {"phone": PHONE}) is not None  # the pool still serves
+
+
+async def test_statements_in_writing_are_one_transaction_undone_whole_when_it_fails(
+    filled: Database,
+) -> None:
+    with pytest.raises(IntegrityError):
+        async with writing(filled) as writer:
+            await writer.run(ADD, {"id": 5, "phone": "+989350000005", "at": AT, "tags": None})
+            await writer.run(ADD, {"id": 1, "phone": "+989350000006", "at": AT, "tags": None})
+
+    assert await BY_PHONE.first(filled, {"phone": "+989350000005"}) is None
+    async with writing(filled) as writer:
+        await writer.run(ADD, {"id": 5, "phone": "+989350000005", "at": AT, "tags": None})
+    assert await BY_PHONE.first(filled, {"phone": "+989350000005"}) is not None
