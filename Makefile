@@ -15,7 +15,7 @@ demo: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer interactions customer_file bench
+	.venv/bin/mypy tamas ivr agi_scripts popup_server prompts integrations dialer interactions customer_file supervisors cases messaging bench
 
 test: setup-tests lint
 	.venv/bin/tamas sandbox up

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from integrations.database import Database
 from popup_server.models import Agent, AgentSession
+from popup_server.roles import parse_roles
 from tamas.languages import LANGUAGES
 from tamas.passwords import DEFAULT_N, hash_secret, verify_secret
 
@@ -81,6 +82,10 @@ class AgentDirectory:
             raise AgentError("interface: a device such as PJSIP/101 or Local/101@tamas-agents")
         if language not in LANGUAGES:
             raise AgentError("language: fa, en or ru")
+        try:
+            roles = ",".join(sorted(parse_roles(roles))) or "agent"
+        except ValueError as error:
+            raise AgentError(f"roles: {error}") from None
         password_hash = await asyncio.to_thread(hash_secret, password, n=password_cost)
         async with self.database.session() as session:
             existing = await session.scalar(select(Agent).where(Agent.number == number))

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from cases import web as cases_web
 from customer_file.port import CustomerFile
+from dialer import web as dialer_web
 from integrations.database import Database
+from messaging import web as messaging_web
 from popup_server.agents import AgentDirectory
 from popup_server.audit import AuditLog
 from popup_server.auth import (
@@ -32,6 +35,7 @@ from popup_server.auth import (
 from popup_server.desktop import DesktopRoutes
 from popup_server.follower import CallFollower
 from popup_server.websocket import DesktopHub
+from supervisors import web as supervisors_web
 from tamas.asterisk.ami import AmiClient, AmiError
 from tamas.bus import Bus
 from tamas.settings import Settings
@@ -75,6 +79,26 @@ class PopupServer:
 SERVER = web.AppKey("popup_server", PopupServer)
 
 
+@dataclass(frozen=True)
+class AppParts:
+    """What a feature package's pages are given when mounted (`<package>/web.py`'s
+    `add_routes(app, parts)`): the one settings object, database, bus, customer file, AMI
+    client and audit log of this process. Each page checks its role with
+    `popup_server.auth.require_role`."""
+
+    settings: Settings
+    database: Database
+    bus: Bus
+    customer_file: CustomerFile
+    ami: AmiClient | None
+    audit: AuditLog
+
+
+# Each domain package mounts its own pages and API in the one app: the dialer's console, the
+# supervisors' wallboard and reports, the messaging operators' page, the cases.
+FEATURES = (dialer_web, supervisors_web, messaging_web, cases_web)
+
+
 def make_app(
     settings: Settings,
     *,
@@ -105,14 +129,18 @@ def make_app(
     app.router.add_post("/api/logout", logout)
     app.router.add_get("/api/me", me)
     app.router.add_get("/ws", hub.handle)
+    audit = AuditLog(database)
     DesktopRoutes(
         hub,
         customer_file,
         ami,
         settings,
-        AuditLog(database),
+        audit,
         note_transfer=follower.note_transfer if follower else None,
     ).add_to(app)
+    parts = AppParts(settings, database, bus, customer_file, ami, audit)
+    for feature in FEATURES:
+        feature.add_routes(app, parts)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await bus.start()

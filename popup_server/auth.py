@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from popup_server.agents import AgentDirectory, AgentIdentity, session_key
+from popup_server.roles import Role
 from tamas.limits import FailureLimiter, FailureStore, MemoryFailures, RedisFailures
 from tamas.settings import Settings, SettingsError
 
@@ -107,6 +108,18 @@ async def require_agent(request: web.Request) -> AgentIdentity:
     if agent is None:
         raise web.HTTPUnauthorized(
             text='{"error": "not logged in or session expired"}', content_type="application/json"
+        )
+    return agent
+
+
+async def require_role(request: web.Request, role: Role) -> AgentIdentity:
+    """The logged-in user if they hold `role`: 401 when not logged in, 403 when they lack it
+    (every page and action of a role goes through here, so the rule is stated once)."""
+    agent = await require_agent(request)
+    if role.value not in agent.roles:
+        raise web.HTTPForbidden(
+            text=f'{{"error": "this needs the {role.value} role"}}',
+            content_type="application/json",
         )
     return agent
 

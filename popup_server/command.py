@@ -39,6 +39,9 @@ DEMO_AGENTS = {
     "102": "Local/102@tamas-agents",
     "103": "Local/103@tamas-agents",
 }
+# Agent 101 of the demo is also the supervisor, campaign operator, messaging operator and case
+# handler, so one login shows every page.
+DEMO_ROLES = {"101": "agent,supervisor,campaign_operator,messaging_operator,case_handler"}
 PASSWORD_ENV = "TAMAS_AGENT_PASSWORD"
 
 
@@ -56,7 +59,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--interface", required=True, help="their phone: PJSIP/101, Local/101@ctx")
     add.add_argument("--name", default="")
     add.add_argument("--language", default="fa", choices=LANGUAGES)
-    add.add_argument("--roles", default="agent", help="comma-separated: agent,supervisor")
+    add.add_argument(
+        "--roles",
+        default="agent",
+        help="comma-separated: agent, supervisor, campaign_operator, messaging_operator, "
+        "case_handler",
+    )
     sub.add_parser("demo-agents", help="agents 101-103 on the sandbox queues' Local members")
     deactivate = sub.add_parser(
         "deactivate-agent", help="end an agent's sessions and refuse their logins"
@@ -82,8 +90,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "demo-agents":
             for number, interface in DEMO_AGENTS.items():
                 password = secrets.token_urlsafe(9)
+                args.roles = DEMO_ROLES.get(number, "agent")
                 await _add(database, settings, number, password, interface, args)
-                print(f"agent {number}  password {password}  phone {interface}")
+                print(f"agent {number}  password {password}  phone {interface}  {args.roles}")
             return 0
         # Never migrates (several servers starting together would race): stops instead.
         await migrations.require_current(database)

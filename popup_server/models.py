@@ -23,8 +23,9 @@ class Agent(Base):
     # interface such as `Local/101@tamas-agents` or `PJSIP/101`.
     interface: Mapped[str] = mapped_column(String(128), unique=True)
     language: Mapped[str] = mapped_column(String(2), default="fa")
-    # Comma-separated: "agent", "agent,supervisor". Event audiences may name roles.
-    roles: Mapped[str] = mapped_column(String(64), default="agent")
+    # Comma-separated names of popup_server.roles.Role: "agent", "agent,supervisor".
+    # Event audiences may name roles.
+    roles: Mapped[str] = mapped_column(String(200), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 

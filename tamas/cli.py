@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "messages": ("integrations.messaging.command", "send the outbox's SMS, fax and email"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
     "campaign": ("dialer.command", "create outbound campaigns, import targets, show status"),
+    "report": ("supervisors.command", "queue, agent and IVR reports from the stored events"),
+    "cases": ("cases.command", "open, list and show cases; scan their SLA deadlines"),
     "popup-server": (
         "popup_server.command",
         "serve the agent desktop with call popups; add agents",

@@ -23,16 +23,22 @@ NOT_FOR_THE_TRANSPORT = (
     "popup_server",
     "prompts",
     "dialer",
+    "supervisors",
+    "cases",
+    "messaging",
 )
 # Every package but `interactions/`, the interactions table's owner.
 NOT_THE_OWNER = (
     "agi_scripts",
+    "cases",
     "customer_file",
     "dialer",
     "integrations",
     "ivr",
     "popup_server",
     "prompts",
+    "messaging",
+    "supervisors",
     "tamas",
 )
 
