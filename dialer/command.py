@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer import imports, kinds
+from dialer import control, imports, kinds
 from dialer.attempts import Attempts
 from dialer.campaigns import Campaigns
 from dialer.status import campaign_status
@@ -67,6 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     status = sub.add_parser("status", help="the campaign's figures, from its stored attempts")
     status.add_argument("name")
     status.add_argument("--json", action="store_true", help="one JSON object")
+    control.configure(sub)
 
 
 def _kinds(path: Path) -> dict[str, kinds.CampaignKind]:
@@ -105,6 +106,8 @@ async def _preview(
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action in control.ACTIONS:
+        return await control.run(args, settings)
     catalogue = _kinds(args.kinds)
     now = datetime.now(UTC)
     database = Database(settings.effective_database_url)
