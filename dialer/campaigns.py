@@ -26,6 +26,23 @@ from interactions.outcomes import Outcome
 from tamas.errors import CommandError
 
 STATES = ("draft", "running", "paused", "stopped", "finished")
+# What an operator's action does: the states it applies to, and the state it leads to.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({"draft"}), "running"),
+    "pause": (frozenset({"running"}), "paused"),
+    "resume": (frozenset({"paused"}), "running"),
+    "stop": (frozenset({"draft", "running", "paused"}), "stopped"),
+}
+
+
+class WrongState(CommandError):
+    """The action does not apply to the campaign's present state."""
+
+    def __init__(self, name: str, action: str, state: str) -> None:
+        allowed = " or ".join(sorted(TRANSITIONS[action][0]))
+        super().__init__(
+            f"cannot {action} campaign {name!r}: it is {state} (only a campaign {allowed} can)"
+        )
 
 
 class CampaignExists(CommandError):
@@ -130,6 +147,31 @@ class Campaigns:
         if row is None:
             raise UnknownCampaign(name)
         return _campaign(row)
+
+    async def change_state(self, name: str, action: str) -> Campaign:
+        """Apply an operator's action (start, pause, resume, stop) in one conditional UPDATE,
+        so two operators (or an operator and a worker finishing it) cannot both win."""
+        if action not in TRANSITIONS:
+            raise ValueError(f"unknown campaign action {action!r} ({', '.join(TRANSITIONS)})")
+        sources, state = TRANSITIONS[action]
+        async with self.database.session() as session:
+            row = await session.scalar(
+                update(CampaignRow)
+                .where(CampaignRow.name == name, CampaignRow.state.in_(sorted(sources)))
+                .values(state=state)
+                .returning(CampaignRow)
+            )
+            await session.commit()
+        if row is not None:
+            return _campaign(row)
+        raise WrongState(name, action, (await self.named(name)).state)
+
+    async def running(self) -> list[Campaign]:
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                select(CampaignRow).where(CampaignRow.state == "running").order_by(CampaignRow.id)
+            )
+            return [_campaign(row) for row in rows]
 
     async def set_state(self, campaign_id: int, state: str) -> None:
         if state not in STATES:
