@@ -66,6 +66,22 @@ class Outcome(StrEnum):
     # A person answered and hung up before the message ended.
     HUNG_UP = "hung_up"
 
+    # Messages (SMS, email, fax) to and from the person: where the message got to.
+    # Accepted and waiting to be sent (a passing state, like `queued`).
+    MESSAGE_QUEUED = "message_queued"
+    # Handed to the gateway, the SMTP server or the fax line; no delivery report yet.
+    SENT = "sent"
+    # The operator's delivery report, the receiving fax or the mail server confirmed it.
+    DELIVERED = "delivered"
+    # The gateway or the fax line said it could not be delivered.
+    UNDELIVERED = "undelivered"
+    # No final word within the set time: the person cannot be assumed to have it.
+    EXPIRED = "expired"
+    # The outbox refused it (a cap, a destination not allowed): never sent.
+    REFUSED = "refused"
+    # An inbound message was answered (the text service told them what they asked).
+    ANSWERED = "answered"
+
     @property
     def served(self) -> bool:
         """True when the person got what they came for, from the menus or an agent."""
@@ -74,7 +90,8 @@ class Outcome(StrEnum):
     @property
     def settled(self) -> bool:
         """False only for the passing `queued`: the record's end is still to come."""
-        return self is not Outcome.QUEUED
+        return self not in _PASSING
 
 
 _SERVED = frozenset({Outcome.SELF_SERVED, Outcome.ANSWERED_BY_AGENT})
+_PASSING = frozenset({Outcome.QUEUED, Outcome.MESSAGE_QUEUED, Outcome.SENT})

@@ -58,6 +58,25 @@ class CallPart:
     direction: str = "inbound"
 
 
+@dataclass
+class MessagePart:
+    """One message to or from a person (SMS, email, fax) as an interaction. `key` names it for
+    good (`outbox:<id>` for what we send, `sms-in:<provider id>` for what we receive): a
+    delivery report or a retry settles the same row, never a second one."""
+
+    key: str
+    channel: str  # sms, email, fax
+    direction: str  # inbound, outbound
+    address: str  # their number or email address
+    outcome: Outcome
+    customer_id: int | None = None
+    language: str | None = None
+    # What it was about: the notice kind, the keyword answered, the outbox subject.
+    detail: str | None = None
+    text: str | None = None
+    at: datetime = field(default_factory=utc_now)
+
+
 def _duration_s(started_at: datetime, ended_at: datetime) -> float:
     return round((ended_at - started_at).total_seconds(), 3)
 
@@ -252,6 +271,55 @@ class InteractionRecords:
                 or_(Interaction.agent.is_(None), Interaction.agent == agent),
             )
             .values(agent=agent, disposition=disposition[:64], notes=notes)
+        )
+        return await self.database.write(statement) > 0
+
+    async def save_message(self, part: MessagePart) -> bool:
+        """Record a message; False when its key is already recorded (a webhook delivered twice,
+        a message retried): the first record stands and is settled by `settle_message`."""
+        inbound = part.direction == "inbound"
+        row = {
+            "linkedid": part.key,
+            "channel": part.channel,
+            "direction": part.direction,
+            "caller_number": part.address if inbound else None,
+            "called_number": None if inbound else part.address,
+            "customer_id": part.customer_id,
+            "language": part.language,
+            "started_at": part.at,
+            "ended_at": None if not part.outcome.settled else part.at,
+            "duration_s": None,
+            "outcome": part.outcome,
+            "outcome_detail": part.detail,
+            "menu_path": [],
+            "inputs": [],
+            "transcript": [] if part.text is None else [{"text": part.text[:1000]}],
+            "looked_up": [],
+            "queue": None,
+        }
+        try:
+            async with reading(self.database) as writer:
+                await writer.run(_INSERT_CALL, row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def settle_message(
+        self, key: str, outcome: Outcome, at: datetime | None = None, detail: str | None = None
+    ) -> bool:
+        """Where the message got to (sent, delivered, undelivered, expired). A final outcome is
+        never overwritten by a passing one arriving late (a `sent` after the `delivered`
+        report); False when no such message is recorded or it is already final."""
+        passing = [code.value for code in Outcome if not code.settled]
+        values: dict[str, Any] = {"outcome": outcome}
+        if outcome.settled:
+            values["ended_at"] = at or utc_now()
+        if detail is not None:
+            values["outcome_detail"] = detail[:128]
+        statement = (
+            update(Interaction)
+            .where(Interaction.linkedid == key, Interaction.outcome.in_(passing))
+            .values(**values)
         )
         return await self.database.write(statement) > 0
 
