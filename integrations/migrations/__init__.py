@@ -36,6 +36,8 @@ MODEL_MODULES = (
     "popup_server.models",
     "popup_server.audit",
     "dialer.tables",
+    "messaging.notice_store",
+    "supervisors.events",
 )
 
 

@@ -1,4 +1,5 @@
-"""The supervisors' event store (placeholder until its tables land).
+"""The supervisors' event store: queue events (each once, by its idempotent key), one row per
+queue call derived from them, and where each ingestion source stopped reading.
 
 Revision ID: 0017
 Revises: 0016
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0017"
 down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +20,66 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "supervisor_queue_events",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("key", sa.String(length=64), nullable=False, unique=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("callid", sa.String(length=64), nullable=False),
+        sa.Column("queue", sa.String(length=64), nullable=False),
+        sa.Column("agent", sa.String(length=128), nullable=False),
+        sa.Column("event", sa.String(length=32), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+    )
+    op.create_index("ix_supervisor_queue_events_callid", "supervisor_queue_events", ["callid"])
+    op.create_index("ix_supervisor_queue_events_at", "supervisor_queue_events", ["at"])
+    op.create_index(
+        "ix_supervisor_queue_events_event_at", "supervisor_queue_events", ["event", "at"]
+    )
+    op.create_table(
+        "supervisor_queue_calls",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("callid", sa.String(length=64), nullable=False),
+        sa.Column("queue", sa.String(length=64), nullable=False),
+        sa.Column("entered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("quarter", sa.Integer(), nullable=False),
+        sa.Column("caller_number", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("wait_s", sa.Float(), nullable=False),
+        sa.Column("talk_s", sa.Float(), nullable=False),
+        sa.Column("agent", sa.String(length=128), nullable=False),
+        sa.Column("transfer", sa.String(length=16), nullable=True),
+        sa.UniqueConstraint(
+            "callid", "queue", "entered_at", name="uq_supervisor_queue_calls_callid_queue_entered"
+        ),
+    )
+    op.create_index(
+        "ix_supervisor_queue_calls_quarter_queue", "supervisor_queue_calls", ["quarter", "queue"]
+    )
+    op.create_index(
+        "ix_supervisor_queue_calls_entered_at", "supervisor_queue_calls", ["entered_at"]
+    )
+    op.create_index(
+        "ix_supervisor_queue_calls_outcome_entered_at",
+        "supervisor_queue_calls",
+        ["outcome", "entered_at"],
+    )
+    op.create_table(
+        "supervisor_ingest_positions",
+        sa.Column("source", sa.String(length=255), primary_key=True),
+        sa.Column("inode", sa.BigInteger(), nullable=False),
+        sa.Column("head", sa.String(length=64), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("last_line", sa.Text(), nullable=False),
+        sa.Column("repeat", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("supervisor_ingest_positions")
+    op.drop_table("supervisor_queue_calls")
+    op.drop_table("supervisor_queue_events")

@@ -1,0 +1,407 @@
+"""The supervisors' event store: every queue event once (Asterisk's queue_log lines, and the
+transfers CEL shows through Local channels), one row per queue call derived from them, and
+where each ingestion source stopped reading.
+
+Each event carries an idempotent key (a hash of its queue_log line, plus how many identical
+lines came just before it), so ingesting the same events twice stores them once. This module
+is the one writer of its three tables; `supervisors/ingest.py` feeds it, `metrics.py` reads
+what `load_interval` returns, and the reports sum `supervisor_queue_calls` in SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    insert,
+    select,
+    union,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from integrations.database import Base, Database, UtcDateTime
+from supervisors import metrics
+
+QUEUE_LOG = "queue_log"
+CEL = "cel"
+# Calls are also grouped by quarter hour (epoch seconds // 900) in SQL: every time zone's
+# offset is a whole number of quarters, so local hours, days, weeks and months are unions of
+# them.
+QUARTER_S = 900
+
+
+def _key(text: str, repeat: int) -> str:
+    digest = hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+    return digest if repeat == 0 else f"{digest}:{repeat}"
+
+
+@dataclass(frozen=True)
+class QueueEvent:
+    """One queue event: a queue_log line `epoch|callid|queue|agent|EVENT|data...`, or an event
+    of ours in the same shape (`metrics.LOCAL_TRANSFER`)."""
+
+    at: datetime
+    callid: str
+    queue: str
+    agent: str
+    event: str
+    data: tuple[str, ...] = ()
+    source: str = QUEUE_LOG
+    # Identical lines written one after another get 1, 2...: distinct events, distinct keys.
+    repeat: int = 0
+    # The store's id (insertion order), which orders events of the same second.
+    sequence: int = 0
+    key: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", _key(self.line(), self.repeat))
+
+    def line(self) -> str:
+        """The event as a queue_log line (what its key hashes)."""
+        epoch = int(self.at.timestamp())
+        fields = [str(epoch), self.callid, self.queue, self.agent, self.event, *self.data]
+        if self.source != QUEUE_LOG:
+            fields.insert(0, self.source)
+        return "|".join(fields)
+
+
+class BadLine(ValueError):
+    """A queue_log line that is not `epoch|callid|queue|agent|EVENT[|data...]`."""
+
+
+def parse_queue_log_line(line: str, repeat: int = 0) -> QueueEvent:
+    parts = line.rstrip("\r\n").split("|")
+    if len(parts) < 5 or not parts[4]:
+        raise BadLine(f"queue_log line with {len(parts)} fields: {line[:80]!r}")
+    try:
+        # Asterisk may be set to write fractional seconds (queue_log with high-resolution time).
+        at = datetime.fromtimestamp(float(parts[0]), UTC)
+    except (ValueError, OverflowError) as error:
+        raise BadLine(f"queue_log line with a bad time {parts[0][:20]!r}") from error
+    return QueueEvent(
+        at=at,
+        callid=parts[1],
+        queue=parts[2],
+        agent=parts[3],
+        event=parts[4],
+        data=tuple(parts[5:]),
+        repeat=repeat,
+    )
+
+
+# ---------------------------------------------------------------- tables
+
+
+class QueueEventRow(Base):
+    __tablename__ = "supervisor_queue_events"
+    __table_args__ = (
+        Index("ix_supervisor_queue_events_callid", "callid"),
+        Index("ix_supervisor_queue_events_at", "at"),
+        Index("ix_supervisor_queue_events_event_at", "event", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    callid: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str] = mapped_column(String(128))
+    event: Mapped[str] = mapped_column(String(32))
+    # The fields after EVENT, joined by "|" as queue_log writes them.
+    data: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default=QUEUE_LOG)
+
+
+class QueueCallRow(Base):
+    """One caller's stay in one queue, as `metrics.queue_calls` derives it from the events:
+    rewritten whenever an event of the call arrives, summed by the reports' SQL."""
+
+    __tablename__ = "supervisor_queue_calls"
+    __table_args__ = (
+        UniqueConstraint(
+            "callid", "queue", "entered_at", name="uq_supervisor_queue_calls_callid_queue_entered"
+        ),
+        Index("ix_supervisor_queue_calls_quarter_queue", "quarter", "queue"),
+        Index("ix_supervisor_queue_calls_entered_at", "entered_at"),
+        Index("ix_supervisor_queue_calls_outcome_entered_at", "outcome", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    callid: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    quarter: Mapped[int] = mapped_column(Integer)
+    caller_number: Mapped[str] = mapped_column(String(64), default="")
+    # metrics.CallEnd
+    outcome: Mapped[str] = mapped_column(String(16))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    wait_s: Mapped[float] = mapped_column(Float, default=0.0)
+    talk_s: Mapped[float] = mapped_column(Float, default=0.0)
+    agent: Mapped[str] = mapped_column(String(128), default="")
+    transfer: Mapped[str | None] = mapped_column(String(16))
+
+
+class IngestPosition(Base):
+    """Where one source was read up to: a file's identity and byte offset (queue_log), or the
+    last id of a table (CEL). Written in the same transaction as the events it covers."""
+
+    __tablename__ = "supervisor_ingest_positions"
+
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The file's inode, and a hash of its first line: a new file under the same name (a
+    # rotation, or Asterisk truncating it) has another of either.
+    inode: Mapped[int] = mapped_column(BigInteger, default=0)
+    head: Mapped[str] = mapped_column(String(64), default="")
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The last line read and how many identical lines ended the part read: the next
+    # identical line gets the next repeat number, even across a restart.
+    last_line: Mapped[str] = mapped_column(Text, default="")
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+@dataclass(frozen=True)
+class Position:
+    source: str
+    inode: int = 0
+    head: str = ""
+    offset: int = 0
+    last_line: str = ""
+    repeat: int = 0
+
+
+# ---------------------------------------------------------------- the store
+
+
+def _event(row: Any) -> QueueEvent:
+    return QueueEvent(
+        at=row.at,
+        callid=row.callid,
+        queue=row.queue,
+        agent=row.agent,
+        event=row.event,
+        data=tuple(row.data.split("|")) if row.data else (),
+        source=row.source,
+        sequence=row.id,
+        key=row.key,
+    )
+
+
+def _dialect(session: AsyncSession) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+_CHUNK = 500
+
+
+class EventStore:
+    """Every write and read of the supervisors' events, calls and ingestion positions."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def add(self, events: Sequence[QueueEvent], position: Position | None = None) -> int:
+        """Store the events not stored yet, rewrite the calls they touch, and move the
+        source's position, in one transaction: a crash leaves all of it or none. Returns how
+        many events were new."""
+        async with self.database.session() as session:
+            added = await self.add_in(session, events)
+            if position is not None:
+                await self._save_position(session, position)
+            await session.commit()
+        return added
+
+    async def add_in(self, session: AsyncSession, events: Sequence[QueueEvent]) -> int:
+        dialect = _dialect(session)
+        added: list[QueueEvent] = []
+        for start in range(0, len(events), _CHUNK):
+            chunk = events[start : start + _CHUNK]
+            rows = [
+                {
+                    "key": event.key,
+                    "at": event.at,
+                    "callid": event.callid,
+                    "queue": event.queue,
+                    "agent": event.agent,
+                    "event": event.event,
+                    "data": "|".join(event.data),
+                    "source": event.source,
+                }
+                for event in chunk
+            ]
+            result = await session.execute(
+                dialect.insert(QueueEventRow)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(QueueEventRow.key)
+            )
+            new_keys = set(result.scalars())
+            added += [event for event in chunk if event.key in new_keys]
+        if added:
+            await self._rewrite_calls(session, added)
+        return len(added)
+
+    async def _rewrite_calls(self, session: AsyncSession, added: Sequence[QueueEvent]) -> None:
+        callids = {event.callid for event in added if event.callid not in {"", "NONE"}}
+        restarts = [event.at for event in added if event.event == "QUEUESTART"]
+        if restarts:
+            # Calls still waiting when Asterisk restarted end there (lost).
+            waiting = await session.scalars(
+                select(QueueCallRow.callid).where(
+                    QueueCallRow.completed_at.is_(None),
+                    QueueCallRow.outcome.in_([metrics.CallEnd.WAITING, metrics.CallEnd.ANSWERED]),
+                    QueueCallRow.entered_at <= max(restarts),
+                )
+            )
+            callids.update(waiting)
+        if not callids:
+            return
+        ordered = sorted(callids)
+        events: list[QueueEvent] = []
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            rows = await session.execute(
+                select(QueueEventRow).where(QueueEventRow.callid.in_(chunk))
+            )
+            events += [_event(row) for row in rows.scalars()]
+        if events:
+            first = min(event.at for event in events)
+            rows = await session.execute(
+                select(QueueEventRow).where(
+                    QueueEventRow.event == "QUEUESTART", QueueEventRow.at >= first
+                )
+            )
+            events += [_event(row) for row in rows.scalars()]
+        calls = metrics.queue_calls(events)
+        for start in range(0, len(ordered), _CHUNK):
+            await session.execute(
+                delete(QueueCallRow).where(QueueCallRow.callid.in_(ordered[start : start + _CHUNK]))
+            )
+        values = [call_row(call) for call in calls]
+        for start in range(0, len(values), _CHUNK):
+            await session.execute(insert(QueueCallRow).values(values[start : start + _CHUNK]))
+
+    async def load_interval(self, start: datetime, end: datetime) -> list[QueueEvent]:
+        """The events `metrics` needs for [start, end): every event of the calls that entered
+        a queue in it (their ends may come later), every event within it (members, pauses),
+        and Asterisk's restarts since `start`."""
+        entered = select(QueueEventRow.callid).where(
+            QueueEventRow.event == "ENTERQUEUE",
+            QueueEventRow.at >= start,
+            QueueEventRow.at < end,
+        )
+        ids = union(
+            select(QueueEventRow.id).where(QueueEventRow.callid.in_(entered)),
+            select(QueueEventRow.id).where(QueueEventRow.at >= start, QueueEventRow.at < end),
+            select(QueueEventRow.id).where(
+                QueueEventRow.event == "QUEUESTART", QueueEventRow.at >= start
+            ),
+        ).subquery()
+        async with self.database.autocommit() as connection:
+            rows = await connection.execute(
+                select(QueueEventRow)
+                .where(QueueEventRow.id.in_(select(ids.c.id)))
+                .order_by(QueueEventRow.at, QueueEventRow.id)
+            )
+            return [_event(row) for row in rows]
+
+    async def calls_between(self, start: datetime, end: datetime) -> list[QueueCallRow]:
+        async with self.database.session() as session:
+            rows = await session.scalars(
+                select(QueueCallRow)
+                .where(QueueCallRow.entered_at >= start, QueueCallRow.entered_at < end)
+                .order_by(QueueCallRow.entered_at, QueueCallRow.id)
+            )
+            return list(rows)
+
+    async def count(self) -> int:
+        async with self.database.autocommit() as connection:
+            found = await connection.scalar(
+                select(QueueEventRow.id).order_by(QueueEventRow.id.desc()).limit(1)
+            )
+        return int(found or 0)
+
+    # --- positions -------------------------------------------------------------------------
+    async def position(self, source: str) -> Position:
+        async with self.database.autocommit() as connection:
+            row = (
+                await connection.execute(
+                    select(IngestPosition).where(IngestPosition.source == source)
+                )
+            ).first()
+        if row is None:
+            return Position(source=source)
+        return Position(
+            source=source,
+            inode=row.inode,
+            head=row.head,
+            offset=row.offset,
+            last_line=row.last_line,
+            repeat=row.repeat,
+        )
+
+    async def save_position(self, position: Position) -> None:
+        async with self.database.session() as session:
+            await self._save_position(session, position)
+            await session.commit()
+
+    async def _save_position(self, session: AsyncSession, position: Position) -> None:
+        values = {
+            "inode": position.inode,
+            "head": position.head,
+            "offset": position.offset,
+            "last_line": position.last_line,
+            "repeat": position.repeat,
+            "updated_at": datetime.now(UTC),
+        }
+        changed = await session.execute(
+            update(IngestPosition).where(IngestPosition.source == position.source).values(values)
+        )
+        if not getattr(changed, "rowcount", 0):
+            await session.execute(insert(IngestPosition).values(source=position.source, **values))
+
+
+def call_row(call: metrics.QueueCall) -> dict[str, Any]:
+    """A call as its `supervisor_queue_calls` row."""
+    return {
+        "callid": call.callid,
+        "queue": call.queue,
+        "entered_at": call.entered_at,
+        "quarter": int(call.entered_at.timestamp()) // QUARTER_S,
+        "caller_number": call.caller_number[:64],
+        "outcome": call.end.value,
+        "ended_at": call.ended_at,
+        "completed_at": call.completed_at,
+        "wait_s": call.wait_s,
+        "talk_s": call.talk_s,
+        "agent": call.agent[:128],
+        "transfer": call.transfer,
+    }
+
+
+def known_agents(events: Iterable[QueueEvent]) -> set[str]:
+    """Member names seen in the events (who answered, was rung, logged in or paused)."""
+    return {
+        event.agent
+        for event in events
+        if event.agent
+        and event.agent != "NONE"
+        and event.event in {"CONNECT", "RINGNOANSWER", "ADDMEMBER", "PAUSE", "UNPAUSE"}
+    }
