@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer import control, imports, kinds
+from dialer import control, imports, kinds, selection
 from dialer.attempts import Attempts
 from dialer.campaigns import Campaigns
 from dialer.status import campaign_status
@@ -61,6 +61,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     load.add_argument("file", type=Path)
     load.add_argument("--dry-run", action="store_true", help="report only, store nothing")
     load.add_argument("--json", action="store_true", help="the report as JSON")
+    pick = sub.add_parser("select", help="add the targets the kind's rule picks from the file")
+    pick.add_argument("name")
+    pick.add_argument("--dry-run", action="store_true", help="count only, store nothing")
+    pick.add_argument("--json", action="store_true", help="the counts as JSON")
     preview = sub.add_parser("preview", help="the first targets, and when each may be called")
     preview.add_argument("name")
     preview.add_argument("--limit", type=int, default=10)
@@ -75,6 +79,22 @@ def _kinds(path: Path) -> dict[str, kinds.CampaignKind]:
         return kinds.load(path)
     except kinds.KindError as error:
         raise CommandError(str(error)) from None
+
+
+def _kind_of(catalogue: dict[str, kinds.CampaignKind], name: str, kind: str) -> kinds.CampaignKind:
+    if kind not in catalogue:
+        raise CommandError(f"campaign {name!r} has kind {kind!r}, no longer in the kinds file")
+    return catalogue[kind]
+
+
+def _selection_text(report: selection.SelectionReport) -> str:
+    added = f"would add {report.new}" if report.dry_run else f"added {report.added}"
+    return (
+        f"{report.rule}: {report.matched} customers matched; {added}; left out: "
+        f"{report.do_not_call} on the do-not-call "
+        f"list, {report.without_phone} without a number, {report.already_in_campaign} already "
+        "in the campaign"
+    )
 
 
 def _print_report(report: imports.ImportReport, as_json: bool, added: int, known: int) -> None:
@@ -133,6 +153,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             if not args.dry_run:
                 added, known = await campaigns.add_targets(campaign.id, report.targets)
             _print_report(report, args.json, added, known)
+        elif args.action == "select":
+            campaign = await campaigns.named(args.name)
+            kind = _kind_of(catalogue, campaign.name, campaign.kind)
+            picked = await selection.select_targets(
+                database, campaign, kind, now, dry_run=args.dry_run
+            )
+            print(json.dumps(picked.as_dict()) if args.json else _selection_text(picked))
         elif args.action == "preview":
             campaign = await campaigns.named(args.name)
             if campaign.kind not in catalogue:

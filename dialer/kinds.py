@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from dialer.retries import RETRIED, RetryPolicy
@@ -26,9 +27,76 @@ from tamas.documents import (
     nonempty_text,
     whole_number,
 )
+from tamas.languages import LANGUAGES
 
 DEFAULT_PATH = Path(__file__).with_name("kinds.yaml")
 FIELD_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
+# Targets come only from an imported file: any field the file has may be said.
+IMPORTED = "imported"
+
+
+@dataclass(frozen=True)
+class RuleParameter:
+    """A number (or yes/no) a target rule takes from the kind, its default and its least value."""
+
+    default: int | bool
+    low: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What a target rule of the customer file takes and which fields its targets carry
+    (`name` and `language` always; dialer/selection.py runs it)."""
+
+    parameters: dict[str, RuleParameter]
+    fields: frozenset[str]
+
+
+# The rules dialer/selection.py knows, checked on load so a typo fails at start, not mid-run.
+RULES: dict[str, RuleSpec] = {
+    # Active policies ending within `days_before` days, not already renewed.
+    "policies_ending": RuleSpec(
+        {"days_before": RuleParameter(30, 1), "not_renewed": RuleParameter(True)},
+        frozenset({"policy_number", "end_date", "amount_rials"}),
+    ),
+    # Unpaid installments whose due date passed more than `days_overdue` days ago.
+    "installments_overdue": RuleSpec(
+        {"days_overdue": RuleParameter(7)},
+        frozenset({"policy_number", "amount_rials", "due_date"}),
+    ),
+    # Bounced cheques presented at least `days_since` and at most `within_days` days ago.
+    "cheques_bounced": RuleSpec(
+        {"days_since": RuleParameter(1), "within_days": RuleParameter(90, 1)},
+        frozenset({"cheque_number", "bank", "amount_rials", "due_date"}),
+    ),
+    # Customers owing at least `min_amount_rials`: overdue installments and bounced cheques
+    # (customer_file.debt's overdue figure; cheques still due are not a debt yet).
+    "debts_open": RuleSpec(
+        {"min_amount_rials": RuleParameter(1, 1)}, frozenset({"amount_rials", "due_date"})
+    ),
+    # Policies that started within the last `days_since` days: the holder's first policy only
+    # unless `first_policy_only` is false (a renewal gets no welcome).
+    "policies_started": RuleSpec(
+        {"days_since": RuleParameter(3), "first_policy_only": RuleParameter(True)},
+        frozenset({"policy_number", "start_date", "amount_rials"}),
+    ),
+    # Installments paid within the last `days_since` days: the thank-you.
+    "premiums_paid": RuleSpec(
+        {"days_since": RuleParameter(1)},
+        frozenset({"policy_number", "amount_rials", "due_date", "paid_on"}),
+    ),
+    # Claims paid within the last `days_since` days ("your payment is ready at the bank").
+    "claims_settled": RuleSpec(
+        {"days_since": RuleParameter(1)},
+        frozenset({"claim_code", "policy_number", "amount_rials"}),
+    ),
+    # Shareholders with at least `min_shares` shares, invited to the next general meeting.
+    "shareholders": RuleSpec(
+        {"min_shares": RuleParameter(1)}, frozenset({"shareholder_number", "meeting_date"})
+    ),
+    IMPORTED: RuleSpec({}, frozenset()),
+}
+ALWAYS = frozenset({"name", "language"})
 
 
 class KindError(DefinitionError):
@@ -52,6 +120,11 @@ class TargetRule:
     rule: str
     params: tuple[tuple[str, Any], ...] = ()
 
+    def value(self, name: str) -> Any:
+        """The parameter as the kind gives it, or the rule's default."""
+        given = dict(self.params)
+        return given[name] if name in given else RULES[self.rule].parameters[name].default
+
 
 @dataclass(frozen=True)
 class CampaignKind:
@@ -62,6 +135,9 @@ class CampaignKind:
     window: CallingWindow
     retries: RetryPolicy
     mode: Mode
+    # The SMS sent, once, to a target the calls never reached: its text per language, with
+    # {field} placeholders; None when the kind does not fall back.
+    sms_fallback: dict[str, str] | None = None
 
 
 def _window(doc: Document, data: dict[str, Any], where: str) -> CallingWindow:
@@ -135,12 +211,74 @@ def _names(doc: Document, value: Any, where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _target(doc: Document, data: dict[str, Any], where: str) -> TargetRule:
+    rule = nonempty_text(doc, data.get("rule"), f"{where}.rule")
+    if rule not in RULES:
+        raise doc.error(f"{where}.rule", f"{rule!r} is not a rule (known: {', '.join(RULES)})")
+    spec = RULES[rule]
+    known_keys(doc, data, where, ("rule", *spec.parameters))
+    params = []
+    for key, parameter in spec.parameters.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(parameter.default, bool):
+            if not isinstance(value, bool):
+                raise doc.error(f"{where}.{key}", "must be true or false")
+        else:
+            value = whole_number(doc, value, f"{where}.{key}", low=parameter.low)
+        params.append((key, value))
+    return TargetRule(rule, tuple(params))
+
+
+def _fields(doc: Document, data: dict[str, Any], target: TargetRule, where: str) -> tuple[str, ...]:
+    fields = _names(doc, data.get("fields", ["name"]), f"{where}.fields")
+    if target.rule == IMPORTED:
+        return fields
+    offered = ALWAYS | RULES[target.rule].fields
+    for index, field in enumerate(fields):
+        if field not in offered:
+            raise doc.error(
+                f"{where}.fields[{index}]",
+                f"rule {target.rule} gives no {field!r} (it gives: {', '.join(sorted(offered))})",
+            )
+    return fields
+
+
+def _sms_fallback(
+    doc: Document, value: Any, fields: tuple[str, ...], where: str
+) -> dict[str, str] | None:
+    if value is None:
+        return None
+    texts = mapping(doc, value, where)
+    known_keys(doc, texts, where, LANGUAGES)
+    if not texts:
+        raise doc.error(where, f"needs a text for at least one language ({', '.join(LANGUAGES)})")
+    for language, text in texts.items():
+        key = f"{where}.{language}"
+        try:
+            # Each placeholder must be a field the kind's targets carry: a missing one would
+            # only show when the first SMS is written.
+            used = {name for _, name, _, _ in Formatter().parse(nonempty_text(doc, text, key))}
+        except ValueError as error:
+            raise doc.error(key, f"bad placeholder: {error}") from None
+        unknown = sorted(name for name in used if name is not None and name not in fields)
+        if unknown:
+            raise doc.error(key, f"{{{unknown[0]}}} is not one of the kind's fields")
+    return dict(texts)
+
+
 def _kind(doc: Document, name: str, raw: Any, defaults: dict[str, Any]) -> CampaignKind:
     where = f"kinds.{name}"
     data = mapping(doc, raw, where)
-    known_keys(doc, data, where, ("messages", "fields", "target", "window", "retries", "mode"))
-    target = mapping(doc, data.get("target"), f"{where}.target")
-    rule = nonempty_text(doc, target.get("rule"), f"{where}.target.rule")
+    known_keys(
+        doc,
+        data,
+        where,
+        ("messages", "fields", "target", "window", "retries", "mode", "sms_fallback"),
+    )
+    target = _target(doc, mapping(doc, data.get("target"), f"{where}.target"), f"{where}.target")
+    fields = _fields(doc, data, target, where)
     mode = data.get("mode")
     if mode not in set(Mode):
         raise doc.error(f"{where}.mode", f"must be one of: {', '.join(Mode)}")
@@ -149,11 +287,12 @@ def _kind(doc: Document, name: str, raw: Any, defaults: dict[str, Any]) -> Campa
     return CampaignKind(
         name=name,
         messages=_names(doc, data.get("messages"), f"{where}.messages"),
-        fields=_names(doc, data.get("fields", ["name"]), f"{where}.fields"),
-        target=TargetRule(rule, tuple((k, v) for k, v in target.items() if k != "rule")),
+        fields=fields,
+        target=target,
         window=_window(doc, _merged(defaults.get("window", {}), window), f"{where}.window"),
         retries=_retries(doc, _merged(defaults.get("retries", {}), retries), f"{where}.retries"),
         mode=Mode(mode),
+        sms_fallback=_sms_fallback(doc, data.get("sms_fallback"), fields, f"{where}.sms_fallback"),
     )
 
 

@@ -1,5 +1,6 @@
 """The dialer's tables. Each has one writer: campaigns and their targets `dialer/campaigns.py`,
-attempts `dialer/attempts.py`, the do-not-call list `dialer/do_not_call.py`."""
+attempts `dialer/attempts.py`, the do-not-call list `dialer/do_not_call.py`, the SMS sent to
+targets the calls never reached `dialer/fallback.py`."""
 
 from __future__ import annotations
 
@@ -95,3 +96,23 @@ class DoNotCallRow(Base):
     reason: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
     source: Mapped[str | None] = mapped_column(String(128))
+
+
+class SmsFallbackRow(Base):
+    """One SMS per target the calls never reached: the row is written before the message is
+    queued, so a second run (or a second worker) finds it and sends nothing (migration 0016)."""
+
+    __tablename__ = "campaign_sms_fallbacks"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    phone: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The outbox's row (sent, pending or refused), once queued.
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    # Why the outbox refused it (a cap, a destination), or why it was not written.
+    refusal: Mapped[str | None] = mapped_column(String(32))
