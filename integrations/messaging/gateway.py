@@ -36,6 +36,7 @@ from integrations.messaging.http_json import JsonGateway
 from integrations.messaging.outbox import OutboundMessage
 from integrations.messaging.port import Adapter, GatewayError, Outgoing
 from integrations.messaging.subjects import title
+from messaging import sms_text
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,21 @@ class OutboxSender:
             rows = list((await connection.execute(claim)).all())
         return sorted(rows, key=lambda row: row.id)
 
-    async def _settle(self, row_id: int, status: Status, provider_id: str | None = None) -> None:
+    async def _settle(
+        self,
+        row_id: int,
+        status: Status,
+        provider_id: str | None = None,
+        taken_by: tuple[str | None, int | None] = (None, None),
+    ) -> None:
         values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None}
         if status == "sent":
             values.update(sent_at=datetime.now(UTC), provider_id=provider_id)
+            # Which provider profile took it and in how many parts: its delivery reports are
+            # matched by (provider, provider_id) (outbox.record_delivery).
+            provider, parts = taken_by
+            if provider is not None:
+                values.update(provider=provider, parts=parts)
         async with self.database.autocommit() as connection:
             await connection.execute(
                 update(OutboundMessage)
@@ -171,7 +183,7 @@ class OutboxSender:
         for row in await self._claim(kind, "pending", "sending"):
             status, provider_id = await self._send_one(adapter, row)
             # One write per message: a crash mid-batch re-sends nothing already sent.
-            await self._settle(row.id, status, provider_id)
+            await self._settle(row.id, status, provider_id, _taken_by(adapter, row))
             if status == "sent":
                 result.sent += 1
             elif status == "failed":
@@ -199,7 +211,7 @@ class OutboxSender:
                 await self._settle(row.id, "pending")
             else:
                 log.info("%s %s had reached the provider, id %s", kind, row.id, provider_id)
-                await self._settle(row.id, "sent", provider_id)
+                await self._settle(row.id, "sent", provider_id, _taken_by(adapter, row))
                 result.sent += 1
 
     async def _send_one(self, adapter: Adapter, message: Row[Any]) -> tuple[Status, str | None]:
@@ -242,3 +254,13 @@ class OutboxSender:
     async def close(self) -> None:
         for adapter in self.adapters.values():
             await adapter.close()
+
+
+def _taken_by(adapter: Adapter, row: Row[Any]) -> tuple[str | None, int | None]:
+    """The provider profile's name and the message's parts, for adapters that name their
+    provider (SMS profiles and SMPP: messaging/sms_text.py counts the parts)."""
+    provider = getattr(adapter, "provider", None)
+    if provider is None:
+        return None, None
+    parts = sms_text.count(row.body or "").parts if row.kind == "sms" else 1
+    return str(provider), parts

@@ -35,8 +35,10 @@ from sqlalchemy import (
     insert,
     literal_column,
     null,
+    or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +56,9 @@ KINDS = ("sms", "fax", "email")
 STATUSES = ("pending", "sending", "sent", "failed", "uncertain", "checking")
 # Or refused (past a cap, or to a destination not allowed): never sent, kept as evidence.
 REFUSED = "refused"
+# What a delivery report says of a sent message: still on its way (enroute), or final.
+FINAL_DELIVERY = ("delivered", "undelivered", "expired", "rejected")
+DELIVERY_STATUSES = ("enroute", *FINAL_DELIVERY)
 DAY = timedelta(hours=24)
 # The rows the caps count.
 _COUNTED = text(f"status <> '{REFUSED}'")
@@ -79,6 +84,8 @@ class OutboundMessage(Base):
             postgresql_where=_COUNTED,
             sqlite_where=_COUNTED,
         ),
+        # Delivery reports name the provider's id: matched through this (migration 0019).
+        Index("ix_outbound_messages_provider_provider_id", "provider", "provider_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -100,6 +107,14 @@ class OutboundMessage(Base):
     # Why the outbox refused it: per_call, per_recipient, per_kind, or a destination refusal
     # (international, premium, non_geographic, not_a_number).
     refusal: Mapped[str | None] = mapped_column(String(32))
+    # Which provider profile took it (the provider's ids are unique only within one), in how
+    # many parts (an SMS split in 67-character parts is billed per part), and the delivery
+    # report matched to it: delivered, undelivered, expired, rejected; the provider's error code.
+    provider: Mapped[str | None] = mapped_column(String(32))
+    parts: Mapped[int | None] = mapped_column(Integer)
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivery_error: Mapped[str | None] = mapped_column(String(32))
 
 
 class MessageRefused(Exception):
@@ -289,3 +304,60 @@ class Outbox:
                 .order_by(OutboundMessage.id)
             )
             return list(rows)
+
+    async def record_delivery(
+        self,
+        provider: str,
+        provider_id: str,
+        status: str,
+        at: datetime | None = None,
+        error: str | None = None,
+    ) -> int | None:
+        """A delivery report matched to the message the provider took under `provider_id`;
+        the outbox row id, or None when no message of ours has that id. A final status
+        (delivered, undelivered, expired, rejected) is never overwritten by a later passing
+        one (reports can arrive out of order)."""
+        if status not in DELIVERY_STATUSES:
+            raise ValueError(f"delivery status {status!r} is not one of {DELIVERY_STATUSES}")
+        m = OutboundMessage
+        matched = and_(m.provider == provider, m.provider_id == provider_id)
+        if status not in FINAL_DELIVERY:
+            matched = and_(
+                matched,
+                or_(m.delivery_status.is_(None), m.delivery_status.not_in(FINAL_DELIVERY)),
+            )
+        statement = (
+            update(m)
+            .where(matched)
+            .values(
+                delivery_status=status,
+                delivered_at=at or datetime.now(UTC),
+                delivery_error=(error or None) and str(error)[:32],
+            )
+            .returning(m.id)
+        )
+        async with self.database.autocommit() as connection:
+            row = (await connection.execute(statement)).first()
+        return None if row is None else int(row.id)
+
+    async def awaiting_delivery(
+        self, provider: str, sent_after: datetime, limit: int = 100
+    ) -> list[tuple[int, str]]:
+        """(row id, provider id) of messages `provider` took after `sent_after` whose final
+        delivery report has not come: what a profile that is asked (not told) polls."""
+        m = OutboundMessage
+        statement = (
+            select(m.id, m.provider_id)
+            .where(
+                m.provider == provider,
+                m.status == "sent",
+                m.provider_id.is_not(None),
+                m.sent_at > sent_after,
+                or_(m.delivery_status.is_(None), m.delivery_status.not_in(FINAL_DELIVERY)),
+            )
+            .order_by(m.id)
+            .limit(limit)
+        )
+        async with self.database.autocommit() as connection:
+            rows = await connection.execute(statement)
+            return [(int(row.id), str(row.provider_id)) for row in rows]

@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "integrations.customer_file",
     "interactions.table",
     "integrations.messaging.outbox",
+    "integrations.messaging.inbox",
     "popup_server.models",
     "popup_server.audit",
     "dialer.tables",
