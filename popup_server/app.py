@@ -18,6 +18,7 @@ from cases import web as cases_web
 from customer_file.port import CustomerFile
 from dialer import web as dialer_web
 from integrations.database import Database
+from messaging import core_webhook
 from messaging import web as messaging_web
 from popup_server.agents import AgentDirectory
 from popup_server.audit import AuditLog
@@ -95,8 +96,9 @@ class AppParts:
 
 
 # Each domain package mounts its own pages and API in the one app: the dialer's console, the
-# supervisors' wallboard and reports, the messaging operators' page, the cases.
-FEATURES = (dialer_web, supervisors_web, messaging_web, cases_web)
+# supervisors' wallboard and reports, the messaging operators' page and the core system's
+# events webhook, the cases.
+FEATURES = (dialer_web, supervisors_web, messaging_web, core_webhook, cases_web)
 
 
 def make_app(

@@ -34,6 +34,7 @@ SECRET_SETTINGS = frozenset(
         "fax_gateway_token",
         "customer_file_token",
         "lockout_secret",
+        "core_events_secret",
     }
 )
 # The password of a URL's user part: postgresql://tamas:<password>@db/tamas.
@@ -136,6 +137,23 @@ class Settings:
     # command, no gaps); needs Asterisk to read the sounds folder Tamas writes.
     ivr_join_sentences: bool = True
 
+    # Campaign calls (dialer/, docs/campaigns.md "Placing calls"): the dial string of a
+    # person's number ({digits}: the E.164 number without "+"; {number}: as dialled at home,
+    # 0912...; a trunk in production, the sandbox's simulated customers by default), the
+    # trunk name the limits count it on, the caller ID shown, how long it rings (the US rules
+    # ask for at least 15 s), the agents' queue, how long an answered person waits for an
+    # agent before the call is abandoned (progressive, predictive: 2 s by the rules) or after
+    # pressing 1, each campaign's channel cap, and how often a worker looks for work.
+    dialer_channel: str = "Local/{digits}@tamas-customers"
+    dialer_trunk: str = "sandbox"
+    dialer_caller_id: str = ""
+    dialer_ring_timeout_s: int = 25
+    dialer_queue: str = "support"
+    dialer_agent_wait_s: int = 2
+    dialer_queue_wait_s: int = 60
+    dialer_max_channels: int = 10
+    dialer_poll_s: float = 1.0
+
     # The SMS gateway `tamas messages send` drains the outbox through (JSON over HTTP, see
     # integrations/messaging/gateway.py); empty means SMS requests wait in the outbox.
     sms_gateway_url: str = ""
@@ -152,6 +170,34 @@ class Settings:
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_from: str = ""
+    # Fax through Asterisk (integrations/messaging/fax_asterisk.py, docs/fax-and-email.md).
+    # fax_via chooses the fax channel's sender: "gateway" (the HTTP fax gateway above) or
+    # "asterisk" (SendFAX over AMI). fax_dial is the dial string, {number} the recipient as
+    # dialled (+98... becomes 0...); the default loops back to our own receiving context, as
+    # the sandbox has no trunk. The spool is where the TIFFs go: fax_spool_dir as this host
+    # sees it (empty: the sandbox's, else data_dir/fax), fax_asterisk_spool_dir as Asterisk
+    # does. Attempts step the rate down through fax_rates_bps, ECM off after the first.
+    fax_via: str = "gateway"
+    fax_dial: str = "Local/{number}@tamas-fax-receive"
+    fax_spool_dir: str = ""
+    fax_asterisk_spool_dir: str = "/var/spool/asterisk/fax"
+    fax_station_id: str = ""
+    fax_header: str = "Tamas"
+    fax_rates_bps: tuple[int, ...] = (14400, 9600, 4800)
+    fax_attempt_timeout_s: float = 300.0
+    fax_retry_wait_s: float = 30.0
+    # Where received faxes are kept as PDF (empty: data_dir/fax/received).
+    fax_received_dir: str = ""
+    # Email (integrations/messaging/mail.py): seconds per SMTP step, and the loopback SMTP
+    # endpoint that takes claims reported by email (messaging/email_inbound.py; port 0 = off),
+    # the address they are sent to, and the fonts documents are drawn with (Persian, Latin
+    # and Cyrillic: DejaVu Sans, Debian's fonts-dejavu-core).
+    smtp_timeout_s: float = 30.0
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = 0
+    inbound_claims_address: str = ""
+    document_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    document_font_bold: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
     # Caps on what the outbox accepts, whoever asks (SMS and fax pumping is paid by the
     # insurer, and a spoofed caller number must not bomb a victim): messages per call, per
     # recipient in 24 hours, and per kind in 24 hours across the system. Numbers outside
@@ -164,6 +210,35 @@ class Settings:
     outbox_email_per_day: int = 5000
     outbound_regions: tuple[str, ...] = ()
     outbound_allow_premium: bool = False
+    # Notices (messaging/notifier.py, docs/notices.md): the insurer's name as texts write it;
+    # the core system's webhook (POST /api/core/events): its HMAC secret (empty: the endpoint
+    # is off) and the addresses it may come from; the core database the poller reads events
+    # from (empty: no poller) and its table; the daily run's horizons; how long a notice may
+    # wait for a delivery report before it counts as expired.
+    insurer_name_fa: str = "بیمه تماس"
+    insurer_name_en: str = "Tamas Insurance"
+    insurer_name_ru: str = "Тамас Страхование"
+    core_events_secret: str = ""
+    core_events_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    core_events_database_url: str = ""
+    core_events_table: str = "tamas_events"
+    notice_installment_days_before: int = 3
+    notice_overdue_days_after: tuple[int, ...] = (7, 30)
+    notice_cheque_days_before: int = 3
+    notice_policy_days_before: int = 30
+    notice_meeting_days_before: int = 10
+    notice_expire_after_h: int = 48
+    # Supervisors' reports and the figures the wallboard shares (supervisors/metrics.py,
+    # docs/metrics.md): the queue_log `tamas report ingest` reads (empty: the sandbox's), the
+    # service-level threshold (per queue as "queue=seconds" overrides), abandons under
+    # report_short_abandon_s counted apart, wrap-up per answered call (the queues' wrapuptime),
+    # and the zone whose hours, days, weeks and months the reports group by.
+    report_queue_log: str = ""
+    report_service_level_s: int = 20
+    report_service_levels: tuple[str, ...] = ()
+    report_short_abandon_s: int = 5
+    report_wrap_up_s: int = 0
+    report_time_zone: str = "Asia/Tehran"
 
     def __repr__(self) -> str:
         # Settings get logged and printed; their secrets must not be (nor a password inside

@@ -38,6 +38,7 @@ MODEL_MODULES = (
     "popup_server.audit",
     "dialer.tables",
     "messaging.notice_store",
+    "messaging.notice_store",
     "supervisors.events",
 )
 
