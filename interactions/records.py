@@ -75,6 +75,9 @@ class MessagePart:
     detail: str | None = None
     text: str | None = None
     at: datetime = field(default_factory=utc_now)
+    # What came with it (a received fax's pages as PDF, an email's attachments), kept as the
+    # record's inputs: [{"document": "fax/received/1.pdf", "type": "application/pdf", ...}].
+    documents: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _duration_s(started_at: datetime, ended_at: datetime) -> float:
@@ -292,7 +295,7 @@ class InteractionRecords:
             "outcome": part.outcome,
             "outcome_detail": part.detail,
             "menu_path": [],
-            "inputs": [],
+            "inputs": list(part.documents),
             "transcript": [] if part.text is None else [{"text": part.text[:1000]}],
             "looked_up": [],
             "queue": None,
