@@ -20,7 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base, Database, UtcDateTime
 
-ACTIONS = ("file_read", "search", "originate", "transfer")
+# What supervisors did from the wallboard (supervisors/actions.py, supervisors/web.py).
+SUPERVISOR_ACTIONS = (
+    "sv_pause", "sv_unpause", "sv_logout", "sv_listen", "sv_whisper", "sv_barge", "sv_move",
+    "sv_callback",
+)  # fmt: skip
+ACTIONS = ("file_read", "search", "originate", "transfer", *SUPERVISOR_ACTIONS)
 REASONS = ("ringing_call", "search", "registration")
 WINDOW = timedelta(hours=1)
 

@@ -1,0 +1,80 @@
+"""Today's figures for the wallboard, read from the event store and computed by
+`supervisors.metrics`: the same functions the reports use, over the same stored events, for
+the day so far (Tehran's midnight to the next), so the board and the day's report agree.
+
+Abandoned callers are named from the customer file when their number is on file (looked up
+once per number and day).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from customer_file.port import CustomerFile
+from integrations.database import Database
+from ivr.hours import TEHRAN
+from supervisors import metrics
+from supervisors.events import EventStore
+from supervisors.wallboard import TodayFigures, TodaySource
+
+log = logging.getLogger(__name__)
+
+
+def day_bounds(now: float) -> tuple[datetime, datetime]:
+    """Tehran's day around `now`, as [start, end)."""
+    local = datetime.fromtimestamp(now, TEHRAN)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+def _rounded(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+
+
+def stored_today(
+    database: Database,
+    customer_file: CustomerFile | None,
+    thresholds: metrics.Thresholds | None = None,
+) -> TodaySource:
+    store = EventStore(database)
+    limits = thresholds or metrics.Thresholds()
+    names: dict[str, dict[str, Any]] = {}  # number -> customer, for one day
+    named_day: list[datetime] = []
+
+    async def customer_of(number: str) -> dict[str, Any]:
+        if number in names or customer_file is None or not number:
+            return names.get(number, {})
+        found: dict[str, Any] = {}
+        try:
+            summary = await customer_file.customer_by_phone(number)
+        except Exception as error:  # the board shows the number without a name
+            log.warning("wallboard: customer lookup failed: %r", error)
+            return {}
+        if summary is not None:
+            found = {
+                "customer_id": summary.id,
+                "customer_name": f"{summary.given_name_fa} {summary.family_name_fa}".strip(),
+            }
+        names[number] = found
+        return found
+
+    async def today(now: float) -> TodayFigures:
+        start, end = day_bounds(now)
+        if named_day != [start]:
+            names.clear()
+            named_day[:] = [start]
+        events = await store.load_interval(start, end)
+        queues = metrics.queue_figures(events, start, end, limits)
+        agents = metrics.agent_figures(events, start, end, limits)
+        abandoned = []
+        for caller in metrics.abandoned_callers(events, start, end, limits):
+            abandoned.append({**caller.as_dict(), **await customer_of(caller.caller_number)})
+        return TodayFigures(
+            queues={name: _rounded(f.as_dict()) for name, f in queues.items()},
+            agents={name: _rounded(f.as_dict()) for name, f in agents.items()},
+            abandoned=abandoned,
+        )
+
+    return today
