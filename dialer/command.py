@@ -1,6 +1,8 @@
-"""`tamas campaign create|import|preview|status`: make a campaign from a kind, import its
-targets from CSV or XLSX with the validation report, look at who would be called and when,
-and print its figures (as JSON with --json). docs/campaigns.md describes each command."""
+"""`tamas campaign create|import|select|preview|status|export|sms-fallback`: make a campaign
+from a kind, import its targets from CSV or XLSX with the validation report or select them
+from the customer file by the kind's rule, look at who would be called and when, print its
+figures (as JSON with --json), export its results, and send the SMS fallback.
+docs/campaigns.md describes each command."""
 
 from __future__ import annotations
 
@@ -12,13 +14,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer import control, imports, kinds, selection
+from dialer import control, exports, fallback, imports, kinds, selection
 from dialer.attempts import Attempts
 from dialer.campaigns import Campaigns
 from dialer.status import campaign_status
 from dialer.tables import THIRTY_DAYS_S
 from integrations import migrations
 from integrations.database import Database
+from integrations.messaging.outbox import Outbox, OutboxLimits
 from interactions.records import InteractionRecords
 from tamas.errors import CommandError
 from tamas.settings import Settings
@@ -65,6 +68,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pick.add_argument("name")
     pick.add_argument("--dry-run", action="store_true", help="count only, store nothing")
     pick.add_argument("--json", action="store_true", help="the counts as JSON")
+    export = sub.add_parser("export", help="every target with its attempts' outcomes")
+    export.add_argument("name")
+    export.add_argument("--format", choices=exports.FORMATS, default="csv")
+    export.add_argument("--output", type=Path, help="file to write (default NAME.csv|xlsx)")
+    fallback_sms = sub.add_parser(
+        "sms-fallback", help="queue the kind's SMS, once, to each target the calls never reached"
+    )
+    fallback_sms.add_argument("name")
+    fallback_sms.add_argument("--json", action="store_true", help="the counts as JSON")
     preview = sub.add_parser("preview", help="the first targets, and when each may be called")
     preview.add_argument("name")
     preview.add_argument("--limit", type=int, default=10)
@@ -160,6 +172,26 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                 database, campaign, kind, now, dry_run=args.dry_run
             )
             print(json.dumps(picked.as_dict()) if args.json else _selection_text(picked))
+        elif args.action == "export":
+            campaign = await campaigns.named(args.name)
+            output = args.output or Path(f"{campaign.name}.{args.format}")
+            data = await exports.export_campaign(database, campaign, args.format)
+            try:
+                output.write_bytes(data)
+            except OSError as error:
+                raise CommandError(f"cannot write {output}: {error}") from None
+            print(f"wrote {output} ({len(data):,} bytes)")
+        elif args.action == "sms-fallback":
+            campaign = await campaigns.named(args.name)
+            kind = _kind_of(catalogue, campaign.name, campaign.kind)
+            outbox = Outbox(database, OutboxLimits.from_settings(settings))
+            sent = await fallback.send_fallbacks(database, outbox, campaign, kind, now)
+            print(
+                json.dumps(sent.as_dict())
+                if args.json
+                else f"{sent.queued} SMS queued, {sent.refused} refused by the outbox, "
+                f"{sent.already} sent before"
+            )
         elif args.action == "preview":
             campaign = await campaigns.named(args.name)
             if campaign.kind not in catalogue:
