@@ -37,7 +37,8 @@ MODEL_MODULES = (
     "popup_server.models",
     "popup_server.audit",
     "dialer.tables",
-    "messaging.notice_store",
+    "dialer.trunks",
+    "cases.tables",
     "messaging.notice_store",
     "supervisors.events",
 )
