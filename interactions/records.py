@@ -398,6 +398,44 @@ class InteractionRecords:
         async with self.database.autocommit() as connection:
             return [view(row) for row in await connection.execute(statement)]
 
+    async def calls_between(self, start: datetime, end: datetime) -> list[Any]:
+        """Inbound calls that began in [start, end) with their outcome, menus and queue (the
+        supervisors' IVR report and self-service rate)."""
+        async with self.database.autocommit() as connection:
+            rows = await connection.execute(
+                select(
+                    Interaction.linkedid,
+                    Interaction.started_at,
+                    Interaction.outcome,
+                    Interaction.outcome_detail,
+                    Interaction.menu_path,
+                    Interaction.queue,
+                ).where(
+                    Interaction.channel == "call",
+                    Interaction.direction == "inbound",
+                    Interaction.started_at >= start,
+                    Interaction.started_at < end,
+                )
+            )
+            return list(rows)
+
+    async def customers_by_number(self, numbers: Sequence[str]) -> dict[str, int]:
+        """The customer last identified on a call from each number (abandoned-caller lists)."""
+        found: dict[str, int] = {}
+        wanted = sorted({number for number in numbers if number})
+        async with self.database.autocommit() as connection:
+            for start in range(0, len(wanted), 500):
+                rows = await connection.execute(
+                    select(Interaction.caller_number, Interaction.customer_id)
+                    .where(
+                        Interaction.caller_number.in_(wanted[start : start + 500]),
+                        Interaction.customer_id.is_not(None),
+                    )
+                    .order_by(Interaction.started_at)
+                )
+                found.update({row.caller_number: row.customer_id for row in rows})
+        return found
+
 
 def _identified_by(customer_id: int | None, looked_up: list[dict[str, Any]] | None) -> str | None:
     """How the IVR identified the caller: "pin" (a secret was checked) or "caller_id" (only

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    func,
     insert,
     select,
     union,
@@ -86,7 +87,9 @@ class BadLine(ValueError):
 
 
 def parse_queue_log_line(line: str, repeat: int = 0) -> QueueEvent:
-    parts = line.rstrip("\r\n").split("|")
+    """An event from one queue_log line; its key hashes the line exactly as written."""
+    line = line.rstrip("\r\n")
+    parts = line.split("|")
     if len(parts) < 5 or not parts[4]:
         raise BadLine(f"queue_log line with {len(parts)} fields: {line[:80]!r}")
     try:
@@ -102,6 +105,7 @@ def parse_queue_log_line(line: str, repeat: int = 0) -> QueueEvent:
         event=parts[4],
         data=tuple(parts[5:]),
         repeat=repeat,
+        key=_key(line, repeat),
     )
 
 
@@ -332,10 +336,9 @@ class EventStore:
             return list(rows)
 
     async def count(self) -> int:
+        """How many events are stored."""
         async with self.database.autocommit() as connection:
-            found = await connection.scalar(
-                select(QueueEventRow.id).order_by(QueueEventRow.id.desc()).limit(1)
-            )
+            found = await connection.scalar(select(func.count()).select_from(QueueEventRow))
         return int(found or 0)
 
     # --- positions -------------------------------------------------------------------------

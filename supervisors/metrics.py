@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     # Only the type: the store (events.py) builds its per-call rows with this module.
     from supervisors.events import QueueEvent
+    from tamas.settings import Settings
 
 
 class CallEnd(StrEnum):
@@ -580,3 +581,21 @@ def agent_for_extension(extension: str, known_agents: Iterable[str]) -> str:
         if digits and digits[-1] == extension:
             return name
     return extension
+
+
+def thresholds_from(settings: Settings) -> Thresholds:
+    """The thresholds the settings give (report_service_levels as "queue=seconds")."""
+    per_queue: dict[str, int] = {}
+    for item in settings.report_service_levels:
+        queue, _, seconds = item.partition("=")
+        if not queue.strip() or not seconds.strip().isdigit():
+            raise ValueError(
+                f"setting 'report_service_levels': {item!r} is not queue=seconds (e.g. priority=10)"
+            )
+        per_queue[queue.strip()] = int(seconds)
+    return Thresholds(
+        service_level_s=settings.report_service_level_s,
+        per_queue_service_level_s=per_queue,
+        short_abandon_s=settings.report_short_abandon_s,
+        wrap_up_s=settings.report_wrap_up_s,
+    )

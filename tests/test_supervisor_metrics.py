@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from supervisor_scenario import queue_log_events as lines
 
 from supervisors.events import QueueEvent, parse_queue_log_line
 from supervisors.metrics import (
@@ -22,16 +23,6 @@ T0 = 1_796_090_000
 START = datetime.fromtimestamp(T0 - 100, UTC)
 END = START + timedelta(hours=2)
 THRESHOLDS = Thresholds(service_level_s=20, short_abandon_s=5, wrap_up_s=10)
-
-
-def lines(*text: str) -> list[QueueEvent]:
-    events = []
-    previous, repeat = "", 0
-    for line in text:
-        repeat = repeat + 1 if line == previous else 0
-        previous = line
-        events.append(parse_queue_log_line(line, repeat))
-    return events
 
 
 def at(offset_s: int) -> int:

@@ -1,0 +1,183 @@
+"""`tamas report ingest|queues|agents|ivr|abandoned`: read Asterisk's queue_log into the event
+store (once, or following it), and print the reports of docs/metrics.md as text or JSON, or
+write them as CSV or XLSX. The figures are those the wallboard and the report page show."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from integrations import migrations
+from integrations.database import Database
+from supervisors import metrics, reports
+from supervisors.events import EventStore
+from supervisors.ingest import QueueLogIngester, default_queue_log
+from tamas.errors import CommandError
+from tamas.settings import Settings
+
+REPORTS = ("queues", "agents", "ivr", "abandoned")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    ingest = sub.add_parser("ingest", help="read Asterisk's queue_log into the event store")
+    ingest.add_argument(
+        "--queue-log", type=Path, help="default: report_queue_log, or the sandbox's"
+    )
+    ingest.add_argument(
+        "--follow", action="store_true", help="keep reading new lines until stopped"
+    )
+    ingest.add_argument("--poll", type=float, default=0.5, help="seconds between looks (--follow)")
+    for name in REPORTS:
+        report = sub.add_parser(name, help=f"the {name} report over a period")
+        report.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD (first day)")
+        report.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD (last day, kept)")
+        report.add_argument("--json", action="store_true", help="print JSON")
+        report.add_argument("--csv", type=Path, help="write the rows to this CSV file")
+        report.add_argument("--xlsx", type=Path, help="write the rows to this XLSX file")
+        report.add_argument(
+            "--language", choices=("fa", "en", "ru"), help="fa: Jalali weeks and months"
+        )
+        if name in {"queues", "agents"}:
+            report.add_argument(
+                "--by", choices=[period.value for period in reports.Period], default="all"
+            )
+        if name == "abandoned":
+            report.add_argument("--short", action="store_true", help="list short abandons too")
+
+
+def interval(start: str, end: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[first day's midnight, the day after the last day's midnight) in the report's zone."""
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as error:
+        raise CommandError(f"dates are YYYY-MM-DD: {error}") from None
+    if last < first:
+        raise CommandError(f"--to {end} is before --from {start}")
+    return (
+        datetime.combine(first, time(), zone).astimezone(UTC),
+        datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC),
+    )
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        thresholds = metrics.thresholds_from(settings)
+        zone = ZoneInfo(settings.report_time_zone)
+    except (ValueError, KeyError) as error:
+        raise CommandError(str(error)) from None
+    database = Database(settings.effective_database_url)
+    try:
+        await migrations.require_current(database)
+        store = EventStore(database)
+        if args.action == "ingest":
+            return await _ingest(args, settings, store)
+        start, end = interval(args.start, args.end, zone)
+        calendar = reports.Calendar.for_language(
+            settings.report_time_zone, args.language or settings.default_language
+        )
+        rows = await _rows(args, database, store, start, end, calendar, thresholds)
+        _output(args, rows)
+    finally:
+        await database.dispose()
+    return 0
+
+
+async def _rows(
+    args: argparse.Namespace,
+    database: Database,
+    store: EventStore,
+    start: datetime,
+    end: datetime,
+    calendar: reports.Calendar,
+    thresholds: metrics.Thresholds,
+) -> list[dict[str, Any]]:
+    if args.action == "queues":
+        period = reports.Period(args.by)
+        found = await reports.queue_report(database, start, end, period, calendar, thresholds)
+        return [row.as_dict() for row in found]
+    if args.action == "agents":
+        period = reports.Period(args.by)
+        agents = await reports.agent_report(store, start, end, period, calendar, thresholds)
+        return [row.as_dict() for row in agents]
+    if args.action == "abandoned":
+        return await reports.abandoned_report(database, start, end, thresholds, args.short)
+    ivr = await reports.ivr_report(database, start, end)
+    rows: list[dict[str, Any]] = [
+        {"menu": "*", "outcome": outcome, "calls": calls}
+        for outcome, calls in ivr.by_outcome.items()
+    ]
+    for menu, outcomes in ivr.by_menu.items():
+        rows += [
+            {"menu": menu, "outcome": outcome, "calls": calls}
+            for outcome, calls in outcomes.items()
+        ]
+    if args.json and not (args.csv or args.xlsx):
+        print(json.dumps(ivr.as_dict(), ensure_ascii=False, indent=2))
+        return []
+    return rows
+
+
+def _output(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    if args.csv:
+        args.csv.write_text(reports.to_csv(rows), encoding="utf-8")
+        print(f"wrote {len(rows)} rows to {args.csv}")
+    if args.xlsx:
+        args.xlsx.write_bytes(reports.to_xlsx(rows, args.action))
+        print(f"wrote {len(rows)} rows to {args.xlsx}")
+    if args.csv or args.xlsx:
+        return
+    if args.json:
+        if rows or args.action != "ivr":
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _print_text(rows)
+
+
+def _print_text(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        print("nothing in this period")
+        return
+    columns, values = reports.table(rows)
+    shown = [[_text(value) for value in row] for row in values]
+    widths = [max(len(name), *(len(row[i]) for row in shown)) for i, name in enumerate(columns)]
+    print("  ".join(name.ljust(width) for name, width in zip(columns, widths, strict=True)))
+    for row in shown:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+async def _ingest(args: argparse.Namespace, settings: Settings, store: EventStore) -> int:
+    path = args.queue_log or (
+        Path(settings.report_queue_log)
+        if settings.report_queue_log
+        else default_queue_log(settings.sandbox_dir)
+    )
+    ingester = QueueLogIngester(store, path)
+    if not args.follow:
+        added = await ingester.ingest()
+        print(f"{path}: {added} new events ({ingester.bad_lines} unreadable lines skipped)")
+        return 0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    print(f"following {path} (Ctrl-C to stop)", file=sys.stderr)
+    await ingester.follow(stop, args.poll)
+    return 0

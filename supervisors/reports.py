@@ -1,0 +1,456 @@
+"""Reports per queue, agent and period (hour, day, week, month; Jalali weeks and months in
+Persian), IVR calls per menu and outcome, the abandoned callers, and their CSV/XLSX export.
+
+Queue figures come from SQL sums over `supervisor_queue_calls` per (quarter hour, queue), the
+rows `metrics.queue_calls` derived at ingestion, rolled up into the periods in the report's
+time zone and turned into figures by `metrics.figures`: the same totals, the same formulas as
+the wallboard's figures computed from the events, so they agree exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from integrations.database import Database
+from interactions.outcomes import Outcome
+from interactions.records import InteractionRecords
+from supervisors import metrics
+from supervisors.events import QUARTER_S, EventStore, QueueCallRow
+from supervisors.metrics import CallEnd, QueueFigures, QueueTotals, Thresholds
+
+
+class Period(StrEnum):
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """How periods are cut and named: the zone, and Jalali (Persian) or Gregorian."""
+
+    zone: ZoneInfo
+    jalali: bool = False
+
+    @classmethod
+    def for_language(cls, time_zone: str, language: str) -> Calendar:
+        return cls(zone=ZoneInfo(time_zone), jalali=language == "fa")
+
+    def period_start(self, moment: datetime, period: Period) -> datetime:
+        """The local start of the period `moment` falls in (aware, in the report's zone)."""
+        local = moment.astimezone(self.zone)
+        if period is Period.HOUR:
+            return local.replace(minute=0, second=0, microsecond=0)
+        day = local.date()
+        if period is Period.WEEK:
+            # The Persian week starts on Saturday, the ISO week on Monday.
+            first_weekday = 5 if self.jalali else 0
+            day -= timedelta(days=(day.weekday() - first_weekday) % 7)
+        elif period is Period.MONTH:
+            if self.jalali:
+                day = jdatetime.date.fromgregorian(date=day).replace(day=1).togregorian()
+            else:
+                day = day.replace(day=1)
+        return datetime(day.year, day.month, day.day, tzinfo=self.zone)
+
+    def label(self, start: datetime, period: Period) -> str:
+        local = start.astimezone(self.zone)
+        if self.jalali:
+            shown = jdatetime.datetime.fromgregorian(datetime=local.replace(tzinfo=None))
+            day = f"{shown.year:04d}-{shown.month:02d}-{shown.day:02d}"
+            month = f"{shown.year:04d}-{shown.month:02d}"
+        else:
+            day = local.strftime("%Y-%m-%d")
+            month = local.strftime("%Y-%m")
+        if period is Period.HOUR:
+            return f"{day} {local:%H}:00"
+        if period is Period.MONTH:
+            return month
+        return day
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One queue (or "*": all) over one period."""
+
+    period: str
+    period_start: datetime
+    figures: QueueFigures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "period_start": self.period_start.isoformat(),
+            **self.figures.as_dict(),
+        }
+
+
+def _service_level_case(thresholds: Thresholds) -> ColumnElement[Any]:
+    if not thresholds.per_queue_service_level_s:
+        return literal(thresholds.service_level_s)
+    return case(
+        *(
+            (QueueCallRow.queue == queue, seconds)
+            for queue, seconds in sorted(thresholds.per_queue_service_level_s.items())
+        ),
+        else_=thresholds.service_level_s,
+    )
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _sum(condition: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
+    return func.sum(case((condition, value), else_=0.0))
+
+
+def totals_query(start: datetime, end: datetime, thresholds: Thresholds) -> Any:
+    """Per (quarter hour, queue): the sums `metrics.call_totals` adds up, in one indexed
+    aggregation."""
+    c = QueueCallRow
+    answered = c.outcome == CallEnd.ANSWERED.value
+    abandoned = c.outcome == CallEnd.ABANDONED.value
+    short = thresholds.short_abandon_s
+    first = int(start.timestamp()) // QUARTER_S
+    last = int(end.timestamp()) // QUARTER_S
+    return (
+        select(
+            c.quarter,
+            c.queue,
+            func.count().label("offered"),
+            _count(answered).label("answered"),
+            _count(answered & (c.wait_s <= _service_level_case(thresholds))).label(
+                "answered_within_sl"
+            ),
+            _count(abandoned & (c.wait_s >= short)).label("abandoned"),
+            _count(abandoned & (c.wait_s < short)).label("short_abandoned"),
+            _count(c.outcome == CallEnd.TIMEOUT.value).label("exit_timeout"),
+            _count(c.outcome == CallEnd.KEY.value).label("exit_key"),
+            _count(c.outcome == CallEnd.EMPTY.value).label("exit_empty"),
+            _count(c.outcome == CallEnd.LOST.value).label("lost"),
+            _count(c.outcome == CallEnd.WAITING.value).label("waiting"),
+            _count(answered & (c.transfer == "blind")).label("transfers_blind"),
+            _count(answered & (c.transfer == "attended")).label("transfers_attended"),
+            _sum(answered, c.wait_s).label("wait_answered_s"),
+            _sum(abandoned & (c.wait_s >= short), c.wait_s).label("wait_abandoned_s"),
+            _sum(answered, c.talk_s).label("talk_s"),
+            func.max(case((c.outcome != CallEnd.WAITING.value, c.wait_s), else_=0.0)).label(
+                "longest_wait_s"
+            ),
+        )
+        .where(
+            c.quarter >= first,
+            c.quarter <= last,
+            c.entered_at >= start,
+            c.entered_at < end,
+        )
+        .group_by(c.quarter, c.queue)
+    )
+
+
+def _totals(row: Any, thresholds: Thresholds) -> QueueTotals:
+    answered = int(row.answered or 0)
+    return QueueTotals(
+        offered=int(row.offered),
+        answered=answered,
+        answered_within_sl=int(row.answered_within_sl or 0),
+        abandoned=int(row.abandoned or 0),
+        short_abandoned=int(row.short_abandoned or 0),
+        exit_timeout=int(row.exit_timeout or 0),
+        exit_key=int(row.exit_key or 0),
+        exit_empty=int(row.exit_empty or 0),
+        lost=int(row.lost or 0),
+        waiting=int(row.waiting or 0),
+        transfers_blind=int(row.transfers_blind or 0),
+        transfers_attended=int(row.transfers_attended or 0),
+        wait_answered_s=float(row.wait_answered_s or 0.0),
+        wait_abandoned_s=float(row.wait_abandoned_s or 0.0),
+        talk_s=float(row.talk_s or 0.0),
+        wrap_up_s=float(answered * thresholds.wrap_up_for(row.queue)),
+        longest_wait_s=float(row.longest_wait_s or 0.0),
+    )
+
+
+def _quarter_start(quarter: int) -> datetime:
+    return datetime.fromtimestamp(quarter * QUARTER_S, UTC)
+
+
+async def queue_totals(
+    database: Database, start: datetime, end: datetime, thresholds: Thresholds
+) -> list[tuple[datetime, str, QueueTotals]]:
+    """(quarter-hour start, queue, totals) for the calls that entered in [start, end)."""
+    async with database.autocommit() as connection:
+        rows = await connection.execute(totals_query(start, end, thresholds))
+        return [
+            (
+                datetime.fromtimestamp(row.quarter * QUARTER_S, UTC),
+                row.queue,
+                _totals(row, thresholds),
+            )
+            for row in rows
+        ]
+
+
+def roll_up(
+    quarters: Iterable[tuple[datetime, str, QueueTotals]],
+    period: Period,
+    calendar: Calendar,
+    thresholds: Thresholds,
+) -> list[QueueRow]:
+    """Quarter-hour totals summed into the periods, each period's figures per queue and
+    for all queues ("*")."""
+    buckets: dict[datetime, dict[str, QueueTotals]] = defaultdict(dict)
+    for quarter, queue, totals in quarters:
+        start = quarter if period is Period.ALL else calendar.period_start(quarter, period)
+        if period is Period.ALL:
+            start = datetime.fromtimestamp(0, UTC)
+        found = buckets[start].get(queue)
+        buckets[start][queue] = totals if found is None else found.add(totals)
+    rows = []
+    for start in sorted(buckets):
+        label = "" if period is Period.ALL else calendar.label(start, period)
+        for figures in metrics.figures_of_totals(buckets[start], thresholds).values():
+            rows.append(QueueRow(period=label, period_start=start, figures=figures))
+    return rows
+
+
+async def queue_report(
+    database: Database,
+    start: datetime,
+    end: datetime,
+    period: Period,
+    calendar: Calendar,
+    thresholds: Thresholds,
+) -> list[QueueRow]:
+    return roll_up(
+        await queue_totals(database, start, end, thresholds), period, calendar, thresholds
+    )
+
+
+# ---------------------------------------------------------------- agents
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    period: str
+    figures: metrics.AgentFigures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"period": self.period, **self.figures.as_dict()}
+
+
+def periods(
+    start: datetime, end: datetime, period: Period, calendar: Calendar
+) -> list[tuple[datetime, datetime]]:
+    """The report's periods covering [start, end), each cut to it."""
+    if period is Period.ALL:
+        return [(start, end)]
+    cuts = []
+    cursor = start
+    while cursor < end:
+        begin = calendar.period_start(cursor, period)
+        step = {
+            Period.HOUR: timedelta(hours=1),
+            Period.DAY: timedelta(days=1),
+            Period.WEEK: timedelta(days=7),
+            Period.MONTH: timedelta(days=32),
+        }[period]
+        # Wall-clock arithmetic on the zone's time: a day is a day across an offset change.
+        following = calendar.period_start(begin + step, period)
+        cuts.append((max(begin, start), min(following, end)))
+        cursor = following
+    return cuts
+
+
+async def agent_report(
+    store: EventStore,
+    start: datetime,
+    end: datetime,
+    period: Period,
+    calendar: Calendar,
+    thresholds: Thresholds,
+) -> list[AgentRow]:
+    events = await store.load_interval(start, end)
+    rows = []
+    for begin, finish in periods(start, end, period, calendar):
+        label = "" if period is Period.ALL else calendar.label(begin, period)
+        for figures in metrics.agent_figures(events, begin, finish, thresholds).values():
+            rows.append(AgentRow(period=label, figures=figures))
+    return rows
+
+
+# ---------------------------------------------------------------- abandoned callers
+
+
+async def abandoned_report(
+    database: Database,
+    start: datetime,
+    end: datetime,
+    thresholds: Thresholds,
+    include_short: bool = False,
+) -> list[dict[str, Any]]:
+    """Callers who abandoned, newest first, with the customer last identified on their number."""
+    c = QueueCallRow
+    condition = [
+        c.outcome == CallEnd.ABANDONED.value,
+        c.entered_at >= start,
+        c.entered_at < end,
+    ]
+    if not include_short:
+        condition.append(c.wait_s >= thresholds.short_abandon_s)
+    async with database.autocommit() as connection:
+        rows = list(
+            await connection.execute(
+                select(c.callid, c.queue, c.caller_number, c.entered_at, c.ended_at, c.wait_s)
+                .where(*condition)
+                .order_by(c.ended_at.desc(), c.id.desc())
+            )
+        )
+    customers = await InteractionRecords(database).customers_by_number(
+        [row.caller_number for row in rows]
+    )
+    return [
+        {
+            "callid": row.callid,
+            "queue": row.queue,
+            "caller_number": row.caller_number,
+            "customer_id": customers.get(row.caller_number),
+            "entered_at": row.entered_at.isoformat(),
+            "abandoned_at": (row.ended_at or row.entered_at).isoformat(),
+            "wait_s": row.wait_s,
+            "short": row.wait_s < thresholds.short_abandon_s,
+        }
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------- IVR
+
+# Calls that ended in the menus or a queue: the self-service rate's denominator
+# (docs/outcomes.md). Campaign and message outcomes are not inbound calls.
+_IVR_ENDS = frozenset(
+    {
+        Outcome.SELF_SERVED,
+        Outcome.ANSWERED_BY_AGENT,
+        Outcome.ABANDONED_IN_QUEUE,
+        Outcome.NO_AGENT,
+        Outcome.CALLBACK_REQUESTED,
+        Outcome.AFTER_HOURS,
+        Outcome.ABANDONED_IN_MENU,
+        Outcome.NOT_FOUND,
+        Outcome.NOT_VERIFIED,
+        Outcome.LOCKED_OUT,
+        Outcome.GAVE_UP,
+        Outcome.SYSTEM_ERROR,
+        Outcome.FAILED,
+        Outcome.QUEUED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class IvrFigures:
+    calls: int
+    self_served: int
+    self_service_rate: float | None
+    by_outcome: Mapping[str, int]
+    # menu -> outcome -> calls that went through the menu and ended so
+    by_menu: Mapping[str, Mapping[str, int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "self_served": self.self_served,
+            "self_service_rate": self.self_service_rate,
+            "by_outcome": dict(self.by_outcome),
+            "by_menu": {menu: dict(outcomes) for menu, outcomes in self.by_menu.items()},
+        }
+
+
+def ivr_figures(calls: Iterable[Any]) -> IvrFigures:
+    """Self-service rate = self_served / calls that ended in the menus or a queue; calls per
+    menu (each menu a call went through, once) and outcome."""
+    by_outcome: Counter[str] = Counter()
+    by_menu: dict[str, Counter[str]] = defaultdict(Counter)
+    for call in calls:
+        outcome = call.outcome or "unknown"
+        if outcome not in _IVR_ENDS:
+            continue
+        by_outcome[outcome] += 1
+        menus = {step.get("menu") for step in call.menu_path or () if isinstance(step, dict)}
+        for menu in sorted(menu for menu in menus if menu):
+            by_menu[menu][outcome] += 1
+    counted = sum(by_outcome.values())
+    served = by_outcome[Outcome.SELF_SERVED]
+    return IvrFigures(
+        calls=counted,
+        self_served=served,
+        self_service_rate=served / counted if counted else None,
+        by_outcome=dict(sorted(by_outcome.items())),
+        by_menu={
+            menu: dict(sorted(outcomes.items())) for menu, outcomes in sorted(by_menu.items())
+        },
+    )
+
+
+async def ivr_report(database: Database, start: datetime, end: datetime) -> IvrFigures:
+    return ivr_figures(await InteractionRecords(database).calls_between(start, end))
+
+
+# ---------------------------------------------------------------- export
+
+
+def table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Column names (in first-seen order) and values of dict rows."""
+    columns: list[str] = []
+    for row in rows:
+        for name in row:
+            if name not in columns:
+                columns.append(name)
+    return columns, [[row.get(name) for name in columns] for row in rows]
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    columns, values = table(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(values)
+    return out.getvalue()
+
+
+def to_xlsx(rows: Sequence[Mapping[str, Any]], title: str) -> bytes:
+    from openpyxl import Workbook
+
+    columns, values = table(rows)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(columns)
+    for row in values:
+        sheet.append([_cell(value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return str(value)
+    return value
