@@ -1,0 +1,117 @@
+"""The daily run: installments and cheques due in a few days, installments overdue, policies
+ending soon, shareholders' meetings ahead, and Nowruz greetings on the first of Farvardin,
+each becoming a notice by the customer's own channel. Run it by cron or with the built-in
+scheduler (`tamas notices daily --every-day-at 09:00`).
+
+Repeating a day's run sends nothing twice: a notice's key is its kind, what it is about and
+the day (`daily:installment_due:installment:17:2026-12-01`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import jdatetime
+
+from integrations.customer_file.reminders import DueReminders, Reminder
+from messaging.core_events import BadEvent
+from messaging.notifier import Notifier, Recipient, write_values
+
+
+@dataclass(frozen=True)
+class Horizons:
+    """How far ahead (or behind) each reminder looks (settings `notice_*`)."""
+
+    installment_days_before: int = 3
+    overdue_days_after: tuple[int, ...] = (7, 30)
+    cheque_days_before: int = 3
+    policy_days_before: int = 30
+    meeting_days_before: int = 10
+
+
+@dataclass
+class DailyReport:
+    day: date
+    found: Counter[str] = field(default_factory=Counter)  # per notice kind
+    results: Counter[str] = field(default_factory=Counter)  # queued, duplicate, skipped...
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "day": self.day.isoformat(),
+            "found": dict(self.found),
+            "results": dict(self.results),
+            "problems": self.problems,
+        }
+
+
+def is_nowruz(day: date) -> bool:
+    jalali = jdatetime.date.fromgregorian(date=day)
+    return (jalali.month, jalali.day) == (1, 1)
+
+
+def sources(
+    reminders: DueReminders, day: date, horizons: Horizons
+) -> list[AsyncIterator[list[Reminder]]]:
+    found = [
+        reminders.installments_due(day + timedelta(days=horizons.installment_days_before)),
+        reminders.cheques_due(day + timedelta(days=horizons.cheque_days_before)),
+        reminders.policies_ending(day + timedelta(days=horizons.policy_days_before)),
+        reminders.meeting_invitations(day + timedelta(days=horizons.meeting_days_before)),
+    ]
+    found += [
+        reminders.installments_overdue(day - timedelta(days=days))
+        for days in horizons.overdue_days_after
+    ]
+    if is_nowruz(day):
+        found.append(reminders.everybody("nowruz"))
+    return found
+
+
+async def daily_run(
+    notifier: Notifier,
+    reminders: DueReminders,
+    day: date,
+    horizons: Horizons,
+    now: datetime | None = None,
+) -> DailyReport:
+    report = DailyReport(day)
+    for source in sources(reminders, day, horizons):
+        async for page in source:
+            keys = {f"daily:{r.kind}:{r.entity}:{day.isoformat()}": r for r in page}
+            # A repeated run skips the notices it already made in one query per page.
+            known = await notifier.store.known_keys(list(keys))
+            for key, reminder in keys.items():
+                report.found[reminder.kind] += 1
+                if key in known:
+                    report.results["duplicate"] += 1
+                    continue
+                status = await _send(notifier, key, reminder, now or datetime.now(UTC), report)
+                report.results[status] += 1
+    return report
+
+
+async def _send(
+    notifier: Notifier, key: str, reminder: Reminder, now: datetime, report: DailyReport
+) -> str:
+    kind = notifier.kinds.get(reminder.kind)
+    if kind is None:
+        report.problems.append(f"{key}: no notice kind {reminder.kind!r} in the catalogue")
+        return "skipped"
+    language = reminder.language if reminder.language in kind.text else "fa"
+    recipient = Recipient(
+        customer_id=reminder.customer_id,
+        name=reminder.name_fa if language == "fa" else reminder.name_latin or reminder.name_fa,
+        language=language,
+        phones=(reminder.mobile,) if reminder.mobile else (),
+        emails=(reminder.email,) if reminder.email else (),
+        faxes=(),
+    )
+    try:
+        values = write_values(kind, reminder.values, language)
+    except BadEvent as error:
+        report.problems.append(f"{key}: {error}")
+        return "skipped"
+    return (await notifier.send(key, kind, recipient, values, now)).status
