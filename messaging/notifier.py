@@ -57,6 +57,14 @@ OUTBOX_OUTCOMES = {
     "expired": Outcome.EXPIRED,
     "refused": Outcome.REFUSED,
 }
+# The delivery report matched to a sent message (the outbox's delivery_status) outranks its
+# sending status.
+DELIVERY_OUTCOMES = {
+    "delivered": Outcome.DELIVERED,
+    "undelivered": Outcome.UNDELIVERED,
+    "rejected": Outcome.UNDELIVERED,
+    "expired": Outcome.EXPIRED,
+}
 # A notice accepted this long ago and never queued belongs to a process that died.
 RESUME_AFTER = timedelta(minutes=1)
 
@@ -297,17 +305,24 @@ class Notifier:
         changed = 0
         notices = await self.store.queued_since(now - timedelta(hours=expire_after_h * 4))
         ids = [notice.message_id for notice in notices if notice.message_id is not None]
-        statuses: dict[int, tuple[str, datetime]] = {}
+        statuses: dict[int, tuple[str, str | None, datetime]] = {}
         for start in range(0, len(ids), 500):
             async with self.database.session() as session:
                 rows = await session.execute(
                     select(
-                        OutboundMessage.id, OutboundMessage.status, OutboundMessage.created_at
+                        OutboundMessage.id,
+                        OutboundMessage.status,
+                        OutboundMessage.delivery_status,
+                        OutboundMessage.created_at,
                     ).where(OutboundMessage.id.in_(ids[start : start + 500]))
                 )
-                statuses.update({row.id: (row.status, row.created_at) for row in rows})
-        for message_id, (status, created_at) in statuses.items():
-            outcome = OUTBOX_OUTCOMES.get(status, Outcome.SENT)
+                statuses.update(
+                    {row.id: (row.status, row.delivery_status, row.created_at) for row in rows}
+                )
+        for message_id, (status, report, created_at) in statuses.items():
+            outcome = DELIVERY_OUTCOMES.get(report or "") or OUTBOX_OUTCOMES.get(
+                status, Outcome.SENT
+            )
             if not outcome.settled and created_at < horizon:
                 outcome = Outcome.EXPIRED
             if await self.records.settle_message(f"outbox:{message_id}", outcome, now):

@@ -191,11 +191,15 @@ async def test_deliveries_reach_the_record_and_silence_becomes_expired(
     delivered = await notifier.on_event(read_event(_settled("7001", "ev-a")), NOW)
     failed = await notifier.on_event(read_event(_settled("7002", "ev-b")), NOW)
     silent = await notifier.on_event(read_event(_settled("7003", "ev-c")), NOW)
-    for result, status in ((delivered, "delivered"), (failed, "failed"), (silent, "sent")):
+    for result, status, report in (
+        (delivered, "sent", "delivered"),
+        (failed, "failed", None),
+        (silent, "sent", None),
+    ):
         await database.write(
             update(OutboundMessage)
             .where(OutboundMessage.id == result.message_id)
-            .values(status=status, created_at=NOW - timedelta(hours=49))
+            .values(status=status, delivery_status=report, created_at=NOW - timedelta(hours=49))
         )
     assert await notifier.sync_deliveries(NOW, expire_after_h=48) == 3
     records = InteractionRecords(database)
