@@ -1,0 +1,187 @@
+"""`tamas cases create|list|show|scan|types`: open a case, list a team's or a person's cases,
+show one with its timeline and tasks, and run the SLA scan (print what is due or breached;
+with --escalate fire the escalation steps and publish their alerts). docs/cases.md has more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cases import types
+from cases.escalation import SlaScan
+from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
+from cases.tasks import CaseTasks
+from cases.types import CaseFieldError
+from customer_file.identifiers import InvalidIdentifier
+from integrations import migrations
+from integrations.database import Database
+from tamas.bus import make_bus
+from tamas.documents import DefinitionError
+from tamas.errors import CommandError
+from tamas.settings import Settings
+
+
+def _field(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: give a field as name=value")
+    return name.strip(), value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--types", type=Path, default=types.DEFAULT_PATH, help="case types file")
+    sub = parser.add_subparsers(dest="action", required=True)
+    create = sub.add_parser("create", help="open a case")
+    create.add_argument("type", help="a type of cases/types.yaml")
+    create.add_argument("--field", type=_field, action="append", default=[], help="name=value")
+    create.add_argument("--summary", default="")
+    create.add_argument("--channel", choices=[c.value for c in CaseChannel], default="desktop")
+    create.add_argument("--by", default="cli", help="who opens it (agent:101)")
+    for name in ("phone", "national-id", "company-id", "line", "region", "tier", "partner"):
+        create.add_argument(f"--{name}")
+    listing = sub.add_parser("list", help="open cases, most urgent deadline first")
+    listing.add_argument("--team")
+    listing.add_argument("--owner")
+    listing.add_argument("--partner")
+    listing.add_argument("--all", action="store_true", help="resolved and closed cases too")
+    listing.add_argument("--limit", type=int, default=50)
+    show = sub.add_parser("show", help="a case with its timeline and tasks")
+    show.add_argument("tracking_number")
+    scan = sub.add_parser("scan", help="cases whose deadline is near or passed")
+    scan.add_argument(
+        "--escalate", action="store_true", help="fire the escalation steps and publish alerts"
+    )
+    sub.add_parser("types", help="check the types file and print its types")
+    for each in (create, listing, show, scan):
+        each.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _line(case: CaseView) -> str:
+    due = case.next_due_at.isoformat(timespec="minutes") if case.next_due_at else "-"
+    breached = f" BREACHED:{','.join(case.breached)}" if case.breached else ""
+    return (
+        f"{case.tracking_number}  {case.type:26} {case.state:16} {case.priority:7} "
+        f"{case.team:14} {case.owner or '-':6} due {due} ({case.next_due_clock or '-'}){breached}"
+    )
+
+
+def _hours(span: timedelta | None) -> str:
+    return "-" if span is None else f"{span.total_seconds() / 3600:g}h"
+
+
+def _print(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        case_types = types.load(args.types)
+    except DefinitionError as error:
+        raise CommandError(str(error)) from None
+    if args.action == "types":
+        for name, case_type in case_types.types.items():
+            sla = case_type.sla
+            print(
+                f"{name:26} team {case_type.team:14} workflow {case_type.workflow.name:9} "
+                f"SLA {sla.name} ({_hours(sla.first_response)} / {_hours(sla.resolution)} "
+                "business hours)"
+            )
+        return 0
+    database = Database(settings.effective_database_url)
+    try:
+        await migrations.require_current(database)
+        store = CaseStore(database, case_types)
+        return await _act(args, settings, store)
+    except (CaseError, CaseFieldError, InvalidIdentifier) as error:
+        raise CommandError(str(error)) from None
+    finally:
+        await database.dispose()
+
+
+async def _act(args: argparse.Namespace, settings: Settings, store: CaseStore) -> int:
+    if args.action == "create":
+        case = await store.open_case(
+            CaseRequest(
+                args.type,
+                CaseChannel(args.channel),
+                args.by,
+                args.summary,
+                dict(args.field),
+                phone=args.phone,
+                national_id=args.national_id,
+                company_id=args.company_id,
+                line=args.line,
+                region=args.region,
+                tier=args.tier,
+                partner=args.partner,
+            )
+        )
+        _print(case.as_dict()) if args.json else print(f"opened {_line(case)}")
+    elif args.action == "list":
+        cases = await store.find(
+            team=args.team,
+            owner=args.owner,
+            partner=args.partner,
+            open_only=not args.all,
+            limit=args.limit,
+        )
+        if args.json:
+            _print([case.as_dict() for case in cases])
+        else:
+            for case in cases:
+                print(_line(case))
+    elif args.action == "show":
+        case = await store.get(args.tracking_number)
+        timeline = await store.timeline(case.tracking_number)
+        tasks = await CaseTasks(store.database).for_case(case.tracking_number)
+        if args.json:
+            _print(
+                {
+                    "case": case.as_dict(),
+                    "timeline": [entry.__dict__ for entry in timeline],
+                    "tasks": [task.__dict__ for task in tasks],
+                }
+            )
+        else:
+            print(_line(case))
+            print(f"  {case.summary}  fields: {json.dumps(case.fields, ensure_ascii=False)}")
+            for entry in timeline:
+                extra = json.dumps(entry.data, ensure_ascii=False) if entry.data else ""
+                print(f"  {entry.at.isoformat(timespec='minutes')} {entry.kind:12} "
+                      f"{entry.actor:18} {entry.note} {extra}")  # fmt: skip
+            for task in tasks:
+                done = "done" if task.done_at else "open"
+                print(f"  task {task.id} [{done}] {task.control_at:%Y-%m-%d %H:%M} {task.title}")
+    elif args.action == "scan":
+        return await _scan(args, settings, store)
+    return 0
+
+
+async def _scan(args: argparse.Namespace, settings: Settings, store: CaseStore) -> int:
+    now = datetime.now(UTC)
+    if not args.escalate:
+        cases = await SlaScan(store).due(now)
+        if args.json:
+            _print([case.as_dict() for case in cases])
+        else:
+            for case in cases:
+                print(_line(case))
+            overdue = sum(1 for case in cases if case.next_due_at and case.next_due_at <= now)
+            print(f"{len(cases)} due soon or passed ({overdue} passed)")
+        return 0
+    bus = make_bus(settings.redis_url)
+    await bus.start()
+    try:
+        fired = await SlaScan(store, bus).run(now)
+    finally:
+        await bus.close()
+    if args.json:
+        _print([fire.__dict__ for fire in fired])
+    else:
+        for fire in fired:
+            print(f"{fire.tracking_number}  {fire.action.value} -> {fire.to or '-'}")
+        print(f"{len(fired)} escalation steps fired")
+    return 0
