@@ -18,9 +18,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from customer_file.port import CustomerFileError
+from integrations.messaging.outbox import Outbox, OutboxLimits
+from ivr.hours import default_hours
 from popup_server.auth import read_json, require_role
 from popup_server.roles import Role
 from supervisors.actions import ActionDone, ActionRefused, SupervisorActions
+from supervisors.alert_notices import AlertFirings, AlertWatch
+from supervisors.alerts import load_rules
 from supervisors.today import stored_today
 from supervisors.wallboard import TodaySource, Wallboard, WallboardMirror
 
@@ -130,6 +134,16 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
 
     following = app[SERVER].follower is not None
     wallboard = Wallboard(parts.bus, today=today_source(parts)) if following else None
+    if wallboard is not None:
+        # The rules are read (and checked) at start: a mistake stops the server with its line.
+        wallboard.on_flush.append(
+            AlertWatch(
+                load_rules(),
+                AlertFirings(parts.database),
+                Outbox(parts.database, OutboxLimits.from_settings(parts.settings)),
+                default_hours().is_open,
+            )
+        )
     mirror = None if following else WallboardMirror()
     pages = SupervisorPages(parts, wallboard, mirror)
     pages.add_to(app)

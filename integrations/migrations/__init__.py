@@ -41,6 +41,7 @@ MODEL_MODULES = (
     "cases.tables",
     "messaging.notice_store",
     "supervisors.events",
+    "supervisors.alert_notices",
 )
 
 
