@@ -93,6 +93,22 @@ class TextService:
         to_number: str | None = None,
     ) -> Reply | None:
         """Answer one text; None when it was answered before (or its sender is no number)."""
+        kept = await self.keep(provider, provider_message_id, from_number, body, to_number)
+        if kept is None:
+            return None
+        inbound_id, phone = kept
+        return await self.answer(inbound_id, provider, provider_message_id, phone, body, to_number)
+
+    async def keep(
+        self,
+        provider: str,
+        provider_message_id: str,
+        from_number: str,
+        body: str,
+        to_number: str | None = None,
+    ) -> tuple[int, str] | None:
+        """Keep a text in the inbox before anything else is done with it: its row id and the
+        sender's number, or None when it was kept before (or its sender is no number)."""
         phone = try_normalize_phone(from_number, self.region)
         if phone is None:
             log.info("text %s from an unusable sender ignored", provider_message_id)
@@ -100,7 +116,7 @@ class TextService:
         inbound_id = await self.inbox.keep(provider, provider_message_id, phone, body, to_number)
         if inbound_id is None:
             return None  # the provider gave it twice: answered the first time
-        return await self.answer(inbound_id, provider, provider_message_id, phone, body, to_number)
+        return inbound_id, phone
 
     async def answer(
         self,

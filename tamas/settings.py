@@ -31,6 +31,8 @@ SECRET_SETTINGS = frozenset(
         "ami_secret",
         "smtp_password",
         "sms_gateway_token",
+        "smpp_password",
+        "sms_webhook_secret",
         "fax_gateway_token",
         "customer_file_token",
         "lockout_secret",
@@ -158,6 +160,23 @@ class Settings:
     # integrations/messaging/gateway.py); empty means SMS requests wait in the outbox.
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    # SMS providers and the text service (docs/messaging.md): the profile the gateway URL
+    # speaks (generic, iran_rest, or one defined in sms_profiles_file), the sender line, the
+    # provider's rate (requests per second, held across processes through redis_url); SMPP
+    # instead of HTTP when smpp_host is set (the rate then counts PDUs); the webhook's shared
+    # secret for pushed texts and reports (empty: the webhook is off); answers per number
+    # per hour; how often the pull inbox and delivery reports are read.
+    sms_profile: str = "generic"
+    sms_profiles_file: str = ""
+    sms_sender: str = ""
+    sms_rate_per_s: int = 10
+    smpp_host: str = ""
+    smpp_port: int = 2775
+    smpp_system_id: str = ""
+    smpp_password: str = ""
+    sms_webhook_secret: str = ""
+    text_service_per_hour: int = 10
+    sms_poll_s: float = 10.0
     # The fax gateway, same protocol plus the subject line; empty means faxes wait.
     fax_gateway_url: str = ""
     fax_gateway_token: str = ""

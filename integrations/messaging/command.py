@@ -5,10 +5,11 @@ seconds. Kinds without an adapter stay pending."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from integrations import migrations
 from integrations.database import Database
-from integrations.messaging.gateway import HttpFaxGateway, HttpSmsGateway, OutboxSender
+from integrations.messaging.gateway import HttpFaxGateway, OutboxSender
 from integrations.messaging.mail import SmtpMailer
 from integrations.messaging.outbox import KINDS
 from tamas.settings import Settings
@@ -43,9 +44,10 @@ def mailer(settings: Settings) -> SmtpMailer | None:
 
 def sender(settings: Settings, database: Database) -> OutboxSender:
     """An OutboxSender with an adapter for each kind the settings configure."""
-    sms = fax = None
-    if settings.sms_gateway_url:
-        sms = HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token)
+    from messaging import sms_channel
+
+    sms = sms_channel.sms_adapter(settings)
+    fax = None
     if settings.fax_gateway_url:
         fax = HttpFaxGateway(settings.fax_gateway_url, settings.fax_gateway_token)
     return OutboxSender(database, sms, fax=fax, email=mailer(settings))
@@ -76,9 +78,30 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                     f"left for later {result.deferred}, uncertain {result.uncertain}"
                 )
             else:
-                await outbox.run(args.interval)
+                await _run_with_sms_inbox(outbox, settings, database, args.interval)
         finally:
             await outbox.close()
     finally:
         await database.dispose()
     return 0
+
+
+async def _run_with_sms_inbox(
+    outbox: OutboxSender, settings: Settings, database: Database, interval_s: float
+) -> None:
+    """Send rounds, and beside them the SMS provider's pull inbox and delivery reports read
+    and answered (messaging/sms_channel.py) where its profile has them."""
+    from integrations.customer_file.adapters import open_customer_file
+    from integrations.messaging.outbox import Outbox
+    from integrations.messaging.sms_http import ProfileGateway
+    from messaging import sms_channel
+
+    gateway = outbox.adapters.get("sms")
+    if not isinstance(gateway, ProfileGateway) or (
+        gateway.profile.inbox is None and gateway.profile.status is None
+    ):
+        await outbox.run(interval_s)
+        return
+    service = sms_channel.text_service(settings, database, open_customer_file(settings, database))
+    polling = sms_channel.poll_forever(gateway, service, Outbox(database), settings.sms_poll_s)
+    await asyncio.gather(outbox.run(interval_s), polling)

@@ -1,0 +1,105 @@
+"""A customer's text round trip, end to end, on SQLite and PostgreSQL: the text arrives (read
+from the provider's pull inbox, or pushed to the app's webhook with its shared secret), the
+answer from the customer file is queued in the outbox, sent through the local provider, and
+its delivery report (polled, or pushed) is matched to it; the exchange is an interaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from ivr_support import GOLD_PHONE, build_customer_file
+from popup_support import serving
+from sqlalchemy import select
+
+from bench.local_sms_gateway import API_KEY, LocalSmsGateway
+from integrations.customer_file.sql import SqlCustomerFile
+from integrations.database import Database
+from integrations.messaging import sms_profiles
+from integrations.messaging.gateway import OutboxSender
+from integrations.messaging.outbox import OutboundMessage, Outbox
+from integrations.messaging.sms_http import ProfileGateway
+from interactions.table import Interaction
+from messaging import sms_channel
+from tamas.settings import Settings
+
+SECRET = "webhook-secret"
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[LocalSmsGateway]:
+    local = await LocalSmsGateway().start()
+    try:
+        yield local
+    finally:
+        await local.stop()
+
+
+async def answers(database: Database) -> list[OutboundMessage]:
+    async with database.session() as session:
+        return list(await session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
+
+
+async def test_debt_texted_to_the_pull_inbox_is_answered_sent_and_its_report_matched(
+    database: Database, gateway: LocalSmsGateway
+) -> None:
+    await build_customer_file(database)
+    settings = Settings(
+        sms_gateway_url=gateway.url, sms_gateway_token=API_KEY, sms_profile="iran_rest",
+        sms_sender="3000", sms_rate_per_s=50,
+    )  # fmt: skip
+    adapter = sms_channel.http_gateway(settings)
+    assert adapter is not None
+    service = sms_channel.text_service(settings, database, SqlCustomerFile(database))
+    sender = OutboxSender(database, adapter)
+    try:
+        gateway.text_from(GOLD_PHONE, "بدهی")
+        polled = await sms_channel.poll_once(adapter, service, Outbox(database))
+        assert polled.texts == 1
+        assert (await sender.send_pending()).sent == 1
+        [taken] = gateway.taken.values()
+        assert taken.to == GOLD_PHONE and "مانده بدهی" in taken.text
+        gateway.deliver_all()
+        assert (await sms_channel.poll_once(adapter, service, Outbox(database))).reports == 1
+    finally:
+        await sender.close()
+    [answer] = await answers(database)
+    assert answer.provider == "iran_rest" and answer.provider_id == taken.provider_id
+    assert answer.delivery_status == "delivered"
+    async with database.session() as session:
+        record = await session.scalar(select(Interaction).where(Interaction.channel == "sms"))
+    assert record is not None and record.outcome == "self_served"
+
+
+async def test_texts_and_reports_pushed_to_the_webhook_need_the_secret_and_count_once(
+    database: Database, gateway: LocalSmsGateway
+) -> None:
+    await build_customer_file(database)
+    settings = Settings(sms_webhook_secret=SECRET)
+    text = {"id": "push-1", "from": GOLD_PHONE, "to": "3000", "text": "debt"}
+    async with serving(database, settings=settings) as app, aiohttp.ClientSession() as client:
+        inbound = f"{app.base}/api/messaging/sms/generic/inbound"
+        async with client.post(inbound, json=text) as refused:
+            assert refused.status == 401
+        for expected in ("answered", "duplicate"):
+            async with client.post(
+                inbound, json=text, headers={"X-Tamas-Secret": SECRET}
+            ) as pushed:
+                assert pushed.status == 200
+                assert (await pushed.json())["status"] == expected
+        [answer] = await answers(database)
+        assert answer.body.startswith("Balance:")
+
+        adapter = ProfileGateway(sms_profiles.load()["generic"], f"{gateway.url}/generic", API_KEY)
+        sender = OutboxSender(database, adapter)
+        try:
+            assert (await sender.send_pending()).sent == 1
+        finally:
+            await sender.close()
+        [taken] = gateway.taken.values()
+        report = {"id": taken.provider_id, "status": "delivered", "secret": SECRET}
+        async with client.get(f"{app.base}/api/messaging/sms/generic/reports", params=report) as r:
+            assert r.status == 200 and (await r.json())["matched"] == 1
+    [answer] = await answers(database)
+    assert answer.delivery_status == "delivered"
