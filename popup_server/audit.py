@@ -25,7 +25,20 @@ SUPERVISOR_ACTIONS = (
     "sv_pause", "sv_unpause", "sv_logout", "sv_listen", "sv_whisper", "sv_barge", "sv_move",
     "sv_callback",
 )  # fmt: skip
-ACTIONS = ("file_read", "search", "originate", "transfer", *SUPERVISOR_ACTIONS)
+# What campaign operators did from the console (dialer/web.py); the target is the campaign.
+CAMPAIGN_ACTIONS = (
+    "campaign_create", "campaign_import", "campaign_select", "campaign_start", "campaign_pause",
+    "campaign_resume", "campaign_stop", "campaign_export", "campaign_sms",
+)  # fmt: skip
+# What messaging operators did (messaging/operators.py): the target is the message or the
+# notice kind and language; a preview reads a customer's file.
+MESSAGING_ACTIONS = (
+    "message_retry", "message_cancel", "template_edit", "template_reset", "notice_preview",
+)  # fmt: skip
+ACTIONS = (
+    "file_read", "search", "originate", "transfer", *SUPERVISOR_ACTIONS, *CAMPAIGN_ACTIONS,
+    *MESSAGING_ACTIONS,
+)  # fmt: skip
 REASONS = ("ringing_call", "search", "registration")
 WINDOW = timedelta(hours=1)
 
