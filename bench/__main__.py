@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "customer_file_popup": "bench.customer_file_popup",
     "dialer_pacing_simulation": "bench.dialer_pacing_simulation",
     "campaign_selection": "bench.campaign_selection",
+    "wallboard_live": "bench.wallboard_live",
 }
 
 
