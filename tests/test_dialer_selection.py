@@ -151,3 +151,47 @@ async def test_imported_kinds_and_stopped_campaigns_take_no_selection(database: 
     stopped = await Campaigns(database).named("renewal_due")
     with pytest.raises(SelectionError, match="stopped"):
         await select_targets(database, stopped, KINDS["renewal_due"], NOW)
+
+
+KINDS_TEXT = kinds.DEFAULT_PATH.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("rule: installments_overdue, days_overdue: 7", "rule: installments_late, days: 7"),
+            "kinds.overdue_installment.target.rule: 'installments_late' is not a rule",
+        ),
+        (
+            ("days_overdue: 7", "days_ovrdue: 7"),
+            "kinds.overdue_installment.target.days_ovrdue: unknown key",
+        ),
+        (
+            ("days_before: 30", "days_before: 0"),
+            "kinds.renewal_due.target.days_before: must be a whole number >= 1",
+        ),
+        (
+            ("not_renewed: true", "not_renewed: 1"),
+            "kinds.renewal_due.target.not_renewed: must be true or false",
+        ),
+        (
+            ("fields: [name, claim_code, amount_rials]", "fields: [name, claim_code, amount]"),
+            "kinds.claim_settled.fields[2]: rule claims_settled gives no 'amount'",
+        ),
+        (
+            ("ends on {end_date}", "ends on {ending}"),
+            "kinds.renewal_due.sms_fallback.en: {ending} is not one of the kind's fields",
+        ),
+    ],
+)
+def test_a_wrong_target_rule_is_reported_with_its_line(
+    change: tuple[str, str], message: str
+) -> None:
+    old, new = change
+    assert old in KINDS_TEXT
+    broken = KINDS_TEXT.replace(old, new, 1)
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if new in text)
+    with pytest.raises(kinds.KindError) as raised:
+        kinds.parse(broken)
+    assert f"kinds.yaml:{line}: {message}" in str(raised.value)

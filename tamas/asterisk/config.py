@@ -83,6 +83,9 @@ MODULES: tuple[str, ...] = (
     "cel_manager.so",
     "res_clioriginate.so",
     "res_convert.so",
+    # fax (dialplans/fax.conf): SendFAX/ReceiveFAX and FAXOPT(), G.711 audio through spandsp
+    "res_fax.so",
+    "res_fax_spandsp.so",
 )
 
 
@@ -197,6 +200,8 @@ def extensions_conf(
         f"{variables.AGI} = {agi_url(settings)}",
         f"{variables.DEFAULT_QUEUE} = {lines.default_queue}",
         f"{variables.PRIORITY_QUEUE} = {lines.priority_queue}",
+        # Where dialplans/fax.conf writes received faxes (as Asterisk sees the path).
+        f"{variables.FAX_SPOOL} = {settings.fax_asterisk_spool_dir}",
         "",
     ]
     text += [f"#include tamas/{name}" for name in dialplan_files]
