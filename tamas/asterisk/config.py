@@ -208,12 +208,24 @@ def extensions_conf(
     return "\n".join(text) + "\n"
 
 
+SCENARIO_QUEUE = "scenario"
+SCENARIO_AGENTS = ("191", "192")
+# The dialer's campaigns (setting dialer_queue), with agents of their own: a person a campaign
+# reached must get an agent within 2 s, which agents shared with inbound calls cannot promise.
+CAMPAIGN_QUEUE = "campaigns"
+CAMPAIGN_AGENTS = ("121", "122")
+
+
 def queues_conf(lines: Lines | None = None) -> str:
     # Agents are Local channels answered by the tamas-agents context, so queue calls, popups
     # and wallboards can be tested with no phones. `/n` keeps the Local pair from being
     # optimized away, so AgentConnect/BridgeEnter events stay observable.
     lines = lines or Lines()
     members = {lines.default_queue: ("101", "102"), lines.priority_queue: ("103",)}
+    # A queue of its own for the supervisors' scripted scenario (tests/supervisor_scenario.py),
+    # so its figures are not mixed with other tests' calls into the queues above.
+    members[SCENARIO_QUEUE] = SCENARIO_AGENTS
+    members[CAMPAIGN_QUEUE] = CAMPAIGN_AGENTS
     text = [
         "; Written by tamas; the sandbox's queues with Local-channel agents.",
         "[general]",

@@ -36,3 +36,17 @@ HOLD_S = "TAMAS_HOLD_S"
 
 # The keys the process-AGI `keys` route read (dialplans/inbound.conf, extension 190).
 KEYS = "TAMAS_KEYS"
+
+# Fax (dialplans/fax.conf, integrations/messaging/fax_asterisk.py): the spool folder as
+# Asterisk sees it (a global), and what the Originate of a fax tells tamas-fax-send.
+FAX_SPOOL = "TAMAS_FAX_SPOOL"
+FAX_ID = "TAMAS_FAX_ID"
+FAX_FILE = "TAMAS_FAX_FILE"
+FAX_MAXRATE = "TAMAS_FAX_MAXRATE"
+FAX_MODEMS = "TAMAS_FAX_MODEMS"
+FAX_ECM = "TAMAS_FAX_ECM"
+FAX_STATION = "TAMAS_FAX_STATION"
+FAX_HEADER = "TAMAS_FAX_HEADER"
+FAX_DIRECTION = "TAMAS_FAX_DIRECTION"  # send or receive, in the TamasFax report
+# Calls the sandbox's flaky far end has taken (tamas-fax-flaky; the retries' test resets it).
+FAX_FLAKY_CALLS = "TAMAS_FAX_FLAKY_CALLS"
