@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cases import types
-from cases.escalation import SlaScan
+from cases.escalation import DueCase, SlaScan
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
 from cases.types import CaseFieldError
@@ -59,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         each.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _line(case: CaseView) -> str:
+def _line(case: CaseView | DueCase) -> str:
     due = case.next_due_at.isoformat(timespec="minutes") if case.next_due_at else "-"
     breached = f" BREACHED:{','.join(case.breached)}" if case.breached else ""
     return (
@@ -165,11 +165,11 @@ async def _scan(args: argparse.Namespace, settings: Settings, store: CaseStore) 
     if not args.escalate:
         cases = await SlaScan(store).due(now)
         if args.json:
-            _print([case.as_dict() for case in cases])
+            _print([case._asdict() | {"breached": list(case.breached)} for case in cases])
         else:
             for case in cases:
                 print(_line(case))
-            overdue = sum(1 for case in cases if case.next_due_at and case.next_due_at <= now)
+            overdue = len([case for case in cases if case.next_due_at <= now])
             print(f"{len(cases)} due soon or passed ({overdue} passed)")
         return 0
     bus = make_bus(settings.redis_url)

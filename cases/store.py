@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,7 +139,8 @@ class TimelineEntry:
     attachment: str | None
 
 
-def case_view(row: CaseRow) -> CaseView:
+def case_view(row: CaseRow | Row[Any]) -> CaseView:
+    """The view of a case from its ORM object or a plain row of the table (same names)."""
     return CaseView(
         row.id,
         row.tracking_number,
