@@ -79,6 +79,8 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     # The outbox refused it (a cap, a destination not allowed): never sent.
     REFUSED = "refused"
+    # A messaging operator cancelled it before it was sent.
+    CANCELLED = "cancelled"
     # An inbound message was answered (the text service told them what they asked).
     ANSWERED = "answered"
 

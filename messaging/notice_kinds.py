@@ -36,9 +36,24 @@ class NoticeKind:
     channels: tuple[str, ...]
     text: dict[str, str]  # language -> template
 
-    def render(self, language: str, values: dict[str, str]) -> str:
-        template = self.text.get(language) or self.text["fa"]
+    def render(self, language: str, values: dict[str, str], template: str | None = None) -> str:
+        """The text in `language` (or an operator's edited `template`) with its values."""
+        template = template or self.text.get(language) or self.text["fa"]
         return template.format_map(values)
+
+    def problem_with(self, template: str) -> str | None:
+        """Why an edited text cannot be used (a placeholder this kind lacks), or None."""
+        allowed = ALWAYS | set(self.needs)
+        if not template.strip():
+            return "the text is empty"
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(template) if field]
+        except ValueError as error:
+            return f"broken placeholder: {error}"
+        for field in fields:
+            if field not in allowed:
+                return f"{{{field}}} is not a value of this notice ({', '.join(sorted(allowed))})"
+        return None
 
 
 def load(path: Path = DEFAULT_PATH) -> dict[str, NoticeKind]:
@@ -70,11 +85,12 @@ def parse(text: str, path: Path = DEFAULT_PATH) -> dict[str, NoticeKind]:
             else default_channels
         )
         texts = mapping(doc, data.get("text"), f"{where}.text")
+        kind = NoticeKind(name, event, tuple(needs), channels, dict(texts))
         for language in LANGUAGES:
             template = nonempty_text(doc, texts.get(language), f"{where}.text.{language}")
-            _check_placeholders(doc, template, ALWAYS | set(needs), f"{where}.text.{language}")
+            _check_placeholders(doc, kind, template, f"{where}.text.{language}")
         known_keys(doc, texts, f"{where}.text", LANGUAGES)
-        kinds[name] = NoticeKind(name, event, tuple(needs), channels, dict(texts))
+        kinds[name] = kind
     return kinds
 
 
@@ -88,13 +104,7 @@ def _channels(doc: Document, value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _check_placeholders(doc: Document, template: str, allowed: frozenset[str], where: str) -> None:
-    try:
-        fields = [field for _, field, _, _ in string.Formatter().parse(template) if field]
-    except ValueError as error:
-        raise doc.error(where, f"broken placeholder: {error}") from None
-    for field in fields:
-        if field not in allowed:
-            raise doc.error(
-                where, f"{{{field}}} is not a value of this notice ({', '.join(sorted(allowed))})"
-            )
+def _check_placeholders(doc: Document, kind: NoticeKind, template: str, where: str) -> None:
+    problem = kind.problem_with(template)
+    if problem is not None:
+        raise doc.error(where, problem)

@@ -28,6 +28,7 @@ from messaging import written
 from messaging.core_events import BadEvent, CoreEvent
 from messaging.notice_kinds import NoticeKind, for_event
 from messaging.notice_store import Notice, NoticeStore
+from messaging.notice_templates import NoticeTemplates
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ OUTBOX_OUTCOMES = {
     "undelivered": Outcome.UNDELIVERED,
     "expired": Outcome.EXPIRED,
     "refused": Outcome.REFUSED,
+    "cancelled": Outcome.CANCELLED,
 }
 # The delivery report matched to a sent message (the outbox's delivery_status) outranks its
 # sending status.
@@ -154,6 +156,7 @@ class Notifier:
         self.kinds = kinds
         self.insurer_names = insurer_names
         self.store = NoticeStore(database)
+        self.templates = NoticeTemplates(database)
         self.records = InteractionRecords(database)
         self.do_not_call = DoNotCallList(database)
 
@@ -213,6 +216,7 @@ class Notifier:
         text = kind.render(
             language,
             {"name": recipient.name, "insurer": self.insurer_names.get(language, ""), **values},
+            await self.templates.text(kind.name, language),
         )
         for channel in kind.channels:
             address = recipient.address(channel)

@@ -18,7 +18,7 @@ from cases import web as cases_web
 from customer_file.port import CustomerFile
 from dialer import web as dialer_web
 from integrations.database import Database
-from messaging import core_webhook
+from messaging import core_webhook, operators
 from messaging import web as messaging_web
 from popup_server.agents import AgentDirectory
 from popup_server.audit import AuditLog
@@ -98,7 +98,7 @@ class AppParts:
 # Each domain package mounts its own pages and API in the one app: the dialer's console, the
 # supervisors' wallboard and reports, the messaging operators' page and the core system's
 # events webhook, the cases.
-FEATURES = (dialer_web, supervisors_web, messaging_web, core_webhook, cases_web)
+FEATURES = (dialer_web, supervisors_web, messaging_web, operators, core_webhook, cases_web)
 
 
 def make_app(

@@ -40,6 +40,7 @@ MODEL_MODULES = (
     "dialer.trunks",
     "cases.tables",
     "messaging.notice_store",
+    "messaging.notice_templates",
     "supervisors.events",
     "supervisors.alert_notices",
 )
