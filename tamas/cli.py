@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agi": ("tamas.agi", "run the FastAGI server Asterisk sends calls to"),
     "ivr": ("ivr.command", "check the voice menus (ivr/menus.yaml) and print them"),
     "messages": ("integrations.messaging.command", "send the outbox's SMS, fax and email"),
+    "outbox": ("messaging.outbox_command", "the outbound queue, delivery rates, retry, cancel"),
     "notices": ("messaging.command", "send notices: the daily reminders, the core system's events"),
     "prompts": ("prompts.command", "build the prompt sounds; show how a value is said"),
     "campaign": ("dialer.command", "create outbound campaigns, import targets, show status"),

@@ -193,3 +193,24 @@ async def test_a_plain_agent_sees_that_the_page_is_not_for_them(
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("forbidden")).to_be_visible()
     await page.close()
+
+
+async def test_the_command_line_shows_the_queue_and_refuses_a_retry_of_a_sent_message(
+    database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import json
+
+    from tamas import cli
+
+    ids = await _messages(database)
+    monkeypatch.setenv("TAMAS_DATABASE_URL", database.url)
+
+    def tamas(*argv: str) -> int:
+        return cli.main(list(argv))
+
+    assert await asyncio.to_thread(tamas, "outbox", "queue", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["sms"]["failed"] == 1
+    assert await asyncio.to_thread(tamas, "outbox", "retry", str(ids["delivered"])) == 1
+    assert "cannot be retried" in capsys.readouterr().err
+    assert await asyncio.to_thread(tamas, "outbox", "retry", str(ids["failed"])) == 0
