@@ -98,7 +98,7 @@ async def customer_file(database: Database) -> dict[str, int]:
     f.policy(cancelled, "P-KATE-1", days(-355), days(10), status="cancelled")
     f.policy(neda, "P-NEDA-1", days(-1), days(364))
     async with database.session() as session:
-        session.add_all(f.rows)  # type: ignore[arg-type]
+        session.add_all(f.rows)
         await session.flush()
         session.add_all(
             [

@@ -137,6 +137,9 @@ async def test_operator_creates_imports_starts_and_follows_a_campaign(
     await expect(page.get_by_test_id("campaign-list")).to_contain_text("Occasions")
     await page.get_by_test_id("action-pause").click()
     await expect(page.get_by_test_id("campaign-state")).to_have_text("Paused")
+    await page.get_by_test_id("language").select_option("ru")
+    await expect(page.get_by_test_id("campaign-state")).to_have_text("Приостановлена")
+    await expect(outcomes).to_contain_text("Занято")
 
     actions = {record.action for record in await AuditLog(database).for_agent(OPERATOR)}
     assert {"campaign_create", "campaign_import", "campaign_start", "campaign_export"} <= actions

@@ -4,17 +4,22 @@ and never a second copy, in batches of customers."""
 
 from __future__ import annotations
 
+import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dialer_operators_support import NOW, customer_file
+from openpyxl import load_workbook
 from sqlalchemy import select
 
-from dialer import kinds
+from dialer import command, kinds
 from dialer.campaigns import Campaign, Campaigns
 from dialer.selection import SelectionError, select_targets
 from dialer.tables import TargetRow
 from integrations.database import Database
+from tamas.settings import Settings
 
 KINDS = kinds.load()
 
@@ -195,3 +200,31 @@ def test_a_wrong_target_rule_is_reported_with_its_line(
     with pytest.raises(kinds.KindError) as raised:
         kinds.parse(broken)
     assert f"kinds.yaml:{line}: {message}" in str(raised.value)
+
+
+async def run_command(database: Database, *argv: str) -> None:
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    await command.run(parser.parse_args(argv), Settings(database_url=database.url))
+
+
+async def test_campaign_select_command_prints_the_counts_and_export_writes_the_file(
+    database: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    await customer_file(database)
+    await run_command(database, "create", "renewals", "--kind", "renewal_due")
+    await run_command(database, "select", "renewals", "--dry-run")
+    assert "4 customers matched; would add 2; left out: 1 on the do-not-call list, 1 without" in (
+        capsys.readouterr().out
+    )
+    await run_command(database, "select", "renewals", "--json")
+    counts = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (counts["added"], counts["do_not_call"], counts["without_phone"]) == (2, 1, 1)
+    output = tmp_path / "renewals.xlsx"
+    await run_command(database, "export", "renewals", "--format", "xlsx", "--output", str(output))
+    sheet = load_workbook(output).active
+    assert sheet is not None
+    assert {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)} == {
+        "+989121000001",
+        "+79161234567",
+    }
