@@ -17,6 +17,7 @@ compared at the same abandon rate.
 from __future__ import annotations
 
 import argparse
+import functools
 import heapq
 import math
 import random
@@ -195,10 +196,31 @@ class AdaptiveDialLevel(Policy):
 @dataclass(frozen=True)
 class Result:
     policy: str
-    abandon_rate: float
-    idle_share: float
     answered: int
+    abandoned: int
     placed: int
+    idle_agent_s: float
+    logged_agent_s: float
+
+    @property
+    def abandon_rate(self) -> float:
+        return self.abandoned / self.answered if self.answered else 0.0
+
+    @property
+    def idle_share(self) -> float:
+        return self.idle_agent_s / self.logged_agent_s if self.logged_agent_s else 0.0
+
+
+def pooled(results: list[Result]) -> Result:
+    """One policy's runs on several seeds as one: rates over the summed calls and time."""
+    return Result(
+        policy=results[0].policy,
+        answered=sum(r.answered for r in results),
+        abandoned=sum(r.abandoned for r in results),
+        placed=sum(r.placed for r in results),
+        idle_agent_s=sum(r.idle_agent_s for r in results),
+        logged_agent_s=sum(r.logged_agent_s for r in results),
+    )
 
 
 def simulate(trace: Trace, policy: Policy, length_s: float, target: float, seed: int) -> Result:
@@ -270,10 +292,11 @@ def simulate(trace: Trace, policy: Policy, length_s: float, target: float, seed:
         now_s += tick_s
     return Result(
         policy=policy.name,
-        abandon_rate=floor.abandoned / floor.answered if floor.answered else 0.0,
-        idle_share=floor.idle_agent_s / floor.logged_agent_s if floor.logged_agent_s else 0.0,
         answered=floor.answered,
+        abandoned=floor.abandoned,
         placed=floor.placed,
+        idle_agent_s=floor.idle_agent_s,
+        logged_agent_s=floor.logged_agent_s,
     )
 
 
@@ -298,15 +321,21 @@ def peer_idle_at(rate: float, peers: list[Result]) -> float | None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench dialer_pacing_simulation")
-    parser.add_argument("--hours", type=float, default=2.0, help="simulated hours per trace")
+    parser.add_argument("--hours", type=float, default=1.5, help="simulated hours per trace")
     parser.add_argument("--target", type=float, default=0.03, help="abandon-rate target")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=7, help="the first seed")
+    parser.add_argument("--seeds", type=int, default=3, help="runs per trace, pooled")
     args = parser.parse_args(argv)
     length_s = args.hours * 3600
+    seeds = range(args.seed, args.seed + args.seeds)
     started = time.perf_counter()
+
+    def run(trace: Trace, make: Callable[[], Policy]) -> Result:
+        return pooled([simulate(trace, make(), length_s, args.target, seed) for seed in seeds])
+
     print(
-        f"{args.hours:g} h per trace, abandon target {args.target:.1%}; "
-        "idle = agents' idle share of logged-in time"
+        f"{args.hours:g} h per trace, {args.seeds} seeds pooled, abandon target "
+        f"{args.target:.1%}; idle = agents' idle share of logged-in time"
     )
     print(
         f"{'trace':26} {'ours abandon':>12} {'ours idle':>9} {'peer abandon':>12} "
@@ -314,12 +343,12 @@ def main(argv: list[str]) -> int:
     )
     status = 0
     for trace in traces(length_s):
-        ours = simulate(trace, OurPacing(), length_s, args.target, args.seed)
-        peer = simulate(trace, AdaptiveDialLevel(), length_s, args.target, args.seed)
+        ours = run(trace, OurPacing)
+        peer = run(trace, AdaptiveDialLevel)
         # The peer's one knob for fewer drops is a lower maximum level (1.0: progressive).
         sweep = [peer] + [
-            simulate(trace, AdaptiveDialLevel(max_level=level), length_s, args.target, args.seed)
-            for level in (1.0, 1.1, 1.25, 1.5, 2.0)
+            run(trace, functools.partial(AdaptiveDialLevel, max_level=level))
+            for level in (1.0, 1.1, 1.25, 1.5)
         ]
         at_ours = peer_idle_at(ours.abandon_rate, sweep)
         ratio = f"{ours.idle_share / at_ours:.2f}x" if at_ours else "n/a"

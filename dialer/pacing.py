@@ -22,8 +22,11 @@ ABANDON_AFTER_S = 2.0
 MIN_SETTLED_CALLS = 30
 MIN_ANSWERED_CALLS = 10
 MIN_HANDLED_CALLS = 5
+# ...and the settled calls it reads span this many handle times.
+SETTLED_SPAN_HANDLES = 2.0
 # The rates are estimated from the latest settled calls (the answer rate drifts with the hour).
 ESTIMATE_CALLS = 200
+ANSWER_SHARE_LATEST_CALLS = 50
 # The feedback loop reads the abandon rate over the latest answered calls (a short sample to
 # steer by) and over the campaign's window (the rule to keep).
 FEEDBACK_ANSWERED_CALLS = 300
@@ -96,10 +99,16 @@ def calls_to_place(
         ABANDON_AFTER_S,
         round(allowed, 4),
     )
-    # Little's law: lines ringing = dial rate × ring time; lines with agents = answered rate
-    # (less those abandoned) × handle time.
-    lines = answered_per_s * (rates.ring_s / rates.answer_share + (1 - allowed) * rates.handle_s)
-    ahead = math.floor(lines + 0.5) - busy - floor.in_flight
+    # Little's law at the model's operating point: calls ringing = dial rate × ring time,
+    # agents busy = answered rate (less those abandoned) × handle time.
+    ringing = answered_per_s * rates.ring_s / rates.answer_share
+    expected_busy = answered_per_s * (1 - allowed) * rates.handle_s
+    # Then each agent free beyond what the model expects gets 1 / answer share more calls (one
+    # answer, on average), each agent busy beyond it as many fewer: the dialer follows its
+    # floor call by call. (Counting lines instead, as the peer does, moves one call per agent
+    # and leaves agents idle; the simulation measured 22% idle against 17%.)
+    ringing += (expected_busy - busy) / rates.answer_share
+    ahead = math.floor(ringing + 0.5) - floor.in_flight
     # Never fewer than progressive would place: a free agent always gets a call on its way.
     return min(room, max(ahead, progressive))
 
@@ -121,8 +130,21 @@ def estimate_rates(latest: Sequence[SettledCall], busy_agents: int, now: datetim
     span_s = (now - latest[0].ended_at).total_seconds()
     if span_s > 0:
         handle_s = max(handle_s, busy_agents * span_s / len(handled))
+    if span_s < SETTLED_SPAN_HANDLES * handle_s:
+        # An answered call settles a handle time after an unanswered one placed with it: a
+        # sample younger than that holds too few of them, and the answer share read from it
+        # would have the dialer place too many calls.
+        return None
+    # The higher of the share over the sample and over its latest calls: when people start
+    # answering more (after lunch), the latest show it first, and the dialer that kept the
+    # older, lower share would over-dial; a falling share is followed more slowly (idle
+    # agents for a while, not abandoned people).
+    newest = latest[-ANSWER_SHARE_LATEST_CALLS:]
+    answer_share = max(
+        len(answered) / len(latest), sum(call.answered for call in newest) / len(newest)
+    )
     return Rates(
-        answer_share=len(answered) / len(latest),
+        answer_share=answer_share,
         ring_s=max(1.0, sum(call.ring_s for call in latest) / len(latest)),
         handle_s=max(1.0, handle_s),
     )
