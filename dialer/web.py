@@ -9,6 +9,7 @@ that changes a campaign, or takes its results away, is written to the audit log.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import unicodedata
@@ -235,7 +236,9 @@ class ConsoleRoutes:
                 raise _error(web.HTTPRequestEntityTooLarge, "the file is over 20 MB")
         filename = unquote(request.headers.get("X-File-Name", "targets.csv"))[:200]
         try:
-            report = imports.read(bytes(data), filename)
+            # Parsed in a worker thread: a large file is seconds of CPU the desktops' event
+            # loop in this process must not wait for.
+            report = await asyncio.to_thread(imports.read, bytes(data), filename)
         except imports.UnreadableFile as error:
             raise _error(web.HTTPBadRequest, str(error), field="file") from None
         dry_run = request.query.get("dry_run") == "1"
