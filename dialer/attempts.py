@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from dialer import do_not_call
 from dialer.campaigns import Campaign, ClaimedTarget, settle_target
 from dialer.retries import PersonHistory, RetryPolicy
-from dialer.tables import AttemptRow, DoNotCallRow, TargetRow
+from dialer.tables import AttemptRow, CampaignRow, DoNotCallRow, TargetRow
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import CallPart, InteractionRecords
@@ -32,6 +33,7 @@ ANSWERED = frozenset(
         Outcome.ABANDONED,
         Outcome.OPTED_OUT,
         Outcome.HUNG_UP,
+        Outcome.NO_AGENT,
     }
 )
 
@@ -53,6 +55,49 @@ class Attempt:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class CallOf:
+    """Who an attempt in flight calls and about what: what the campaign call's route says."""
+
+    channel_id: str
+    campaign: str
+    kind: str
+    mode: str
+    phone: str
+    name: str | None
+    language: str | None
+    customer_id: int | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """An attempt written and not settled, with what its call wrote on it so far."""
+
+    channel_id: str
+    campaign_id: int
+    worker: str
+    created_at: datetime
+    answered_at: datetime | None
+    result: str | None
+    amd_status: str | None
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A settled attempt's times and outcome (what pacing learns from)."""
+
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    outcome: str
+
+
+def new_channel_id() -> str:
+    """Fixed width and random: Asterisk refuses a ChannelId that prefixes a live one."""
+    return f"dialer-{uuid.uuid4()}"
+
+
 class Attempts:
     """Every write (and the reads) of the `campaign_attempts` table."""
 
@@ -61,12 +106,18 @@ class Attempts:
         self.records = records
 
     async def begin(
-        self, campaign: Campaign, target: ClaimedTarget, worker: str, now: datetime
+        self,
+        campaign: Campaign,
+        target: ClaimedTarget,
+        worker: str,
+        now: datetime,
+        channel_id: str | None = None,
     ) -> Attempt:
         """Write the attempt (in flight) before its Originate goes out; PersonInCall when the
-        number already has a call in flight, which the database refuses."""
+        number already has a call in flight, which the database refuses. `channel_id`: one
+        chosen beforehand (e.g. admitted by the trunk gate), else a new one."""
         attempt = Attempt(
-            channel_id=f"dialer-{uuid.uuid4()}",
+            channel_id=channel_id or new_channel_id(),
             campaign_id=campaign.id,
             target_id=target.id,
             phone=target.phone,
@@ -189,6 +240,95 @@ class Attempts:
         await self.database.write(
             update(AttemptRow).where(AttemptRow.channel_id == channel_id).values(answered_at=at)
         )
+
+    async def note(
+        self,
+        channel_id: str,
+        *,
+        result: Outcome | None = None,
+        amd_status: str | None = None,
+        answered_at: datetime | None = None,
+    ) -> None:
+        """What the call did so far, written on the attempt in flight while the call runs
+        (a worker restarted after a crash settles the attempt from it)."""
+        values: dict[str, Any] = {}
+        if result is not None:
+            values["result"] = result.value
+        if amd_status:
+            values["amd_status"] = amd_status[:16]
+        if answered_at is not None:
+            values["answered_at"] = answered_at
+        if values:
+            await self.database.write(
+                update(AttemptRow)
+                .where(AttemptRow.channel_id == channel_id, AttemptRow.ended_at.is_(None))
+                .values(**values)
+            )
+
+    async def call_of(self, channel_id: str) -> CallOf | None:
+        """The attempt in flight with this ChannelId, its target and campaign; None when
+        there is none (settled already, or a call the dialer did not place)."""
+        async with self.database.autocommit() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        AttemptRow.channel_id,
+                        CampaignRow.name.label("campaign"),
+                        CampaignRow.kind,
+                        CampaignRow.mode,
+                        TargetRow.phone,
+                        TargetRow.name,
+                        TargetRow.language,
+                        TargetRow.customer_id,
+                        TargetRow.fields,
+                    )
+                    .join(TargetRow, TargetRow.id == AttemptRow.target_id)
+                    .join(CampaignRow, CampaignRow.id == AttemptRow.campaign_id)
+                    .where(AttemptRow.channel_id == channel_id, AttemptRow.ended_at.is_(None))
+                )
+            ).first()
+        return None if row is None else CallOf(**row._asdict())
+
+    async def noted(self, channel_id: str) -> InFlight | None:
+        """The attempt in flight with this ChannelId and what its call wrote on it."""
+        found = await self.in_flight(channel_id=channel_id)
+        return found[0] if found else None
+
+    async def in_flight(
+        self, campaign_id: int | None = None, channel_id: str | None = None
+    ) -> list[InFlight]:
+        """Attempts written and not settled (of one campaign, or all), oldest first."""
+        query = select(
+            AttemptRow.channel_id,
+            AttemptRow.campaign_id,
+            AttemptRow.worker,
+            AttemptRow.created_at,
+            AttemptRow.answered_at,
+            AttemptRow.result,
+            AttemptRow.amd_status,
+        ).where(AttemptRow.ended_at.is_(None))
+        if campaign_id is not None:
+            query = query.where(AttemptRow.campaign_id == campaign_id)
+        if channel_id is not None:
+            query = query.where(AttemptRow.channel_id == channel_id)
+        async with self.database.session() as session:
+            rows = await session.execute(query.order_by(AttemptRow.id))
+            return [InFlight(**row._asdict()) for row in rows]
+
+    async def settled_since(self, campaign_id: int, since: datetime) -> list[Settled]:
+        """The campaign's attempts that ended from `since`, oldest first."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(
+                    AttemptRow.created_at,
+                    AttemptRow.answered_at,
+                    AttemptRow.ended_at,
+                    AttemptRow.outcome,
+                )
+                .where(AttemptRow.campaign_id == campaign_id, AttemptRow.ended_at >= since)
+                .order_by(AttemptRow.ended_at)
+            )
+            return [Settled(**row._asdict()) for row in rows]
 
 
 def _aware(value: datetime | None) -> datetime | None:

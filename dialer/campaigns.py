@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer import imports
 from dialer.kinds import CampaignKind
-from dialer.tables import THIRTY_DAYS_S, CampaignRow, TargetRow
+from dialer.tables import THIRTY_DAYS_S, AttemptRow, CampaignRow, TargetRow
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from tamas.errors import CommandError
@@ -167,11 +167,39 @@ class Campaigns:
         raise WrongState(name, action, (await self.named(name)).state)
 
     async def running(self) -> list[Campaign]:
+        return await self.all(state="running")
+
+    async def all(self, state: str | None = None) -> list[Campaign]:
+        query = select(CampaignRow).order_by(CampaignRow.id)
+        if state is not None:
+            query = query.where(CampaignRow.state == state)
         async with self.database.session() as session:
-            rows = await session.scalars(
-                select(CampaignRow).where(CampaignRow.state == "running").order_by(CampaignRow.id)
+            return [_campaign(row) for row in await session.scalars(query)]
+
+    async def finish(self, campaign_id: int) -> bool:
+        """A running campaign with nothing left to call becomes finished (not one an
+        operator paused or stopped meanwhile)."""
+        changed = await self.database.write(
+            update(CampaignRow)
+            .where(CampaignRow.id == campaign_id, CampaignRow.state == "running")
+            .values(state="finished")
+        )
+        return changed > 0
+
+    async def release_stale_claims(self, claimed_before: datetime) -> int:
+        """Targets a worker claimed before `claimed_before` and never called (it died between
+        the claim and writing the attempt) become due again; a target with an attempt in
+        flight stays claimed, as its call may be live."""
+        calling = select(AttemptRow.target_id).where(AttemptRow.ended_at.is_(None))
+        return await self.database.write(
+            update(TargetRow)
+            .where(
+                TargetRow.state == "dialing",
+                TargetRow.claimed_at < claimed_before,
+                TargetRow.id.not_in(calling),
             )
-            return [_campaign(row) for row in rows]
+            .values(state="pending", claimed_by=None, claimed_at=None)
+        )
 
     async def set_state(self, campaign_id: int, state: str) -> None:
         if state not in STATES:
@@ -227,10 +255,13 @@ class Campaigns:
             .order_by(TargetRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            # A CTE, evaluated once: as `id IN (subquery)` PostgreSQL may run the LIMITed
+            # subquery again for each row it scans, and claimed twice the limit (seen).
+            .cte("due")
         )
         claim = (
             update(TargetRow)
-            .where(TargetRow.id.in_(due), TargetRow.state == "pending")
+            .where(TargetRow.id == due.c.id, TargetRow.state == "pending")
             .values(state="dialing", claimed_by=worker, claimed_at=now)
             .returning(*_CLAIMED)
         )

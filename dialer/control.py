@@ -14,7 +14,7 @@ from tamas.errors import CommandError
 from tamas.settings import Settings
 
 STATE_ACTIONS: tuple[str, ...] = tuple(TRANSITIONS)
-ACTIONS: tuple[str, ...] = STATE_ACTIONS
+ACTIONS: tuple[str, ...] = (*STATE_ACTIONS, "worker")
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,21 @@ def configure(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     }
     for action in STATE_ACTIONS:
         sub.add_parser(action, help=helps[action]).add_argument("name")
+    worker = sub.add_parser("worker", help="place the calls of running campaigns until stopped")
+    worker.add_argument("--campaign", help="only this campaign (default: every running one)")
+    worker.add_argument(
+        "--once", action="store_true", help="one round: dial, wait for those calls to end, exit"
+    )
+    worker.add_argument(
+        "--agi", help="the FastAGI server the calls use, agi://host:port (default: the dialplan's)"
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "worker":
+        from dialer import worker  # the AMI client and the call's modules: not for the rest
+
+        return await worker.run(args, settings)
     if args.action not in STATE_ACTIONS:
         raise CommandError(f"no action {args.action!r}")
     database = Database(settings.effective_database_url)

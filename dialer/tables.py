@@ -86,6 +86,10 @@ class AttemptRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))
+    # Written during the call (migration 0014): the outcome the campaign call's route reached,
+    # and what AMD() heard, so a worker restarted after a crash settles the attempt truthfully.
+    result: Mapped[str | None] = mapped_column(String(32))
+    amd_status: Mapped[str | None] = mapped_column(String(16))
 
 
 class DoNotCallRow(Base):

@@ -10,6 +10,7 @@ import argparse
 
 from agi_scripts.channel import Route
 from agi_scripts.fastagi import build_server
+from dialer.call_route import CampaignCallRoute
 from integrations import migrations
 from integrations.database import Database
 from interactions.records import InteractionRecords
@@ -21,10 +22,12 @@ from tamas.settings import Settings
 
 
 def routes(settings: Settings, database: Database) -> dict[str, Route]:
-    """The route table `tamas agi` serves: the skeleton (extension 100) and the IVR's."""
+    """The route table `tamas agi` serves: the skeleton (extension 100), the IVR's and the
+    campaign calls'."""
     return {
         "skeleton": skeleton_route(InteractionRecords(database), settings.default_region),
         **IvrRoutes(settings, database).routes(),
+        **CampaignCallRoute(settings, database).routes(),
     }
 
 

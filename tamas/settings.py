@@ -150,7 +150,7 @@ class Settings:
     dialer_trunk: str = "sandbox"
     dialer_caller_id: str = ""
     dialer_ring_timeout_s: int = 25
-    dialer_queue: str = "support"
+    dialer_queue: str = "campaigns"
     dialer_agent_wait_s: int = 2
     dialer_queue_wait_s: int = 60
     dialer_max_channels: int = 10

@@ -9,6 +9,7 @@ import pytest
 
 from dialer import control, kinds
 from dialer.campaigns import Campaigns, UnknownCampaign, WrongState
+from dialer.imports import TargetRow
 from integrations.database import Database
 
 NOW = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
@@ -37,3 +38,15 @@ async def test_a_wrong_transition_is_refused_with_the_present_state(database: Da
         await control.resume(database, "nobody", NOW)
     with pytest.raises(ValueError, match="unknown campaign action"):
         await control.change_state(database, "renewals", "restart", NOW)
+
+
+async def test_a_claim_takes_no_more_targets_than_its_limit(database: Database) -> None:
+    # PostgreSQL ran `id IN (subquery ... LIMIT 2 FOR UPDATE SKIP LOCKED)` once per row it
+    # scanned and handed out all four: a progressive campaign called more people than agents.
+    campaigns = Campaigns(database)
+    campaign = await campaigns.create("renewals", kinds.load()["renewal_due"], NOW)
+    await campaigns.add_targets(
+        campaign.id, [TargetRow(line=n, phone=f"+98912000{n:04d}") for n in range(4)]
+    )
+    assert len(await campaigns.claim(campaign.id, "w1", NOW, limit=2)) == 2
+    assert len(await campaigns.claim(campaign.id, "w2", NOW, limit=3)) == 2

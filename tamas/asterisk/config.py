@@ -251,6 +251,10 @@ def queues_conf(lines: Lines | None = None) -> str:
             # and the call's record tell an answered call from one that gave up.
             "setinterfacevar = yes",
         ]
+        if queue == CAMPAIGN_QUEUE:
+            # Every waiting person rings a free agent at once, not only the first in line:
+            # the 2 s a campaign call may wait leave no time to queue behind another.
+            text.append("autofill = yes")
         for agent in agents:
             text.append(
                 f"member => Local/{agent}@tamas-agents/n,0,Agent {agent},Local/{agent}@tamas-agents"
