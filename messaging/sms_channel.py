@@ -18,7 +18,8 @@ from integrations.messaging.inbox import Inbox
 from integrations.messaging.outbox import Outbox, OutboxLimits
 from integrations.messaging.port import GatewayError
 from integrations.messaging.rates import SendingRate
-from integrations.messaging.sms_http import ProfileGateway
+from integrations.messaging.smpp import SmppGateway
+from integrations.messaging.sms_http import DeliveryReport, InboundText, ProfileGateway
 from integrations.messaging.sms_profiles import HttpProfile, ProfileError
 from interactions.records import InteractionRecords
 from messaging.text_service import TextService
@@ -58,9 +59,41 @@ def http_gateway(settings: Settings) -> ProfileGateway | None:
     )
 
 
-def sms_adapter(settings: Settings) -> ProfileGateway | None:
+def sms_adapter(settings: Settings, database: Database) -> ProfileGateway | SmppGateway | None:
     """The adapter SMS go out through: SMPP when `smpp_host` is set, else the HTTP profile."""
-    return http_gateway(settings)
+    if not settings.smpp_host:
+        return http_gateway(settings)
+    return smpp_gateway(settings, database)
+
+
+def smpp_gateway(settings: Settings, database: Database) -> SmppGateway:
+    """An SMPP session whose receipts are matched in the outbox and whose texts from
+    customers go to the text service."""
+    from integrations.customer_file.adapters import open_customer_file
+
+    outbox = Outbox(database)
+    service: list[TextService] = []  # made on the first text: it opens the customer file
+
+    async def on_report(report: DeliveryReport, reference: str | None) -> None:
+        await reports.record(outbox, "smpp", [report], reference)
+
+    async def on_text(text: InboundText) -> None:
+        if not service:
+            service.append(text_service(settings, database, open_customer_file(settings, database)))
+        await service[0].receive(
+            "smpp", text.provider_id, text.from_number, text.text, text.to_number
+        )
+
+    return SmppGateway(
+        settings.smpp_host,
+        settings.smpp_port,
+        settings.smpp_system_id,
+        settings.smpp_password,
+        sender=settings.sms_sender,
+        rate=SendingRate.shared("smpp", settings.sms_rate_per_s, settings.redis_url),
+        on_report=on_report,
+        on_text=on_text,
+    )
 
 
 def answer_limiter(settings: Settings) -> FailureLimiter:

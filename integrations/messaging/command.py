@@ -46,7 +46,7 @@ def sender(settings: Settings, database: Database) -> OutboxSender:
     """An OutboxSender with an adapter for each kind the settings configure."""
     from messaging import sms_channel
 
-    sms = sms_channel.sms_adapter(settings)
+    sms = sms_channel.sms_adapter(settings, database)
     fax = None
     if settings.fax_gateway_url:
         fax = HttpFaxGateway(settings.fax_gateway_url, settings.fax_gateway_token)

@@ -312,15 +312,20 @@ class Outbox:
         status: str,
         at: datetime | None = None,
         error: str | None = None,
+        reference: str | None = None,
     ) -> int | None:
-        """A delivery report matched to the message the provider took under `provider_id`;
-        the outbox row id, or None when no message of ours has that id. A final status
-        (delivered, undelivered, expired, rejected) is never overwritten by a later passing
-        one (reports can arrive out of order)."""
+        """A delivery report matched to the message the provider took under `provider_id`
+        (or, when the report names it, our `reference`: the outbox row id, for a message
+        sent in parts that each have their own id); the outbox row id, or None when no
+        message of ours matches. A final status (delivered, undelivered, expired, rejected)
+        is never overwritten by a later passing one (reports can arrive out of order)."""
         if status not in DELIVERY_STATUSES:
             raise ValueError(f"delivery status {status!r} is not one of {DELIVERY_STATUSES}")
         m = OutboundMessage
-        matched = and_(m.provider == provider, m.provider_id == provider_id)
+        if reference is not None and reference.isdigit():
+            matched = and_(m.provider == provider, m.id == int(reference))
+        else:
+            matched = and_(m.provider == provider, m.provider_id == provider_id)
         if status not in FINAL_DELIVERY:
             matched = and_(
                 matched,

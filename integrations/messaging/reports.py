@@ -18,12 +18,17 @@ log = logging.getLogger(__name__)
 REPORT_WINDOW = timedelta(hours=72)
 
 
-async def record(outbox: Outbox, provider: str, reports: Iterable[DeliveryReport]) -> int:
+async def record(
+    outbox: Outbox,
+    provider: str,
+    reports: Iterable[DeliveryReport],
+    reference: str | None = None,
+) -> int:
     """Match each report to its message; how many matched one of ours."""
     matched = 0
     for report in reports:
         message_id = await outbox.record_delivery(
-            provider, report.provider_id, report.status, error=report.error
+            provider, report.provider_id, report.status, error=report.error, reference=reference
         )
         if message_id is None:
             log.info("%s report for unknown id %s ignored", provider, report.provider_id)
