@@ -75,9 +75,12 @@ def calls_to_place(
     abandon_target: float,
     now: datetime,
     window: timedelta = timedelta(days=30),
+    in_window: AbandonCount | None = None,
 ) -> int:
-    """How many calls to place now. `history`: the campaign's settled calls, oldest first
-    (at least those ended within `window`, the abandon-rate window)."""
+    """How many calls to place now. `history`: the campaign's settled calls, oldest first:
+    the latest hour is enough to estimate the rates. The abandon rate the campaign is held to
+    is over `window` (its `abandon_window_s`): `in_window` gives its counts when `history`
+    does not reach that far back (30 days of calls are counted by the database, not read)."""
     room = max(0, floor.max_channels - floor.in_flight)
     if floor.mode == "broadcast":
         return room
@@ -91,7 +94,7 @@ def calls_to_place(
     rates = estimate_rates(recent[-ESTIMATE_CALLS:], busy, now)
     if rates is None:
         return min(room, progressive)
-    allowed = allowed_abandon_share(abandon_count(recent), recent, abandon_target)
+    allowed = allowed_abandon_share(in_window or abandon_count(recent), recent, abandon_target)
     answered_per_s = sustainable_rate(
         floor.agents_logged_in,
         # Rounded so that the model's cache answers a loop that asks every second.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.dialer_pacing_simulation import OurPacing, simulate, traces
-from dialer.abandons import abandon_count, within
+from dialer.abandons import AbandonCount, abandon_count, within
 from dialer.erlang_a import erlang_a, sustainable_rate
 from dialer.pacing import (
     MIN_SETTLED_CALLS,
@@ -126,6 +126,14 @@ def test_the_loop_asks_less_of_the_model_once_the_window_is_over_target() -> Non
     assert allowed_abandon_share(abandon_count(over), over, 0.03) == pytest.approx(0.0075)
     under = history(calls=2000, abandon_share=0.0)
     assert allowed_abandon_share(abandon_count(under), under, 0.03) > 0.03
+
+
+def test_a_window_over_target_counted_by_the_database_slows_the_dialer_too() -> None:
+    latest_hour = history(calls=2000)
+    calm = calls_to_place(floor(logged=30, free=3), latest_hour, 0.03, NOW)
+    month = AbandonCount(answered=10_000, abandoned=320)
+    held = calls_to_place(floor(logged=30, free=3), latest_hour, 0.03, NOW, in_window=month)
+    assert held < calm
 
 
 def test_the_abandon_rate_counts_answered_calls_within_the_rolling_window() -> None:
