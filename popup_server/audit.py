@@ -35,9 +35,12 @@ CAMPAIGN_ACTIONS = (
 MESSAGING_ACTIONS = (
     "message_retry", "message_cancel", "template_edit", "template_reset", "notice_preview",
 )  # fmt: skip
+# Cases (cases/web.py): an agent reading, opening or moving a case (the target is its tracking
+# number); every call of the partners' API, as agent "p:<partner>", refused ones included.
+CASE_ACTIONS = ("case_read", "case_open", "case_update", "partner_call")
 ACTIONS = (
     "file_read", "search", "originate", "transfer", *SUPERVISOR_ACTIONS, *CAMPAIGN_ACTIONS,
-    *MESSAGING_ACTIONS,
+    *MESSAGING_ACTIONS, *CASE_ACTIONS,
 )  # fmt: skip
 REASONS = ("ringing_call", "search", "registration")
 WINDOW = timedelta(hours=1)

@@ -258,6 +258,10 @@ class Settings:
     report_short_abandon_s: int = 5
     report_wrap_up_s: int = 0
     report_time_zone: str = "Asia/Tehran"
+    # Cases (cases/, docs/cases.md): the case types file (empty: cases/types.yaml) and the
+    # partners of the B2B API with their token keys (empty: no partner, every token refused).
+    cases_types_path: str = ""
+    cases_partners_path: str = ""
 
     def __repr__(self) -> str:
         # Settings get logged and printed; their secrets must not be (nor a password inside
