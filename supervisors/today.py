@@ -1,6 +1,7 @@
 """Today's figures for the wallboard, read from the event store and computed by
 `supervisors.metrics`: the same functions the reports use, over the same stored events, for
-the day so far (Tehran's midnight to the next), so the board and the day's report agree.
+the day so far (midnight to midnight on the reports' clock, with the reports' thresholds), so
+the board and the day's report agree.
 
 Abandoned callers are named from the customer file when their number is on file (looked up
 once per number and day).
@@ -9,7 +10,7 @@ once per number and day).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from customer_file.port import CustomerFile
@@ -22,9 +23,9 @@ from supervisors.wallboard import TodayFigures, TodaySource
 log = logging.getLogger(__name__)
 
 
-def day_bounds(now: float) -> tuple[datetime, datetime]:
-    """Tehran's day around `now`, as [start, end)."""
-    local = datetime.fromtimestamp(now, TEHRAN)
+def day_bounds(now: float, zone: tzinfo = TEHRAN) -> tuple[datetime, datetime]:
+    """The day around `now` on the reports' clock (setting report_time_zone), as [start, end)."""
+    local = datetime.fromtimestamp(now, zone)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
 
@@ -37,6 +38,7 @@ def stored_today(
     database: Database,
     customer_file: CustomerFile | None,
     thresholds: metrics.Thresholds | None = None,
+    zone: tzinfo = TEHRAN,
 ) -> TodaySource:
     store = EventStore(database)
     limits = thresholds or metrics.Thresholds()
@@ -61,7 +63,7 @@ def stored_today(
         return found
 
     async def today(now: float) -> TodayFigures:
-        start, end = day_bounds(now)
+        start, end = day_bounds(now, zone)
         if named_day != [start]:
             names.clear()
             named_day[:] = [start]

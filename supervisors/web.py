@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from popup_server.roles import Role
 from supervisors.actions import ActionDone, ActionRefused, SupervisorActions
 from supervisors.alert_notices import AlertFirings, AlertWatch
 from supervisors.alerts import load_rules
+from supervisors.metrics import thresholds_from
 from supervisors.today import stored_today
 from supervisors.wallboard import TodaySource, Wallboard, WallboardMirror
 
@@ -124,8 +126,13 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def today_source(parts: AppParts) -> TodaySource:
-    """Today's figures from the event store (the reports' own code)."""
-    return stored_today(parts.database, parts.customer_file)
+    """Today's figures from the event store, by the reports' own code, thresholds and clock."""
+    return stored_today(
+        parts.database,
+        parts.customer_file,
+        thresholds_from(parts.settings),
+        ZoneInfo(parts.settings.report_time_zone),
+    )
 
 
 def add_routes(app: web.Application, parts: AppParts) -> None:
