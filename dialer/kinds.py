@@ -94,6 +94,11 @@ RULES: dict[str, RuleSpec] = {
     "shareholders": RuleSpec(
         {"min_shares": RuleParameter(1)}, frozenset({"shareholder_number", "meeting_date"})
     ),
+    # Occasions: every customer (a Nowruz greeting), persons only unless told otherwise.
+    "all_customers": RuleSpec({"persons_only": RuleParameter(True)}, frozenset()),
+    # Persons whose birthday is `days_ahead` days from today (29 February: on the 28th in
+    # other years).
+    "birthdays": RuleSpec({"days_ahead": RuleParameter(0)}, frozenset({"birth_date"})),
     IMPORTED: RuleSpec({}, frozenset()),
 }
 ALWAYS = frozenset({"name", "language"})

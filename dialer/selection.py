@@ -1,6 +1,7 @@
 """Targets chosen from the customer file by a kind's rule (`target:` in dialer/kinds.yaml):
 policies ending and not renewed, overdue installments, bounced cheques, debts, new
-policyholders, premiums paid, claims settled, shareholders.
+policyholders, premiums paid, claims settled, shareholders, birthdays and every customer (the
+occasions).
 
 Set-based: each rule is one SELECT over the customer file, and a batch of customers becomes
 targets in ONE `INSERT ... SELECT` (with its counts taken by one more statement), never a
@@ -14,6 +15,7 @@ written here rather than through dialer/campaigns.py because they never pass thr
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -30,6 +32,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    extract,
     func,
     literal,
     literal_column,
@@ -296,6 +299,33 @@ def _claims_settled(rule: TargetRule, at: _Moment, customers: CustomerRange) -> 
     )
 
 
+def _all_customers(rule: TargetRule, at: _Moment, customers: CustomerRange) -> Select[Any]:
+    c = Customer.__table__.alias("c")
+    query = select(
+        c.c.id.label("customer_id"), c.c.id.label("rank_key"), c.c.id.label("tiebreak")
+    ).where(customers(c.c.id))
+    return query.where(c.c.kind == "person") if rule.value("persons_only") else query
+
+
+def _birthdays(rule: TargetRule, at: _Moment, customers: CustomerRange) -> Select[Any]:
+    c = Customer.__table__.alias("c")
+    day = at.today + timedelta(days=rule.value("days_ahead"))
+    days = [day.day]
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        days.append(29)
+    return select(
+        c.c.id.label("customer_id"),
+        c.c.id.label("rank_key"),
+        c.c.id.label("tiebreak"),
+        c.c.birth_date.label("birth_date"),
+    ).where(
+        c.c.kind == "person",
+        extract("month", c.c.birth_date) == day.month,
+        extract("day", c.c.birth_date).in_(days),
+        customers(c.c.id),
+    )
+
+
 def _shareholders(meeting_date: str) -> Callable[[TargetRule, _Moment, CustomerRange], Select[Any]]:
     def rule_select(rule: TargetRule, at: _Moment, customers: CustomerRange) -> Select[Any]:
         s = Shareholder.__table__.alias("s")
@@ -323,6 +353,8 @@ _RULES: dict[str, RuleSelect] = {
     "policies_started": _policies_started,
     "premiums_paid": _premiums_paid,
     "claims_settled": _claims_settled,
+    "all_customers": _all_customers,
+    "birthdays": _birthdays,
 }
 _NOT_FIELDS = ("customer_id", "rank_key", "tiebreak")
 

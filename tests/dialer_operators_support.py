@@ -26,7 +26,14 @@ class FileBuilder:
     rows: list[object] = field(default_factory=list)
     next_id: int = 1
 
-    def customer(self, given: str, family: str, phone: str | None, language: str = "fa") -> int:
+    def customer(
+        self,
+        given: str,
+        family: str,
+        phone: str | None,
+        language: str = "fa",
+        birth_date: date | None = None,
+    ) -> int:
         customer_id = self.next_id
         self.next_id += 1
         self.rows.append(
@@ -39,6 +46,7 @@ class FileBuilder:
                 given_name_latin="",
                 family_name_latin="",
                 language=language,
+                birth_date=birth_date,
             )
         )
         if phone is not None:
@@ -77,10 +85,12 @@ def days(n: int) -> date:
 async def customer_file(database: Database) -> dict[str, int]:
     """Writes the file; customer ids by first name."""
     f = FileBuilder()
-    ali = f.customer("علی", "رضایی", "+989121000001")
+    ali = f.customer("علی", "رضایی", "+989121000001", birth_date=date(1990, 12, 1))
     sara = f.customer("سارا", "محمدی", "+989121000002")
     reza = f.customer("رضا", "کریمی", "+989121000003")
-    olga = f.customer("Ольга", "Петрова", "+79161234567", language="ru")
+    olga = f.customer(
+        "Ольга", "Петрова", "+79161234567", language="ru", birth_date=date(1988, 12, 3)
+    )
     barred = f.customer("مریم", "احمدی", "+989121000005")
     no_phone = f.customer("حسن", "نوری", None)
     cancelled = f.customer("Kate", "Brown", "+989121000007", language="en")

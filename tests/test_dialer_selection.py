@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -146,11 +147,34 @@ async def test_each_rule_picks_its_customers_with_the_fields_the_message_says(
         assert set(KINDS[kind].fields) <= set(row) | {"name"}
 
 
+async def test_occasions_greet_every_person_or_those_whose_birthday_it_is(
+    database: Database,
+) -> None:
+    await customer_file(database)
+    nowruz = await campaign(database, "occasion")
+    report = await select_targets(database, nowruz, KINDS["occasion"], NOW)
+    # Eight persons: Maryam is on the do-not-call list and Hasan has no number.
+    assert (report.matched, report.added, report.do_not_call, report.without_phone) == (8, 6, 1, 1)
+
+    birthdays = replace(
+        KINDS["occasion"],
+        name="birthday",
+        fields=("name", "birth_date"),
+        target=kinds.TargetRule("birthdays", (("days_ahead", 2),)),
+    )
+    greetings = await Campaigns(database).create("birthdays", birthdays, NOW)
+    await select_targets(database, greetings, birthdays, NOW)
+    found = await targets(database, greetings.id)
+    assert {phone: row["birth_date"] for phone, row in found.items()} == {
+        "+79161234567": "1988-12-03"
+    }
+
+
 async def test_imported_kinds_and_stopped_campaigns_take_no_selection(database: Database) -> None:
     await customer_file(database)
-    occasion = await campaign(database, "occasion")
+    offer = await campaign(database, "marketing_offer")
     with pytest.raises(SelectionError, match="from a file"):
-        await select_targets(database, occasion, KINDS["occasion"], NOW)
+        await select_targets(database, offer, KINDS["marketing_offer"], NOW)
     renewals = await campaign(database, "renewal_due")
     await Campaigns(database).set_state(renewals.id, "stopped")
     stopped = await Campaigns(database).named("renewal_due")
