@@ -1,6 +1,7 @@
-"""`tamas cases create|list|show|scan|types`: open a case, list a team's or a person's cases,
-show one with its timeline and tasks, and run the SLA scan (print what is due or breached;
-with --escalate fire the escalation steps and publish their alerts). docs/cases.md has more."""
+"""`tamas cases create|list|show|scan|types|partner-key|partner-token`: open a case, list a
+team's or a person's cases, show one with its timeline and tasks, run the SLA scan (print what
+is due or breached; with --escalate fire the escalation steps and publish their alerts), and
+give partners their keys and tokens. docs/cases.md has more."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cases import types
+from cases import partners, types
 from cases.escalation import DueCase, SlaScan
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
@@ -55,6 +56,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--escalate", action="store_true", help="fire the escalation steps and publish alerts"
     )
     sub.add_parser("types", help="check the types file and print its types")
+    token = sub.add_parser("partner-token", help="issue a partner's API token")
+    token.add_argument("partner")
+    token.add_argument("--key", required=True, help="the key id in the partners file")
+    token.add_argument("--days", type=int, default=90, help="valid for (default 90 days)")
+    sub.add_parser("partner-key", help="print a new random key for the partners file")
     for each in (create, listing, show, scan):
         each.add_argument("--json", action="store_true", help="print JSON")
 
@@ -81,6 +87,21 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         case_types = types.load(args.types)
     except DefinitionError as error:
         raise CommandError(str(error)) from None
+    if args.action == "partner-key":
+        print(partners.new_key())
+        return 0
+    if args.action == "partner-token":
+        registry = partners.load(settings.cases_partners_path)
+        if args.partner not in registry.by_id:
+            raise CommandError(
+                f"no partner {args.partner!r} in the partners file "
+                f"({settings.cases_partners_path or 'cases_partners_path is not set'})"
+            )
+        try:
+            print(registry.issue(args.partner, args.key, datetime.now(UTC) + timedelta(args.days)))
+        except KeyError as error:
+            raise CommandError(str(error.args[0])) from None
+        return 0
     if args.action == "types":
         for name, case_type in case_types.types.items():
             sla = case_type.sla

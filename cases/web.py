@@ -1,17 +1,291 @@
-"""Cases: complaints, callbacks and service requests, for agents and supervisors.
+"""Cases on the web: the agents' API (Role.CASE_HANDLER: their cases and tasks, a case with its
+timeline, opening and moving cases) and the partners' B2B API (docs/partner-api.yaml).
 
-Mounted in the one aiohttp app by `popup_server.app` (see `AppParts`).
+Mounted in the one aiohttp app by `popup_server.app` (see `AppParts`). A partner authenticates
+with a signed token (`cases.partners`), sees and acts on its own cases only: another partner's
+case answers 404, exactly as a case that does not exist, so tracking numbers cannot be probed.
+Every partner call is in the audit log, refused ones included.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+from cases import partners as partner_file
+from cases import types
+from cases.partners import Partner, TokenRefused
+from cases.store import (
+    CaseChannel,
+    CaseError,
+    CaseNotFound,
+    CaseRequest,
+    CaseStore,
+    CaseView,
+    TimelineKind,
+)
+from cases.tasks import CaseTasks
+from cases.types import CaseFieldError
+from customer_file.identifiers import InvalidIdentifier
+from popup_server.auth import read_json, require_role
+from popup_server.roles import Role
 
 if TYPE_CHECKING:
     from popup_server.app import AppParts
 
+STORE = web.AppKey("cases_store", CaseStore)
+TASKS = web.AppKey("cases_tasks", CaseTasks)
+PARTNERS = web.AppKey("cases_partners", partner_file.Partners)
+PARTNER_API = "/api/partner/v1"
+# Progress a partner reports, and the case field each one fills.
+PROGRESS_FIELDS = {"inspection_done": "inspection_done", "estimate": "estimate_rials"}
+PROGRESS_KINDS = ("inspection_done", "estimate", "document", "note")
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__}")
+
+
+def _error(status: type[web.HTTPException], message: str) -> web.HTTPException:
+    return status(text=_dumps({"error": message}), content_type="application/json")
+
+
+def _partner_view(case: CaseView) -> dict[str, Any]:
+    """What a partner sees of its case: no national ID, no phone, no owner agent."""
+    return {
+        "tracking_number": case.tracking_number,
+        "type": case.type,
+        "state": case.state,
+        "status": case.status,
+        "priority": case.priority,
+        "summary": case.summary,
+        "fields": case.fields,
+        "opened_at": case.opened_at.isoformat(),
+        "resolution_due_at": case.resolution_due_at.isoformat() if case.resolution_due_at else None,
+        "breached": list(case.breached),
+    }
+
 
 def add_routes(app: web.Application, parts: AppParts) -> None:
-    """No pages yet."""
+    case_types = types.load(Path(parts.settings.cases_types_path or types.DEFAULT_PATH))
+    app[STORE] = CaseStore(parts.database, case_types)
+    app[TASKS] = CaseTasks(parts.database)
+    app[PARTNERS] = partner_file.load(parts.settings.cases_partners_path)
+    audit = parts.audit
+
+    async def partner_of(request: web.Request) -> Partner:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token:
+                raise TokenRefused("no bearer token")
+            partner = request.app[PARTNERS].verify(token, datetime.now(UTC))
+        except TokenRefused as refused:
+            await audit.record("p:?", "partner_call", target=request.path[:32], refusal="token")
+            raise web.HTTPUnauthorized(
+                text=_dumps({"error": "a valid partner token is needed"}),
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="tamas-partners"'},
+            ) from refused
+        return partner
+
+    async def own_case(request: web.Request, partner: Partner) -> CaseView:
+        number = request.match_info["number"]
+        try:
+            case = await request.app[STORE].get(number)
+        except CaseNotFound:
+            case = None
+        if case is None or case.partner != partner.id:
+            await audit.record(
+                f"p:{partner.id}"[:16], "partner_call", target=number[:32], refusal="not_own"
+            )
+            raise _error(web.HTTPNotFound, f"no case {number}")
+        return case
+
+    async def partner_list(request: web.Request) -> web.Response:
+        partner = await partner_of(request)
+        await audit.record(f"p:{partner.id}"[:16], "partner_call", target="list")
+        cases = await request.app[STORE].find(partner=partner.id, open_only=False, limit=500)
+        return _json({"cases": [_partner_view(case) for case in cases]})
+
+    async def partner_show(request: web.Request) -> web.Response:
+        partner = await partner_of(request)
+        case = await own_case(request, partner)
+        await audit.record(f"p:{partner.id}"[:16], "partner_call", target=case.tracking_number)
+        return _json(_partner_view(case))
+
+    async def partner_open(request: web.Request) -> web.Response:
+        partner = await partner_of(request)
+        body = await read_json(request)
+        case_type = str(body.get("type", ""))
+        if case_type not in partner.may_open:
+            await audit.record(
+                f"p:{partner.id}"[:16], "partner_call", target=case_type[:32], refusal="type"
+            )
+            raise _error(web.HTTPForbidden, f"this partner may not open {case_type!r} cases")
+        case = await _opening(
+            request,
+            CaseRequest(
+                case_type,
+                CaseChannel.PARTNER,
+                f"partner:{partner.id}",
+                str(body.get("summary", "")),
+                dict(body.get("fields") or {}),
+                phone=body.get("phone"),
+                national_id=body.get("national_id"),
+                company_id=body.get("company_id"),
+                partner=partner.id,
+                attachment=body.get("attachment"),
+            ),
+        )
+        await audit.record(f"p:{partner.id}"[:16], "partner_call", target=case.tracking_number)
+        return _json(_partner_view(case), status=201)
+
+    async def partner_progress(request: web.Request) -> web.Response:
+        partner = await partner_of(request)
+        case = await own_case(request, partner)
+        body = await read_json(request)
+        kind = body.get("kind")
+        if kind not in PROGRESS_KINDS:
+            raise _error(web.HTTPBadRequest, f"kind: one of {', '.join(PROGRESS_KINDS)}")
+        store = request.app[STORE]
+        actor = f"partner:{partner.id}"
+        try:
+            if kind in PROGRESS_FIELDS and body.get("value") is not None:
+                await store.update_fields(
+                    case.tracking_number, {PROGRESS_FIELDS[kind]: body["value"]}, actor
+                )
+            case = await store.record(
+                case.tracking_number,
+                TimelineKind.PROGRESS,
+                actor,
+                str(body.get("note", "")),
+                {"kind": kind, "value": body.get("value")},
+                attachment=body.get("attachment"),
+            )
+            if body.get("state"):
+                case = await store.move(case.tracking_number, str(body["state"]), actor)
+        except (CaseError, CaseFieldError) as error:
+            raise _error(web.HTTPUnprocessableEntity, str(error)) from None
+        await audit.record(f"p:{partner.id}"[:16], "partner_call", target=case.tracking_number)
+        return _json(_partner_view(case))
+
+    # --- agents --------------------------------------------------------------------------
+
+    async def mine(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.CASE_HANDLER)
+        store, tasks = request.app[STORE], request.app[TASKS]
+        team = request.query.get("team")
+        cases = await store.find(owner=None if team else agent.number, team=team)
+        team_tasks = await tasks.unfinished(team=team) if team else []
+        own_tasks = await tasks.unfinished(assignee=agent.number)
+        return _json(
+            {
+                "cases": [case.as_dict() for case in cases],
+                "tasks": [asdict(task) for task in (own_tasks + team_tasks)],
+            }
+        )
+
+    async def show(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.CASE_HANDLER)
+        store = request.app[STORE]
+        number = request.match_info["number"]
+        try:
+            case = await store.get(number)
+        except CaseNotFound:
+            raise _error(web.HTTPNotFound, f"no case {number}") from None
+        await audit.record(
+            agent.number, "case_read", customer_id=case.customer_id, target=case.tracking_number
+        )
+        timeline = await store.timeline(case.tracking_number)
+        tasks = await request.app[TASKS].for_case(case.tracking_number)
+        return _json(
+            {
+                "case": case.as_dict(),
+                "timeline": [asdict(entry) for entry in timeline],
+                "tasks": [asdict(task) for task in tasks],
+            }
+        )
+
+    async def open_from_desktop(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.CASE_HANDLER)
+        body = await read_json(request)
+        case = await _opening(
+            request,
+            CaseRequest(
+                str(body.get("type", "")),
+                CaseChannel.DESKTOP,
+                f"agent:{agent.number}",
+                str(body.get("summary", "")),
+                dict(body.get("fields") or {}),
+                phone=body.get("phone"),
+                customer_id=body.get("customer_id"),
+                national_id=body.get("national_id"),
+                company_id=body.get("company_id"),
+                line=body.get("line"),
+                region=body.get("region"),
+                tier=body.get("tier"),
+                partner=body.get("partner"),
+            ),
+        )
+        await audit.record(agent.number, "case_open", target=case.tracking_number)
+        return _json(case.as_dict(), status=201)
+
+    async def move(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.CASE_HANDLER)
+        body = await read_json(request)
+        store = request.app[STORE]
+        number = request.match_info["number"]
+        try:
+            if body.get("note") and not body.get("state"):
+                case = await store.record(
+                    number, TimelineKind.NOTE, f"agent:{agent.number}", str(body["note"])
+                )
+            else:
+                case = await store.move(
+                    number,
+                    str(body.get("state", "")),
+                    f"agent:{agent.number}",
+                    str(body.get("note", "")),
+                    body.get("fields") or None,
+                )
+        except CaseNotFound:
+            raise _error(web.HTTPNotFound, f"no case {number}") from None
+        except (CaseError, CaseFieldError) as error:
+            raise _error(web.HTTPUnprocessableEntity, str(error)) from None
+        await audit.record(agent.number, "case_update", target=case.tracking_number)
+        return _json(case.as_dict())
+
+    app.add_routes(
+        [
+            web.get(f"{PARTNER_API}/cases", partner_list),
+            web.post(f"{PARTNER_API}/cases", partner_open),
+            web.get(f"{PARTNER_API}/cases/{{number}}", partner_show),
+            web.post(f"{PARTNER_API}/cases/{{number}}/progress", partner_progress),
+            web.get("/api/cases/mine", mine),
+            web.post("/api/cases", open_from_desktop),
+            web.get("/api/cases/{number}", show),
+            web.post("/api/cases/{number}", move),
+        ]
+    )
+
+
+async def _opening(request: web.Request, case: CaseRequest) -> CaseView:
+    try:
+        return await request.app[STORE].open_case(case)
+    except (CaseError, CaseFieldError, InvalidIdentifier) as error:
+        raise _error(web.HTTPUnprocessableEntity, str(error)) from None

@@ -1,0 +1,179 @@
+"""The partners' B2B API and the agents' case API, on the real popup server: signed tokens with
+a key rotated without downtime, each partner on its own cases only (another's answers 404 like
+a case that does not exist), every call audit-logged, the adjuster's progress back in the case;
+agents without the case_handler role refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from popup_support import PASSWORD, RunningServer, logged_in, start_server
+from sqlalchemy import select
+
+from cases import partners as partner_file
+from cases.partners import TokenRefused
+from integrations.database import Database
+from popup_server.audit import AuditRecord
+from tamas.settings import Settings
+
+OLD_KEY, NEW_KEY, OTHER_KEY = (partner_file.new_key() for _ in range(3))
+LATER = datetime.now(UTC) + timedelta(days=1)
+
+
+def partners_text(*acme_keys: tuple[str, str]) -> str:
+    keys = ", ".join(f'"{key_id}": "{secret}"' for key_id, secret in acme_keys)
+    return (
+        "partners:\n"
+        f"  acme: {{name: Acme Adjusters, keys: {{{keys}}}, may_open: [claim_to_adjuster]}}\n"
+        f'  zenith: {{name: Zenith Assistance, keys: {{"z1": "{OTHER_KEY}"}}}}\n'
+    )
+
+
+@pytest.fixture
+async def server(database: Database, tmp_path: Path) -> AsyncIterator[RunningServer]:
+    path = tmp_path / "partners.yaml"
+    path.write_text(partners_text(("2026-11", OLD_KEY), ("2026-12", NEW_KEY)), encoding="utf-8")
+    running = await start_server(database, settings=Settings(cases_partners_path=str(path)))
+    directory = running.parts.directory
+    await directory.create_agent("101", PASSWORD, "Local/101@x", roles="agent,case_handler",
+                                 password_cost=2**10)  # fmt: skip
+    await directory.create_agent("102", PASSWORD, "Local/102@x", password_cost=2**10)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def bearer(partner: str, key_id: str) -> dict[str, str]:
+    registry = partner_file.parse(
+        partners_text(("2026-11", OLD_KEY), ("2026-12", NEW_KEY)), Path("partners.yaml")
+    )
+    return {"Authorization": f"Bearer {registry.issue(partner, key_id, LATER)}"}
+
+
+CLAIM = {
+    "type": "claim_to_adjuster",
+    "summary": "rear-end collision, Tehran",
+    "fields": {"claim_number": "CL-1404-77", "partner": "acme"},
+}
+
+
+async def test_partner_sees_and_acts_only_on_its_own_cases(
+    server: RunningServer, database: Database
+) -> None:
+    api = f"{server.base}/api/partner/v1"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{api}/cases", json=CLAIM, headers=bearer("acme", "2026-12")) as r:
+            assert r.status == 201, await r.text()
+            opened = await r.json()
+        number = opened["tracking_number"]
+        assert opened["state"] == "new" and "national_id" not in opened
+        # Zenith may not open adjusters' files, nor see or touch Acme's.
+        zenith = bearer("zenith", "z1")
+        async with http.post(f"{api}/cases", json=CLAIM, headers=zenith) as r:
+            assert r.status == 403
+        async with http.get(f"{api}/cases/{number}", headers=zenith) as r:
+            assert r.status == 404
+            not_theirs = await r.json()
+        async with http.get(f"{api}/cases/300000000", headers=zenith) as r:
+            assert r.status == 404
+            assert (await r.json()).keys() == not_theirs.keys()  # nothing tells them apart
+        progress = {"kind": "estimate", "value": "120000000", "note": "photos checked"}
+        async with http.post(f"{api}/cases/{number}/progress", json=progress, headers=zenith) as r:
+            assert r.status == 404
+        async with http.get(f"{api}/cases", headers=zenith) as r:
+            assert (await r.json())["cases"] == []
+        # Acme reports the inspection and the estimate; they land in the case.
+        acme = bearer("acme", "2026-11")  # the old key still works during the rotation
+        inspected = {"kind": "inspection_done", "value": "1404/07/20", "state": "in_progress"}
+        async with http.post(f"{api}/cases/{number}/progress", json=inspected, headers=acme) as r:
+            assert r.status == 200, await r.text()
+        progress["attachment"] = "partner:acme/photos/77.zip"
+        async with http.post(f"{api}/cases/{number}/progress", json=progress, headers=acme) as r:
+            case = await r.json()
+        assert case["fields"]["estimate_rials"] == 120_000_000
+        assert case["fields"]["inspection_done"] == "2025-10-12"
+        assert case["state"] == "in_progress"
+        async with http.get(f"{api}/cases", headers=acme) as r:
+            assert [c["tracking_number"] for c in (await r.json())["cases"]] == [number]
+        async with http.get(f"{api}/cases", headers={"Authorization": "Bearer forged.x"}) as r:
+            assert r.status == 401
+    async with database.session() as session:
+        calls = (
+            await session.scalars(
+                select(AuditRecord)
+                .where(AuditRecord.action == "partner_call")
+                .order_by(AuditRecord.id)
+            )
+        ).all()
+    refusals = [(c.agent, c.refusal) for c in calls if c.refusal]
+    assert refusals == [
+        ("p:zenith", "type"),
+        ("p:zenith", "not_own"),
+        ("p:zenith", "not_own"),
+        ("p:zenith", "not_own"),
+        ("p:?", "token"),
+    ]
+    assert sum(1 for c in calls if c.agent == "p:acme" and c.allowed) == 4
+
+
+def test_key_rotation_accepts_both_keys_then_only_the_new_one() -> None:
+    both = partner_file.parse(
+        partners_text(("2026-11", OLD_KEY), ("2026-12", NEW_KEY)), Path("p.yaml")
+    )
+    old_token = both.issue("acme", "2026-11", LATER)
+    new_token = both.issue("acme", "2026-12", LATER)
+    now = datetime.now(UTC)
+    assert both.verify(old_token, now).id == both.verify(new_token, now).id == "acme"
+    retired = partner_file.parse(partners_text(("2026-12", NEW_KEY)), Path("p.yaml"))
+    assert retired.verify(new_token, now).id == "acme"
+    with pytest.raises(TokenRefused, match="retired key"):
+        retired.verify(old_token, now)
+    with pytest.raises(TokenRefused, match="expired"):
+        both.verify(both.issue("acme", "2026-12", now - timedelta(seconds=1)), now)
+    # A token of one partner re-labelled as another's fails its signature.
+    payload, _, signature = old_token.partition(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["p"] = "zenith"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(TokenRefused):
+        both.verify(f"{forged}.{signature}", now)
+
+
+def test_short_keys_are_refused_on_load() -> None:
+    with pytest.raises(ValueError, match=r"partners\.acme\.keys\.k1: at least 32 bytes"):
+        partner_file.parse('partners:\n  acme: {keys: {k1: "abcd"}}\n', Path("p.yaml"))
+
+
+async def test_agents_need_the_case_handler_role(server: RunningServer) -> None:
+    handler = await logged_in(server, "101")
+    plain = await logged_in(server, "102")
+    try:
+        async with plain.get("/api/cases/mine") as reply:
+            assert reply.status == 403
+        body = {"type": "callback", "fields": {"reason": "claim"}, "phone": "09121234567"}
+        async with handler.post("/api/cases", json=body) as reply:
+            assert reply.status == 201, await reply.text()
+            number = (await reply.json())["tracking_number"]
+        async with handler.post(f"/api/cases/{number}", json={"state": "in_progress"}) as reply:
+            assert (await reply.json())["state"] == "in_progress"
+        async with handler.post(f"/api/cases/{number}", json={"note": "called twice"}) as reply:
+            assert reply.status == 200
+        async with handler.post(f"/api/cases/{number}", json={"state": "flying"}) as reply:
+            assert reply.status == 422
+        async with handler.get(f"/api/cases/{number}") as reply:
+            shown = await reply.json()
+        assert [e["kind"] for e in shown["timeline"]][-3:] == ["state", "responded", "note"]
+        async with handler.get("/api/cases/mine?team=customer_care") as reply:
+            assert [c["tracking_number"] for c in (await reply.json())["cases"]] == [number]
+        async with plain.get(f"/api/cases/{number}") as reply:
+            assert reply.status == 403
+    finally:
+        await handler.close()
+        await plain.close()
