@@ -45,6 +45,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TIMELINE_MINUTES = 30
 RATE_WINDOW_S = 60
 STATE_ACTIONS = ("start", "pause", "resume", "stop")
+UNTYPABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 WINDOWS_S = {"30d": THIRTY_DAYS_S, "24h": 24 * 3600}
 
 
@@ -58,7 +59,9 @@ def _campaign_name(value: Any) -> str:
         raise _error(web.HTTPBadRequest, "a name of 1 to 64 characters", field="name")
     name = value.strip()
     # A "/" would put the campaign out of reach of its own /api/campaigns/NAME/... routes.
-    if "/" in name or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in name):
+    # Format characters are typed by no one, but the zero-width non-joiner is Persian spelling.
+    untypable = [c for c in name if unicodedata.category(c) in UNTYPABLE and c != "\u200c"]
+    if "/" in name or untypable:
         raise _error(web.HTTPBadRequest, "the name has characters no one types", field="name")
     return name
 
