@@ -6,9 +6,12 @@ the page in Chromium shows it all."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import jsonschema
 import pytest
 from playwright.async_api import Browser, expect
 from popup_support import (
@@ -26,6 +29,9 @@ from supervisors.events import EventStore, parse_queue_log_line
 from supervisors.wallboard import Wallboard
 from supervisors.web import PAGES
 
+SCHEMA = json.loads(
+    (Path(__file__).parents[1] / "docs" / "wallboard.schema.json").read_text(encoding="utf-8")
+)
 ACTIONS = {
     "/api/supervisors/pause": {"agent": "101", "reason": "lunch"},
     "/api/supervisors/unpause": {"agent": "101"},
@@ -98,9 +104,11 @@ async def test_supervisors_get_the_board_within_a_second_and_agents_never_do(
         support = frame["payload"]["queues"]["support"]
         assert (support["calls_waiting"], support["agents_ringing"]) == (1, 1)
         assert [f["type"] for f in await agent_ws.quiet()] == []
+        jsonschema.validate(frame["payload"], SCHEMA)
 
         reply = await boss.get("/api/wallboard")
         state = await reply.json()
+        jsonschema.validate(state, SCHEMA)
         assert state["queues"]["support"]["waiting"][0]["number"] == "09121234567"
         assert state["agents"]["local/101@tamas-agents"]["state"] == "ringing"
         assert set(state["queues"]) == {"support", "priority"}
@@ -128,6 +136,7 @@ async def test_todays_figures_and_abandoned_callers_come_from_the_event_store(
     await board.refresh()
     async with await logged_in(server, "150") as boss:
         state = await (await boss.get("/api/wallboard")).json()
+        jsonschema.validate(state, SCHEMA)
         today = state["queues"]["support"]["today"]
         assert (today["offered"], today["answered"], today["abandoned"]) == (2, 1, 1)
         assert today["asa_s"] == 10
