@@ -109,7 +109,7 @@ def calls_to_place(
     # Then each agent free beyond what the model expects gets 1 / answer share more calls (one
     # answer, on average), each agent busy beyond it as many fewer: the dialer follows its
     # floor call by call. (Counting lines instead, as the peer does, moves one call per agent
-    # and leaves agents idle; the simulation measured 22% idle against 17%.)
+    # and leaves agents idle longer: docs/pacing.md has the simulated figures.)
     ringing += (expected_busy - busy) / rates.answer_share
     ahead = math.floor(ringing + 0.5) - floor.in_flight
     # Never fewer than progressive would place: a free agent always gets a call on its way.
