@@ -19,7 +19,7 @@ from integrations.database import Database
 from integrations.messaging.outbox import Outbox, OutboxLimits
 from messaging import notice_kinds
 from messaging.core_webhook import insurer_names
-from messaging.daily import Horizons, daily_run
+from messaging.daily import Horizons, campaigns_by_kind, daily_run
 from messaging.notifier import Notifier
 from tamas.errors import CommandError
 from tamas.settings import Settings
@@ -106,7 +106,13 @@ def _seconds_until(at: time, now: datetime) -> float:
 async def _daily(
     notifier: Notifier, database: Database, day: date, settings: Settings, as_json: bool
 ) -> None:
-    report = await daily_run(notifier, DueReminders(database), day, _horizons(settings))
+    try:
+        campaigns = campaigns_by_kind(settings.notice_campaigns)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    report = await daily_run(
+        notifier, DueReminders(database), day, _horizons(settings), campaigns=campaigns
+    )
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
         return

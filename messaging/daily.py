@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import jdatetime
 
+from dialer.campaigns import Campaigns, UnknownCampaign
+from dialer.imports import TargetRow
 from integrations.customer_file.reminders import DueReminders, Reminder
 from messaging.core_events import BadEvent
 from messaging.notifier import Notifier, Recipient, write_values
@@ -70,27 +72,93 @@ def sources(
     return found
 
 
+def campaigns_by_kind(entries: tuple[str, ...]) -> dict[str, str]:
+    """Setting `notice_campaigns` ("installment_overdue=overdue-calls", ...) as a mapping."""
+    found = {}
+    for entry in entries:
+        kind, _, campaign = entry.partition("=")
+        if not kind.strip() or not campaign.strip():
+            raise ValueError(f"notice_campaigns: {entry!r} is not KIND=CAMPAIGN")
+        found[kind.strip()] = campaign.strip()
+    return found
+
+
 async def daily_run(
     notifier: Notifier,
     reminders: DueReminders,
     day: date,
     horizons: Horizons,
     now: datetime | None = None,
+    campaigns: dict[str, str] | None = None,
 ) -> DailyReport:
+    """Every reminder due on `day` as a notice, or, for the kinds in `campaigns`, as a target
+    of that dialer campaign (an overdue installment is called about, not texted)."""
     report = DailyReport(day)
+    campaigns = campaigns or {}
     for source in sources(reminders, day, horizons):
         async for page in source:
             keys = {f"daily:{r.kind}:{r.entity}:{day.isoformat()}": r for r in page}
             # A repeated run skips the notices it already made in one query per page.
             known = await notifier.store.known_keys(list(keys))
+            to_call: list[tuple[str, Reminder]] = []
             for key, reminder in keys.items():
                 report.found[reminder.kind] += 1
                 if key in known:
                     report.results["duplicate"] += 1
-                    continue
-                status = await _send(notifier, key, reminder, now or datetime.now(UTC), report)
-                report.results[status] += 1
+                elif reminder.kind in campaigns and reminder.mobile:
+                    to_call.append((key, reminder))
+                else:
+                    moment = now or datetime.now(UTC)
+                    report.results[await _send(notifier, key, reminder, moment, report)] += 1
+            if to_call:
+                await _hand_to_campaigns(notifier, to_call, campaigns, now, report)
     return report
+
+
+async def _hand_to_campaigns(
+    notifier: Notifier,
+    reminders: list[tuple[str, Reminder]],
+    campaigns: dict[str, str],
+    now: datetime | None,
+    report: DailyReport,
+) -> None:
+    store = Campaigns(notifier.database)
+    moment = now or datetime.now(UTC)
+    by_campaign: dict[str, list[TargetRow]] = {}
+    for key, reminder in reminders:
+        # The notice row first: the target is added once, however often the day is run.
+        notice = await notifier.store.accept(key, reminder.kind, reminder.customer_id, moment)
+        if notice is None:
+            report.results["duplicate"] += 1
+            continue
+        await notifier.store.settle(notice.id, "queued", channel="call")
+        by_campaign.setdefault(campaigns[reminder.kind], []).append(_target(reminder))
+    for name, targets in by_campaign.items():
+        try:
+            campaign = await store.named(name)
+        except UnknownCampaign:
+            report.problems.append(f"notice_campaigns: no campaign {name!r}")
+            continue
+        added, _known = await store.add_targets(campaign.id, targets)
+        report.results["to_campaign"] += added
+
+
+def _target(reminder: Reminder) -> TargetRow:
+    fields = {
+        "amount_rials" if name == "amount" else name: (
+            value.isoformat() if isinstance(value, date) else str(value)
+        )
+        for name, value in reminder.values.items()
+    }
+    assert reminder.mobile is not None
+    return TargetRow(
+        line=0,
+        phone=reminder.mobile,
+        name=reminder.name_fa if reminder.language == "fa" else reminder.name_latin,
+        language=reminder.language,
+        customer_id=reminder.customer_id,
+        fields=fields,
+    )
 
 
 async def _send(

@@ -247,6 +247,9 @@ class Settings:
     notice_policy_days_before: int = 30
     notice_meeting_days_before: int = 10
     notice_expire_after_h: int = 48
+    # Daily reminders handed to a dialer campaign instead of sent as messages:
+    # ("installment_overdue=overdue-calls", ...).
+    notice_campaigns: tuple[str, ...] = ()
     # Supervisors' reports and the figures the wallboard shares (supervisors/metrics.py,
     # docs/metrics.md): the queue_log `tamas report ingest` reads (empty: the sandbox's), the
     # service-level threshold (per queue as "queue=seconds" overrides), abandons under

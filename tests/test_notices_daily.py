@@ -226,3 +226,27 @@ async def test_reminders_read_customers_page_by_page(
     async with database.session() as session:
         customers = await session.scalar(select(sa.func.count()).select_from(Customer))
     assert len(pages) == customers == 2
+
+
+async def test_an_overdue_installment_can_be_handed_to_a_dialer_campaign_once(
+    database: Database, due_file: dict[str, int]
+) -> None:
+    from dialer import kinds
+    from dialer.campaigns import Campaigns
+
+    campaigns = Campaigns(database)
+    campaign = await campaigns.create("overdue-calls", kinds.load()["overdue_installment"], NOW)
+    hand_off = {"installment_overdue": "overdue-calls"}
+    notifier = _notifier(database)
+    report = await daily_run(
+        notifier, DueReminders(database), DAY, Horizons(), NOW, campaigns=hand_off
+    )
+    assert dict(report.results) == {"queued": 4, "to_campaign": 1}
+    [target] = await campaigns.targets(campaign.id)
+    assert target.phone == "+989121111111"
+    assert "installment_overdue" not in {m.subject for m in await _messages(database)}
+    again = await daily_run(
+        notifier, DueReminders(database), DAY, Horizons(), NOW, campaigns=hand_off
+    )
+    assert dict(again.results) == {"duplicate": 5}
+    assert len(await campaigns.targets(campaign.id)) == 1
