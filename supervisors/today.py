@@ -3,8 +3,9 @@
 the day so far (midnight to midnight on the reports' clock, with the reports' thresholds), so
 the board and the day's report agree.
 
-Abandoned callers are named from the customer file when their number is on file (looked up
-once per number and day).
+The IVR's self-service rate of the day is the IVR report's (the interaction records' honest
+outcomes). Abandoned callers are named from the customer file when their number is on file
+(looked up once per number and day).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from integrations.database import Database
 from ivr.hours import TEHRAN
 from supervisors import metrics
 from supervisors.events import EventStore
+from supervisors.reports import ivr_report
 from supervisors.wallboard import TodayFigures, TodaySource
 
 log = logging.getLogger(__name__)
@@ -73,10 +75,12 @@ def stored_today(
         abandoned = []
         for caller in metrics.abandoned_callers(events, start, end, limits):
             abandoned.append({**caller.as_dict(), **await customer_of(caller.caller_number)})
+        ivr = await ivr_report(database, start, end)
         return TodayFigures(
             queues={name: _rounded(f.as_dict()) for name, f in queues.items()},
             agents={name: _rounded(f.as_dict()) for name, f in agents.items()},
             abandoned=abandoned,
+            ivr={"self_service_rate": ivr.self_service_rate, "ivr_calls_today": ivr.calls},
         )
 
     return today

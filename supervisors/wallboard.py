@@ -125,14 +125,18 @@ class Wallboard:
         except AmiError as error:
             log.warning("wallboard: resync failed (%s); the next reconnect retries", error)
             return
+        self.resync([*status.events, *summary.events])
+        log.info("wallboard: resynced %d queues", len(self.live.queue_names()))
+
+    def resync(self, events: list[Mapping[str, Any]]) -> None:
+        """Rebuild from `QueueStatus`/`QueueSummary` lists; the next frame is the whole board."""
         now = self.clock()
-        self.live.resync([*status.events, *summary.events], now)
+        self.live.resync(events, now)
         self.resyncs += 1
         self._full_pending = True
         self._oldest_unsent = self._oldest_unsent or now
         self._figures_due = now
         self._wake.set()
-        log.info("wallboard: resynced %d queues", len(self.live.queue_names()))
 
     def touch(self) -> None:
         """Something outside the live state changed (the alerts): send a frame."""

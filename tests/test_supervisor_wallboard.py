@@ -25,9 +25,12 @@ from popup_support import (
 from test_supervisor_wallboard_live import agent_event, caller, member
 
 from integrations.database import Database
+from interactions.outcomes import Outcome
+from interactions.records import CallPart, InteractionRecords
 from supervisors.events import EventStore, parse_queue_log_line
-from supervisors.wallboard import Wallboard
+from supervisors.wallboard import Wallboard, WallboardMirror
 from supervisors.web import PAGES
+from tamas.bus import InProcessBus
 
 SCHEMA = json.loads(
     (Path(__file__).parents[1] / "docs" / "wallboard.schema.json").read_text(encoding="utf-8")
@@ -131,11 +134,16 @@ async def test_todays_figures_and_abandoned_callers_come_from_the_event_store(
             )
         ]
     )
+    for linkedid, outcome in (("i1", Outcome.SELF_SERVED), ("i2", Outcome.QUEUED)):
+        await InteractionRecords(database).save_call(
+            CallPart(linkedid=linkedid, caller_number="+989121111111", outcome=outcome)
+        )
     board = wallboard_of(server)
     board.feed(member("QueueMemberAdded", "101"))
     await board.refresh()
     async with await logged_in(server, "150") as boss:
         state = await (await boss.get("/api/wallboard")).json()
+        assert state["ivr"]["self_service_rate"] == 0.5
         jsonschema.validate(state, SCHEMA)
         today = state["queues"]["support"]["today"]
         assert (today["offered"], today["answered"], today["abandoned"]) == (2, 1, 1)
@@ -195,3 +203,19 @@ async def test_the_page_shows_queues_agents_and_abandoned_callers_in_persian(
     await expect(page.get_by_test_id("status")).to_contain_text("Callback task created")
     assert errors == []
     await asyncio.sleep(0)
+
+
+async def test_a_process_that_does_not_follow_ami_answers_from_the_frames_it_receives() -> None:
+    board = Wallboard(InProcessBus())
+    mirror = WallboardMirror()
+    board.bus.subscribe(mirror.receive)
+    board.resync([member("QueueMember", "101"), {"Event": "QueueParams", "Queue": "priority"}])
+    await board.flush()
+    assert mirror.state()["full"] and set(mirror.state()["queues"]) == {"priority", "support"}
+    board.feed(caller("QueueCallerJoin", "u1"))
+    board.feed(member("QueueMemberRemoved", "101"))
+    await board.flush()
+    shown = mirror.state()
+    assert shown["queues"]["support"]["calls_waiting"] == 1
+    assert "local/101@tamas-agents" not in shown["agents"]
+    jsonschema.validate(shown, SCHEMA)

@@ -89,7 +89,7 @@ function render() {
     return el("tr", { "data-queue": q.name },
       el("td", {}, q.name),
       el("td", { class: "num", "data-field": "calls_waiting" }, num(q.calls_waiting)),
-      el("td", { class: "num", "data-field": "longest_wait" }, secs(longest)),
+      el("td", { class: "num", "data-field": "longest_wait", "data-since": q.waiting.length ? q.waiting[0].joined_at : null }, secs(longest)),
       ...["agents_logged_in", "agents_available", "agents_ringing", "agents_on_call", "agents_paused", "agents_wrap_up"]
         .map((f) => el("td", { class: "num", "data-field": f, title: f === "agents_paused" ? Object.entries(q.pause_reasons).map(([r, n]) => `${r || "–"}: ${n}`).join(", ") : null }, num(q[f]))),
       el("td", { class: "num", "data-field": "offered" }, today.offered === undefined ? "–" : num(today.offered)),
@@ -103,7 +103,7 @@ function render() {
   agents.replaceChildren(...Object.entries(s.agents).filter(([, a]) => a).map(([key, a]) => el("tr", { "data-agent": key },
     el("td", {}, a.name),
     el("td", { class: "state-" + a.state, "data-field": "state" }, t(a.state)),
-    el("td", { class: "num" }, secs(at - a.since)),
+    el("td", { class: "num", "data-since": a.since }, secs(at - a.since)),
     el("td", { class: "num", "data-field": "calls_taken" }, num(a.calls_taken)),
     el("td", { class: "num" }, secs(a.talk_s)),
     el("td", { "data-field": "pause_reason" }, a.pause_reason || ""),
@@ -115,7 +115,7 @@ function render() {
   const waiting = [];
   for (const q of Object.values(s.queues).filter(Boolean)) for (const w of q.waiting) waiting.push([q, w]);
   document.getElementById("waiting").replaceChildren(...waiting.map(([q, w]) => el("li", { "data-uniqueid": w.uniqueid },
-    el("span", { class: "ltr" }, w.number || "–"), ` · ${q.name} · ${secs(at - w.joined_at)} `, moveFor(q, w))));
+    el("span", { class: "ltr" }, w.number || "–"), ` · ${q.name} · `, el("span", { "data-since": w.joined_at }, secs(at - w.joined_at)), " ", moveFor(q, w))));
   document.querySelector("#abandoned tbody").replaceChildren(...(s.abandoned || []).map((c) => el("tr", { "data-callid": c.callid },
     el("td", { class: "ltr" }, c.caller_number || "–"),
     el("td", {}, c.customer_name || ""),
@@ -123,6 +123,13 @@ function render() {
     el("td", { class: "num" }, secs(c.wait_s)),
     el("td", {}, when(c.abandoned_at)),
     el("td", {}, c.caller_number ? el("button", { type: "button", "data-action": "call-back", onclick: () => callBack(c) }, t("call_back")) : ""))));
+}
+
+// Waits and times in state move on between frames; nothing else is redrawn (a select the
+// supervisor is using stays open).
+function tick() {
+  const at = now();
+  for (const node of document.querySelectorAll("[data-since]")) node.textContent = secs(at - Number(node.dataset.since));
 }
 
 function actionsFor(a) {
@@ -223,7 +230,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   setInterval(() => {
     document.getElementById("clock").textContent = when(Date.now() / 1000);
-    render();
+    tick();
   }, 1000);
   applyLanguage();
   start();
