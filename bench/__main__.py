@@ -12,6 +12,7 @@ BENCHMARKS: dict[str, str] = {
     "ivr_calls": "bench.ivr_calls",
     "popup_latency": "bench.popup_latency",
     "customer_file_popup": "bench.customer_file_popup",
+    "sms_throughput": "bench.sms_throughput",
     "case_scan": "bench.case_scan",
     "dialer_pacing_simulation": "bench.dialer_pacing_simulation",
     "campaign_selection": "bench.campaign_selection",

@@ -55,7 +55,7 @@ def http_gateway(settings: Settings) -> ProfileGateway | None:
         settings.sms_gateway_url,
         settings.sms_gateway_token,
         sender=settings.sms_sender,
-        rate=SendingRate.shared(profile.name, settings.sms_rate_per_s, settings.redis_url),
+        rate=SendingRate(profile.name, settings.sms_rate_per_s, settings.redis_url),
     )
 
 
@@ -90,7 +90,7 @@ def smpp_gateway(settings: Settings, database: Database) -> SmppGateway:
         settings.smpp_system_id,
         settings.smpp_password,
         sender=settings.sms_sender,
-        rate=SendingRate.shared("smpp", settings.sms_rate_per_s, settings.redis_url),
+        rate=SendingRate("smpp", settings.sms_rate_per_s, settings.redis_url),
         on_report=on_report,
         on_text=on_text,
     )

@@ -18,9 +18,8 @@ from integrations.database import Database
 from integrations.messaging import reports, sms_profiles
 from integrations.messaging.gateway import OutboxSender
 from integrations.messaging.outbox import OutboundMessage, Outbox
-from integrations.messaging.rates import SendingRate
+from integrations.messaging.rates import SendingRate, most_in_any_second
 from integrations.messaging.sms_http import ProfileGateway
-from tamas.limits import RedisFailures
 
 PROFILES = sms_profiles.load()
 CUSTOMER = "+989121234567"
@@ -175,30 +174,20 @@ async def test_throttled_sends_are_waited_out_and_sent_once(
     assert len(gateway.taken) == 4
 
 
-def most_in_any_second(moments: list[float]) -> int:
-    moments = sorted(moments)
-    most, start = 0, 0
-    for end, moment in enumerate(moments):
-        while moment - moments[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
 async def test_the_sending_rate_holds_across_processes_through_redis(
     gateway: LocalSmsGateway,
 ) -> None:
     per_s = 8
-    # Two stores on one Redis: what two sender processes hold.
-    prefix = f"tamas:test-rate:{time.time()}:"
-    stores = [RedisFailures("redis://127.0.0.1:6379/0", prefix=prefix) for _ in range(2)]
-    rates = [SendingRate("iran_rest", per_s, store) for store in stores]
+    # Two windows on one Redis: what two sender processes hold.
+    provider = f"test-{time.time()}"
+    rates = [SendingRate(provider, per_s, "redis://127.0.0.1:6379/0") for _ in range(2)]
     admitted: list[float] = []
 
     async def send(rate: SendingRate) -> None:
         for _ in range(10):
-            await rate.take()
-            admitted.append(time.time())
+            async with rate.request():
+                admitted.append(time.time())
+                await asyncio.sleep(0.01)  # the request on its way
 
     try:
         await asyncio.gather(*(send(rate) for rate in rates))

@@ -4,7 +4,8 @@ as a transceiver, kept alive with enquire_link, reconnected (with backoff) when 
 Each message is cut by messaging/sms_text.py (GSM-7 or UCS-2, 8-bit-reference UDH; the
 library's own splitting counts extension characters as one and switches to 16-bit references,
 which would not match what the outbox bills) and every part goes as its own submit_sm with
-the UDHI bit, each taking its place in the provider's sending rate (rates.py). What the SMSC
+the UDHI bit, each holding its place in the provider's sending rate (rates.py) until the
+SMSC answers it. What the SMSC
 answers decides the row, as for HTTP: ESME_ROK for every part: sent, the first part's
 message_id kept; ESME_RTHROTTLED / ESME_RMSGQFUL: the part is waited out and sent again; a
 refusal of the first part: failed (or pending, for the SMSC's own trouble); no answer in
@@ -29,7 +30,6 @@ from aiosmpplib import (
     ESME,
     AbstractBroker,
     AbstractHook,
-    AbstractRateLimiter,
     AbstractRetryTimer,
     DeliverSm,
     GenericNack,
@@ -98,14 +98,6 @@ class _Broker(AbstractBroker):
             return False
         self._withdrawn.add(log_id)
         return True
-
-
-class _Rate(AbstractRateLimiter):
-    def __init__(self, rate: SendingRate) -> None:
-        self.rate = rate
-
-    async def limit(self) -> None:
-        await self.rate.take()
 
 
 class _Backoff(AbstractRetryTimer):
@@ -182,7 +174,6 @@ class SmppGateway:
             enquire_link_interval=float(enquire_link_s),
             hook=_Hook(self),
             broker=self._broker,
-            rate_limiter=_Rate(rate) if rate is not None else None,
             retry_timer=_Backoff(*reconnect_s),
             socket_timeout=float(answer_timeout_s),
             log_level=logging.WARNING,
@@ -254,7 +245,12 @@ class SmppGateway:
                 extra_data=message.reference,
             )
             part.set_encoded_message(user_data)
-            answer = await self._answer(log_id, part)
+            if self.rate is None:
+                answer = await self._answer(log_id, part)
+            else:
+                # Each PDU holds its place in the SMSC's rate until it is answered.
+                async with self.rate.request():
+                    answer = await self._answer(log_id, part)
             if (
                 isinstance(answer, SubmitSmResp)
                 and answer.command_status == SmppCommandStatus.ESME_ROK

@@ -107,6 +107,13 @@ class ProfileGateway:
                 body = None
             return answer.status, body
 
+    async def _send_request(self, values: Mapping[str, str]) -> tuple[int, Any]:
+        """The send, holding its place in the provider's rate until it is answered."""
+        if self.rate is None:
+            return await self._request(self.profile.send, values)
+        async with self.rate.request():
+            return await self._request(self.profile.send, values)
+
     def _code(self, status: int, body: Any) -> int:
         """The provider's result code: in the body where the profile says, else HTTP's."""
         if self.profile.code is not None:
@@ -121,10 +128,8 @@ class ProfileGateway:
         if self.sender:
             values["sender"] = self.sender
         for _ in range(THROTTLED_TRIES):
-            if self.rate is not None:
-                await self.rate.take()
             try:
-                status, body = await self._request(self.profile.send, values)
+                status, body = await self._send_request(values)
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
                 # Never connected: the provider cannot have the message.
                 raise GatewayError(
