@@ -112,6 +112,12 @@ async def test_a_pause_with_its_reason_shows_in_queue_status_and_log_out_removes
                 lambda: board.live.agents["local/177@tamas-agents"].pause_reason == "coaching"
             )
 
+            # Unpaused for a moment (then logged out at once, before a call can find it).
+            reply = await boss.post("/api/supervisors/unpause", json={"agent": "Agent 177"})
+            assert reply.status == 200, await reply.text()
+            status = await member_status(ami, MEMBER)
+            assert status is not None and status["Paused"] == "0"
+
             reply = await boss.post("/api/supervisors/logout", json={"agent": "177"})
             assert reply.status == 200, await reply.text()
             assert (await reply.json())["queues"] == ["support"]
@@ -123,6 +129,7 @@ async def test_a_pause_with_its_reason_shows_in_queue_status_and_log_out_removes
     rows = await following.app[PAGES].parts.audit.for_agent("150")
     assert [(row.action, row.target) for row in reversed(rows)] == [
         ("sv_pause", "Agent 177:coaching"),
+        ("sv_unpause", "Agent 177"),
         ("sv_logout", "Agent 177"),
     ]
 
@@ -172,6 +179,62 @@ async def test_listen_rings_the_supervisors_phone_and_chanspy_joins_the_agents_c
         await ami.close()
     rows = await following.app[PAGES].parts.audit.for_agent("150")
     assert [(row.action, row.target) for row in rows] == [("sv_listen", "Agent 178")]
+
+
+async def test_a_waiting_caller_moved_to_another_queue_joins_it(
+    following: RunningServer, supervisors_dialplan: Settings
+) -> None:
+    ami = AmiClient.from_settings(supervisors_dialplan, name="supervisor-test-move")
+    await ami.connect()
+    joined: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+    names: dict[str, str] = {}
+    call_id = f"move-{uuid.uuid4().hex[:12]}"
+
+    def on_event(event: object) -> None:
+        fields = {str(k): str(v) for k, v in dict(event).items()}  # type: ignore[call-overload]
+        if fields.get("Event") == "Newchannel" and fields.get("Uniqueid") == call_id:
+            names["caller"] = fields["Channel"]
+        if fields.get("Event") == "QueueCallerJoin" and fields.get("Uniqueid") == call_id:
+            if not joined.done():
+                joined.set_result(fields)
+
+    ami.on_event("*", on_event)
+    try:
+        # A caller's channel (a Local pair whose ;1 leg waits), shown waiting in `support`.
+        await ami.originate(
+            "Local/s@tamas-caller",
+            application="Wait",
+            data="20",
+            channel_id=call_id,
+            other_channel_id=f"{call_id}-2",
+            variables={"TAMAS_HOLD_S": "20"},
+            timeout_ms=10_000,
+        )
+        await until(lambda: "caller" in names)
+        board = board_of(following)
+        board.feed(
+            {
+                "Event": "QueueCallerJoin",
+                "Queue": "support",
+                "Uniqueid": call_id,
+                "Linkedid": call_id,
+                "Channel": names["caller"],
+                "CallerIDNum": "09121234567",
+            }
+        )
+        async with await logged_in(following, "150") as boss:
+            reply = await boss.post(
+                "/api/supervisors/move", json={"uniqueid": call_id, "queue": "priority"}
+            )
+            assert reply.status == 200, await reply.text()
+            event = await asyncio.wait_for(joined, timeout=10)
+            assert event["Queue"] == "priority"
+    finally:
+        if "caller" in names:
+            await ami.send_action({"Action": "Hangup", "Channel": names["caller"]})
+        await ami.close()
+    rows = await following.app[PAGES].parts.audit.for_agent("150")
+    assert [(row.action, row.target) for row in rows] == [("sv_move", "support>priority")]
 
 
 async def test_wrong_targets_are_refused_with_the_reason(following: RunningServer) -> None:
