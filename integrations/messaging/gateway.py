@@ -50,6 +50,7 @@ _CLAIMED = (
     OutboundMessage.subject,
     OutboundMessage.body,
     OutboundMessage.language,
+    OutboundMessage.customer_id,
 )
 
 
@@ -226,6 +227,7 @@ class OutboxSender:
             body=message.body or "",
             language=message.language or "",
             reference=str(message.id),
+            customer_id=message.customer_id,
         )
         try:
             provider_id = await adapter.send(outgoing)

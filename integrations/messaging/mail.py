@@ -1,30 +1,35 @@
-"""Email over SMTP with the standard library: one plain-text UTF-8 message per outbox row
-(Persian and Russian bodies and subjects survive any mail client), STARTTLS when asked, a login
-when a username is set.
+"""Email over SMTP with aiosmtplib, on the event loop: one UTF-8 letter per outbox row, its
+plain-text and HTML parts written from the language's template (messaging/email_templates.py,
+Persian right to left), with the documents its subject calls for attached as PDF
+(messaging/email_attachments.py). STARTTLS when asked, a login when a username is set.
 
-smtplib blocks, so each message is delivered in a worker thread (`asyncio.to_thread`) on a
-connection of its own: a few messages per call do not need a pooled connection, and a fresh
-one never meets a server that dropped an idle session. The socket timeout bounds every step.
+Each letter goes on a connection of its own: a few letters per round do not need a pooled
+connection, and a fresh one never meets a server that dropped an idle session. `timeout_s`
+bounds every step (connect, each command, the data).
 
-Errors, as the outbox sender needs them: the server refusing this recipient or this message
+Errors, as the outbox sender needs them: the server refusing this recipient or this letter
 with a 5xx is permanent (the row is `failed`); a 4xx (greylisting, mailbox busy), a refused
 or timed-out connection, a failed STARTTLS or login, or the server refusing our own From
-address is not (the row waits: an outage or a settings mistake loses nothing once fixed)."""
+address is not (the row waits: an outage or a settings mistake loses nothing once fixed).
+A server that goes silent or drops the line once the session is open leaves the letter
+`uncertain`: it may have the letter, so it is not sent again by itself."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import email.errors
-import smtplib
 import ssl
+from collections.abc import Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid, parseaddr
 
+import aiosmtplib
+
 from integrations.messaging.port import GatewayError, Outgoing
 from integrations.messaging.subjects import FALLBACK_LANGUAGE, title
+from messaging import email_templates
+from messaging.email_attachments import Attachment, AttachmentSource
 
 
 class SmtpMailer:
@@ -38,103 +43,149 @@ class SmtpMailer:
         password: str = "",
         starttls: bool = True,
         timeout_s: float = 30.0,
+        attachments: AttachmentSource | None = None,
     ) -> None:
         # `sender` is the From header: "noreply@bimeh.example" or "Bimeh <noreply@...>".
-        address = parseaddr(sender)[1]
+        name, address = parseaddr(sender)
         if "@" not in address:
             raise ValueError(f"smtp_from {sender!r} is not an email address")
         self.host = host
         self.port = port
         self.sender = sender
+        self.envelope_from = address
+        self.insurer = name or address
         self.domain = address.rpartition("@")[2]
         self.username = username
         self.password = password
         self.starttls = starttls
         self.timeout_s = timeout_s
+        self.attachments = attachments
 
     async def send(self, message: Outgoing) -> str:
-        letter = self.compose(message)
-        await asyncio.to_thread(self._deliver, letter)
+        documents: Sequence[Attachment] = ()
+        if self.attachments is not None:
+            documents = await self.attachments(
+                message.subject, message.customer_id, message.language
+            )
+        letter = self.compose(message, documents)
+        await self.deliver(letter)
         return str(letter["Message-ID"])
 
     async def close(self) -> None:
-        """Nothing held between messages."""
+        """Nothing held between letters."""
 
-    def compose(self, message: Outgoing) -> EmailMessage:
+    def compose(self, message: Outgoing, documents: Sequence[Attachment] = ()) -> EmailMessage:
         letter = EmailMessage(policy=SMTP_POLICY)
-        try:
-            recipient = Address(addr_spec=message.to)
-            if not recipient.username or not recipient.domain:
-                raise ValueError("no local part or domain")
-            letter["To"] = recipient
-        except (ValueError, IndexError, email.errors.MessageError) as error:
-            # Not str(error): it quotes the address.
-            raise GatewayError(
-                f"not an email address ({type(error).__name__})", permanent=True
-            ) from error
+        letter["To"] = _recipient(message.to)
         letter["From"] = self.sender
-        letter["Subject"] = title(message.subject, message.language)
+        subject = title(message.subject, message.language)
+        letter["Subject"] = subject
         letter["Date"] = formatdate(usegmt=True)
         # Our own domain, not the host's name: socket.getfqdn() can wait on DNS.
         letter["Message-ID"] = make_msgid(
             idstring=f"outbox.{message.reference}", domain=self.domain
         )
-        letter.set_content(message.body, charset="utf-8")
-        # After set_content, which replaces every Content-* header.
-        letter["Content-Language"] = message.language or FALLBACK_LANGUAGE
+        written = email_templates.write(
+            subject,
+            message.body,
+            message.language or FALLBACK_LANGUAGE,
+            insurer=self.insurer,
+            attachments=[document.filename for document in documents],
+        )
+        letter.set_content(written.plain, charset="utf-8")
+        letter.add_alternative(written.html, subtype="html", charset="utf-8")
+        for document in documents:
+            maintype, _, subtype = document.mime_type.partition("/")
+            letter.add_attachment(
+                document.content, maintype=maintype, subtype=subtype, filename=document.filename
+            )
+        # After the parts, which replace every Content-* header of the letter.
+        letter["Content-Language"] = written.language
         return letter
 
-    # --- in the worker thread ------------------------------------------------------------
-    def _deliver(self, letter: EmailMessage) -> None:
+    async def deliver(self, letter: EmailMessage) -> None:
+        """Hand one composed letter to the server (one connection, closed after)."""
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            timeout=self.timeout_s,
+            start_tls=False,  # asked for explicitly below, so a server that lacks it is an error
+            local_hostname=self.domain,
+        )
         try:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
-        except (OSError, smtplib.SMTPException) as error:
+            await smtp.connect()
+        except (OSError, aiosmtplib.SMTPException) as error:
             raise GatewayError(
                 f"mail server unreachable: {_describe(error)}", permanent=False
             ) from error
         try:
-            self._open_session(smtp)
-            _hand_over(smtp, letter)
+            await self._open_session(smtp)
+            await self._hand_over(smtp, letter)
         finally:
-            # The message is the server's once it said 250; a QUIT lost on the way must not
+            # The letter is the server's once it said 250; a QUIT lost on the way must not
             # turn that into a retry and a second copy.
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                smtp.quit()
-            smtp.close()
+            try:
+                await smtp.quit()
+            except (OSError, aiosmtplib.SMTPException):
+                smtp.close()
 
-    def _open_session(self, smtp: smtplib.SMTP) -> None:
+    async def _open_session(self, smtp: aiosmtplib.SMTP) -> None:
         try:
             if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                await smtp.starttls(tls_context=ssl.create_default_context())
             if self.username:
-                smtp.login(self.username, self.password)
-        except (OSError, smtplib.SMTPException) as error:
+                await smtp.login(self.username, self.password)
+        except (OSError, aiosmtplib.SMTPException) as error:
             raise GatewayError(
                 f"mail server session failed: {_describe(error)}", permanent=False
             ) from error
 
+    async def _hand_over(self, smtp: aiosmtplib.SMTP, letter: EmailMessage) -> None:
+        try:
+            await smtp.send_message(letter, sender=self.envelope_from)
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            # One recipient per letter, so "all refused" is this one; the codes only, as the
+            # server's text usually repeats the address.
+            codes = [refused.code for refused in error.recipients]
+            permanent = bool(codes) and all(code >= 500 for code in codes)
+            raise GatewayError(
+                f"recipient refused ({_codes(codes)})", permanent=permanent
+            ) from error
+        except aiosmtplib.SMTPDataError as error:
+            raise GatewayError(
+                f"message refused ({error.code})", permanent=error.code >= 500
+            ) from error
+        except aiosmtplib.SMTPSenderRefused as error:
+            # Our smtp_from is at fault, not the row: it waits until the setting is fixed.
+            raise GatewayError(f"sender refused ({error.code})", permanent=False) from error
+        except aiosmtplib.SMTPNotSupported as error:
+            # Raised here only for an address that needs SMTPUTF8, which this server lacks.
+            raise GatewayError("address needs SMTPUTF8", permanent=True) from error
+        except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected) as error:
+            # The letter may be the server's already (silent after the data, or gone before
+            # its 250 reached us): sending it again could deliver it twice.
+            raise GatewayError(
+                f"no answer from the mail server: {_describe(error)}",
+                permanent=False,
+                uncertain=True,
+            ) from error
+        except (OSError, aiosmtplib.SMTPException) as error:
+            raise GatewayError(
+                f"mail server failed: {_describe(error)}", permanent=False
+            ) from error
 
-def _hand_over(smtp: smtplib.SMTP, letter: EmailMessage) -> None:
+
+def _recipient(to: str) -> Address:
     try:
-        smtp.send_message(letter)
-    except smtplib.SMTPRecipientsRefused as error:
-        # One recipient per message, so "all refused" is this one; the codes only, as the
-        # server's text usually repeats the address.
-        codes = [code for code, _text in error.recipients.values()]
-        permanent = bool(codes) and all(code >= 500 for code in codes)
-        raise GatewayError(f"recipient refused ({_codes(codes)})", permanent=permanent) from error
-    except smtplib.SMTPDataError as error:
+        recipient = Address(addr_spec=to)
+        if not recipient.username or not recipient.domain:
+            raise ValueError("no local part or domain")
+    except (ValueError, IndexError, email.errors.MessageError) as error:
+        # Not str(error): it quotes the address.
         raise GatewayError(
-            f"message refused ({error.smtp_code})", permanent=error.smtp_code >= 500
+            f"not an email address ({type(error).__name__})", permanent=True
         ) from error
-    except smtplib.SMTPSenderRefused as error:
-        # Our smtp_from is at fault, not the row: it waits until the setting is fixed.
-        raise GatewayError(f"sender refused ({error.smtp_code})", permanent=False) from error
-    except smtplib.SMTPNotSupportedError as error:
-        # Raised here only for an address that needs SMTPUTF8, which this server lacks.
-        raise GatewayError("address needs SMTPUTF8", permanent=True) from error
-    except (OSError, smtplib.SMTPException) as error:
-        raise GatewayError(f"mail server failed: {_describe(error)}", permanent=False) from error
+    return recipient
 
 
 def _codes(codes: list[int]) -> str:
@@ -144,9 +195,9 @@ def _codes(codes: list[int]) -> str:
 def _describe(error: BaseException) -> str:
     """Enough to act on, and never the recipient: the SMTP code, not the server's text (which
     may quote the address); a socket error's own text (it is about the connection)."""
-    code = getattr(error, "smtp_code", None)
-    if code:
+    code = getattr(error, "code", None)
+    if isinstance(code, int) and code:
         return f"{type(error).__name__} {code}"
-    if isinstance(error, OSError) and str(error):
+    if isinstance(error, OSError) and not isinstance(error, aiosmtplib.SMTPException):
         return f"{type(error).__name__}: {error}"
     return type(error).__name__

@@ -32,6 +32,8 @@ class Outgoing:
     body: str
     language: str  # fa, en or ru
     reference: str  # the outbox row id, echoed back by providers in their reports
+    # The customer the row is about, when known: an email attaches their statement from it.
+    customer_id: int | None = None
 
 
 class StatusQuery(Protocol):
