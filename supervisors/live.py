@@ -122,7 +122,8 @@ class AgentLive:
     talk_s: float = 0.0
 
     def current_state(self, now: float) -> AgentState:
-        if self.in_call:
+        # In use with no queue call: a direct or outgoing call keeps them as busy.
+        if self.in_call or self.device_status in _IN_USE_STATUSES:
             return AgentState.ON_CALL
         if self.ringing_for or self.device_status in _RINGING_STATUSES:
             return AgentState.RINGING

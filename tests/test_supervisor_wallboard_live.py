@@ -113,6 +113,15 @@ def test_an_agent_logged_out_leaves_the_queue() -> None:
     assert "local/102@tamas-agents" not in live.agents
 
 
+def test_an_agent_whose_phone_is_in_use_outside_the_queue_is_on_a_call() -> None:
+    live = staffed()
+    live.feed(member("QueueMemberStatus", "101", Status="2"), T0)  # a direct call
+    assert live.queue_json("support", T0)["agents_on_call"] == 1
+    live.feed(member("QueueMemberStatus", "101", Status="1"), T0 + 30)
+    agent = live.agents["local/101@tamas-agents"]
+    assert (agent.state, agent.since) == (AgentState.AVAILABLE, T0 + 30)
+
+
 def test_an_unreachable_member_is_not_counted_as_logged_in() -> None:
     live = staffed()
     live.feed(member("QueueMemberStatus", "102", Status="5"), T0)
