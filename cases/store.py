@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -300,6 +300,25 @@ class CaseStore:
         ).limit(limit)
         async with self.database.session() as session:
             return [case_view(row) for row in (await session.scalars(query)).all()]
+
+    async def team_load(self, now: datetime, soon: timedelta) -> list[dict[str, Any]]:
+        """Per team: open cases, those due within `soon` or passed, and those breached."""
+        due = func.sum(case((CaseRow.next_due_at <= now + soon, 1), else_=0))
+        breached = func.sum(
+            case((or_(CaseRow.breached != "", CaseRow.next_due_at <= now), 1), else_=0)
+        )
+        query = (
+            select(CaseRow.team, func.count(), due, breached)
+            .where(CaseRow.status == "open")
+            .group_by(CaseRow.team)
+            .order_by(CaseRow.team)
+        )
+        async with self.database.autocommit() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            {"team": team, "open": int(count), "due": int(near or 0), "breached": int(late or 0)}
+            for team, count, near, late in rows
+        ]
 
     async def timeline(self, tracking_number: str) -> list[TimelineEntry]:
         async with self.database.session() as session:

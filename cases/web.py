@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,8 @@ from popup_server.roles import Role
 if TYPE_CHECKING:
     from popup_server.app import AppParts
 
+STATIC = Path(__file__).with_name("static")
+PAGE = STATIC / "cases.html"
 STORE = web.AppKey("cases_store", CaseStore)
 TASKS = web.AppKey("cases_tasks", CaseTasks)
 PARTNERS = web.AppKey("cases_partners", partner_file.Partners)
@@ -186,6 +188,46 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
 
     # --- agents --------------------------------------------------------------------------
 
+    async def page(request: web.Request) -> web.StreamResponse:
+        # The page itself holds nothing private; its API checks the role on every call.
+        return web.FileResponse(PAGE)
+
+    async def type_list(request: web.Request) -> web.Response:
+        await require_role(request, Role.CASE_HANDLER)
+        return _json(
+            {
+                "teams": sorted(case_types.teams),
+                "types": [
+                    {
+                        "type": name,
+                        "states": list(spec.workflow.states),
+                        "fields": [
+                            {
+                                "name": field.name,
+                                "kind": field.kind,
+                                "required": field.required,
+                                "choices": list(field.choices),
+                            }
+                            for field in spec.fields.values()
+                        ],
+                    }
+                    for name, spec in case_types.types.items()
+                ],
+            }
+        )
+
+    async def overview(request: web.Request) -> web.Response:
+        await require_role(request, Role.SUPERVISOR)
+        now = datetime.now(UTC)
+        store = request.app[STORE]
+        load = await store.team_load(now, timedelta(hours=1))
+        breaches = [
+            case
+            for case in await store.find(limit=200)
+            if case.breached or (case.next_due_at and case.next_due_at <= now)
+        ]
+        return _json({"teams": load, "breaches": [case.as_dict() for case in breaches[:50]]})
+
     async def mine(request: web.Request) -> web.Response:
         agent = await require_role(request, Role.CASE_HANDLER)
         store, tasks = request.app[STORE], request.app[TASKS]
@@ -276,12 +318,16 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
             web.post(f"{PARTNER_API}/cases", partner_open),
             web.get(f"{PARTNER_API}/cases/{{number}}", partner_show),
             web.post(f"{PARTNER_API}/cases/{{number}}/progress", partner_progress),
+            web.get("/cases", page),
+            web.get("/api/cases/types", type_list),
+            web.get("/api/cases/overview", overview),
             web.get("/api/cases/mine", mine),
             web.post("/api/cases", open_from_desktop),
             web.get("/api/cases/{number}", show),
             web.post("/api/cases/{number}", move),
         ]
     )
+    app.router.add_static("/static/cases/", STATIC, append_version=True)
 
 
 async def _opening(request: web.Request, case: CaseRequest) -> CaseView:

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from playwright.async_api import Browser, expect
 from popup_support import PASSWORD, RunningServer, logged_in, start_server
 from sqlalchemy import select
 
 from cases import partners as partner_file
+from cases import types
 from cases.partners import TokenRefused
+from cases.store import CaseChannel, CaseRequest, CaseStore
 from integrations.database import Database
 from popup_server.audit import AuditRecord
 from tamas.settings import Settings
@@ -44,6 +47,8 @@ async def server(database: Database, tmp_path: Path) -> AsyncIterator[RunningSer
     await directory.create_agent("101", PASSWORD, "Local/101@x", roles="agent,case_handler",
                                  password_cost=2**10)  # fmt: skip
     await directory.create_agent("102", PASSWORD, "Local/102@x", password_cost=2**10)
+    roles = "agent,case_handler,supervisor"
+    await directory.create_agent("205", PASSWORD, "Local/205@x", roles=roles, password_cost=2**10)
     try:
         yield running
     finally:
@@ -177,3 +182,56 @@ async def test_agents_need_the_case_handler_role(server: RunningServer) -> None:
     finally:
         await handler.close()
         await plain.close()
+
+
+async def test_cases_from_the_ivr_sms_and_a_partner_reach_the_agents_desktop(
+    server: RunningServer, database: Database, browser: Browser
+) -> None:
+    store = CaseStore(database, types.load())
+    complaint = {"remedy_sought": "refund", "category": "delay"}
+    # Gold customers' complaints go to agent 205 (types.yaml's routing).
+    by_phone = await store.open_case(
+        CaseRequest(
+            "complaint",
+            CaseChannel.IVR,
+            "ivr",
+            "voice complaint",
+            complaint,
+            tier="gold",
+            attachment="recording:1700000000.1",
+        )
+    )
+    by_text = await store.open_case(
+        CaseRequest("complaint", CaseChannel.SMS, "customer", "by SMS", complaint, tier="gold")
+    )
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{server.base}/api/partner/v1/cases", json=CLAIM, headers=bearer("acme", "2026-12")
+        ) as reply:
+            from_partner = (await reply.json())["tracking_number"]
+    page = await browser.new_page()
+    await page.goto(server.base + "/cases")
+    await page.get_by_test_id("login-agent").fill("205")
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    mine = page.get_by_test_id("my-cases")
+    for number in (by_phone.tracking_number, by_text.tracking_number):
+        await expect(mine.locator(f"tr[data-case='{number}']")).to_contain_text("شکایت")
+    await page.get_by_test_id("team").select_option("adjusters")
+    team = page.get_by_test_id("team-cases")
+    await expect(team.locator(f"tr[data-case='{from_partner}']")).to_contain_text(
+        "ارجاع به کارشناس خسارت"
+    )
+    # The supervisor's panel counts each team's open cases.
+    load = page.get_by_test_id("team-load")
+    await expect(load.locator("tr[data-team=customer_care] td").nth(1)).to_have_text("۲")
+    await mine.locator(f"tr[data-case='{by_phone.tracking_number}']").click()
+    await expect(page.get_by_test_id("detail-number")).to_have_text(by_phone.tracking_number)
+    await expect(page.get_by_test_id("timeline").locator("li").first).to_contain_text("recording:")
+    await page.get_by_test_id("move-state").select_option("acknowledged")
+    await page.get_by_test_id("move").click()
+    await expect(page.get_by_test_id("detail-state")).to_have_text("اعلام وصول")
+    await page.get_by_test_id("language").select_option("en")
+    await expect(page.get_by_test_id("detail-state")).to_have_text("acknowledged")
+    assert await page.evaluate("document.documentElement.dir") == "ltr"
+    await page.close()

@@ -1,0 +1,220 @@
+// The case handlers' page: their cases and their team's queue and tasks, a case's timeline with
+// its moves and notes, opening a case; supervisors also see each team's load and the breaches.
+// Server data enters the page as text (el() makes text nodes; nothing assigns innerHTML), and
+// codes (types, states, priorities, timeline kinds) go through the translations, never raw.
+"use strict";
+
+const ROLE = "case_handler";
+const POLL_MS = 5000;
+const state = {
+  lang: localStorage.getItem("tamas.lang") || "fa", team: localStorage.getItem("tamas.cases.team") || "",
+  types: [], teams: [], roles: [], current: null, timer: null, chart: null,
+};
+
+function words() { return window.TAMAS_CASES_I18N[state.lang] || window.TAMAS_CASES_I18N.fa; }
+function t(key) { return words()[key] || window.TAMAS_CASES_I18N.en[key] || key; }
+// A code in the agent's language; an unknown one is "—", never the raw code.
+function code(prefix, value) {
+  return words()[`${prefix}_${value}`] || window.TAMAS_CASES_I18N.en[`${prefix}_${value}`] || t("none");
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
+function number(value) { return new Intl.NumberFormat(locale().split("-u-")[0]).format(value); }
+// Jalali dates in Persian (the browser's persian calendar), Gregorian in English and Russian.
+function when(iso) {
+  if (!iso) return t("none");
+  const d = new Date(iso);
+  if (isNaN(d)) return t("none");
+  return new Intl.DateTimeFormat(locale(), {
+    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tehran",
+  }).format(d);
+}
+
+async function api(path, options) {
+  const init = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
+  if (init.body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(init.body); }
+  const reply = await fetch(path, init);
+  let body = null;
+  try { body = await reply.json(); } catch (_) { body = null; }
+  return { status: reply.status, body };
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
+  document.getElementById("language").value = state.lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+}
+
+function show(view) {
+  for (const id of ["login-view", "cases-view", "forbidden"]) document.getElementById(id).hidden = id !== view;
+}
+
+async function start() {
+  const me = await api("/api/me");
+  if (me.status !== 200) { show("login-view"); return; }
+  document.getElementById("me").textContent = `${me.body.name} (${me.body.number})`;
+  state.roles = me.body.roles;
+  if (!state.roles.includes(ROLE)) { show("forbidden"); return; }
+  show("cases-view");
+  document.getElementById("supervisor-panel").hidden = !state.roles.includes("supervisor");
+  const types = await api("/api/cases/types");
+  if (types.status === 200) { state.types = types.body.types; state.teams = types.body.teams; }
+  drawChoices();
+  await refresh();
+  clearInterval(state.timer);
+  state.timer = setInterval(refresh, POLL_MS);
+}
+
+function drawChoices() {
+  const team = document.getElementById("team");
+  team.replaceChildren(el("option", { value: "" }, t("none")),
+    ...state.teams.map((name) => el("option", { value: name }, code("team", name))));
+  team.value = state.team;
+  const type = document.getElementById("open-type");
+  const chosen = type.value;
+  type.replaceChildren(...state.types.map((spec) => el("option", { value: spec.type }, code("type", spec.type))));
+  if (chosen) type.value = chosen;
+  drawOpenFields();
+}
+
+function drawOpenFields() {
+  const spec = state.types.find((s) => s.type === document.getElementById("open-type").value);
+  document.getElementById("open-fields").replaceChildren(...(spec ? spec.fields : []).map((field) => el("label", {},
+    el("span", {}, code("field", field.name), field.required ? " *" : ""),
+    field.kind === "choice"
+      ? el("select", { "data-field": field.name, "data-testid": `field-${field.name}` }, el("option", { value: "" }, t("none")),
+        ...field.choices.map((choice) => el("option", { value: choice }, code("choice", choice))))
+      : el("input", { "data-field": field.name, "data-testid": `field-${field.name}`, dir: field.kind === "text" ? null : "ltr" }))));
+}
+
+function caseRow(item) {
+  const late = item.breached.length > 0 || (item.next_due_at && new Date(item.next_due_at) <= new Date());
+  return el("tr", { class: late ? "case breached" : "case", "data-case": item.tracking_number, onclick: () => openCase(item.tracking_number) },
+    el("td", { dir: "ltr" }, item.tracking_number), el("td", {}, code("type", item.type)), el("td", {}, code("state", item.state)),
+    el("td", {}, code("priority", item.priority)),
+    el("td", { class: late ? "late" : null }, when(item.next_due_at), item.next_due_clock ? ` (${code("clock", item.next_due_clock)})` : ""));
+}
+
+async function refresh() {
+  const mine = await api("/api/cases/mine");
+  if (mine.status === 200) {
+    document.getElementById("my-body").replaceChildren(...mine.body.cases.map(caseRow));
+  }
+  const team = state.team ? await api(`/api/cases/mine?team=${encodeURIComponent(state.team)}`) : null;
+  document.getElementById("team-body").replaceChildren(...(team && team.status === 200 ? team.body.cases : []).map(caseRow));
+  const tasks = team && team.status === 200 ? team.body.tasks : (mine.status === 200 ? mine.body.tasks : []);
+  document.getElementById("tasks-body").replaceChildren(...tasks.map((task) => el("tr", { "data-task": task.id },
+    el("td", { dir: "ltr" }, task.tracking_number), el("td", {}, task.title), el("td", {}, code("priority", task.urgency)),
+    el("td", { class: new Date(task.control_at) <= new Date() ? "late" : null }, when(task.control_at)))));
+  if (state.roles.includes("supervisor")) await drawOverview();
+}
+
+async function drawOverview() {
+  const reply = await api("/api/cases/overview");
+  if (reply.status !== 200) return;
+  const teams = reply.body.teams;
+  document.getElementById("load-body").replaceChildren(...teams.map((row) => el("tr", { "data-team": row.team },
+    el("td", {}, code("team", row.team)), el("td", {}, number(row.open)), el("td", {}, number(row.due)), el("td", {}, number(row.breached)))));
+  document.getElementById("breaches-body").replaceChildren(...reply.body.breaches.map(caseRow));
+  if (!window.Chart) return;
+  const labels = teams.map((row) => code("team", row.team));
+  const datasets = [
+    { label: t("open"), data: teams.map((row) => row.open), backgroundColor: "#0b6e63" },
+    { label: t("due_soon"), data: teams.map((row) => row.due), backgroundColor: "#e0a800" },
+    { label: t("breached"), data: teams.map((row) => row.breached), backgroundColor: "#a4262c" },
+  ];
+  if (state.chart) { state.chart.data.labels = labels; state.chart.data.datasets = datasets; state.chart.update("none"); return; }
+  state.chart = new window.Chart(document.getElementById("load-chart"), {
+    type: "bar", data: { labels, datasets }, options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } } },
+  });
+}
+
+async function openCase(number) {
+  const reply = await api(`/api/cases/${encodeURIComponent(number)}`);
+  if (reply.status !== 200) return;
+  state.current = reply.body.case;
+  const item = reply.body.case;
+  document.getElementById("detail-empty").hidden = true;
+  document.getElementById("detail-body").hidden = false;
+  document.getElementById("detail-number").textContent = item.tracking_number;
+  document.getElementById("detail-type").textContent = code("type", item.type);
+  document.getElementById("detail-state").textContent = code("state", item.state);
+  document.getElementById("detail-summary").textContent = item.summary;
+  document.getElementById("detail-fields").replaceChildren(...Object.entries(item.fields).flatMap(([name, value]) => [
+    el("dt", {}, code("field", name)), el("dd", {}, typeof value === "string" && words()[`choice_${value}`] ? code("choice", value) : value)]));
+  const spec = state.types.find((s) => s.type === item.type);
+  document.getElementById("move-state").replaceChildren(...(spec ? spec.states : []).filter((s) => s !== item.state)
+    .map((s) => el("option", { value: s }, code("state", s))));
+  document.getElementById("timeline").replaceChildren(...reply.body.timeline.map((entry) => el("li", { "data-kind": entry.kind },
+    when(entry.at), " — ", code("kind", entry.kind),
+    entry.kind === "state" ? ` → ${code("state", entry.data.to)}` : "", entry.note ? `: ${entry.note}` : "",
+    entry.attachment ? el("span", { class: "hint", dir: "ltr" }, ` [${entry.attachment}]`) : "")));
+  document.getElementById("detail-error").textContent = "";
+}
+
+async function change(body) {
+  if (!state.current) return;
+  const reply = await api(`/api/cases/${state.current.tracking_number}`, { method: "POST", body });
+  document.getElementById("detail-error").textContent = reply.status === 200 ? "" : (reply.body && reply.body.error) || t("none");
+  if (reply.status === 200) { await openCase(state.current.tracking_number); await refresh(); }
+}
+
+async function openNew(event) {
+  event.preventDefault();
+  const fields = {};
+  for (const input of document.querySelectorAll("#open-fields [data-field]")) if (input.value) fields[input.dataset.field] = input.value;
+  const reply = await api("/api/cases", { method: "POST", body: {
+    type: document.getElementById("open-type").value, summary: document.getElementById("open-summary").value,
+    phone: document.getElementById("open-phone").value || null, fields,
+  } });
+  document.getElementById("open-error").textContent = reply.status === 201 ? "" : (reply.body && reply.body.error) || t("none");
+  if (reply.status === 201) { await openCase(reply.body.tracking_number); await refresh(); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage();
+  document.getElementById("language").addEventListener("change", (event) => {
+    state.lang = event.target.value;
+    localStorage.setItem("tamas.lang", state.lang);
+    applyLanguage();
+    drawChoices();
+    if (state.current) openCase(state.current.tracking_number);
+    refresh();
+  });
+  document.getElementById("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const reply = await api("/api/login", { method: "POST", body: { agent: form.get("agent"), password: form.get("password") } });
+    document.getElementById("login-error").textContent = reply.status === 200 ? "" : t("login_failed");
+    if (reply.status === 200) start();
+  });
+  document.getElementById("team").addEventListener("change", (event) => {
+    state.team = event.target.value;
+    localStorage.setItem("tamas.cases.team", state.team);
+    refresh();
+  });
+  document.getElementById("open-type").addEventListener("change", drawOpenFields);
+  document.getElementById("open-form").addEventListener("submit", openNew);
+  document.getElementById("move").addEventListener("click", () => change({ state: document.getElementById("move-state").value }));
+  document.getElementById("add-note").addEventListener("click", () => {
+    const note = document.getElementById("note");
+    if (note.value.trim()) change({ note: note.value });
+    note.value = "";
+  });
+  start();
+});
