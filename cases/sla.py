@@ -159,7 +159,7 @@ def _first_response(
     end = responded_at or now
     used = calendar.business_time(opened_at, end)
     due = calendar.add(opened_at, target) if target is not None else None
-    breached = due is not None and end > due
+    breached = target is not None and used > target
     return Clock(
         ClockName.FIRST_RESPONSE,
         target,
@@ -199,7 +199,7 @@ def _resolution(
         else:
             done = used - calendar.business_time(running_since, max(now, running_since))
             due = calendar.add(running_since, target - done)
+    # Breached once more business time was used than allowed: a deadline at Thursday's close
+    # is not breached over the weekend, only from Saturday's opening.
     breached = target is not None and used > target
-    if target is not None and running_since is not None and due is not None:
-        breached = now > due
     return Clock(ClockName.RESOLUTION, target, used, due, resolved_at, paused, breached)
