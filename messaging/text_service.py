@@ -302,7 +302,8 @@ class TextService:
             transcript.append({"from": "tamas", "text": reply.answer, "outbox_id": reply.answer_id})
         await self.records.save_call(
             CallPart(
-                linkedid=f"sms:{provider}:{provider_message_id}"[:64],
+                # The key received messages are recorded under (interactions/records.py).
+                linkedid=f"sms-in:{provider}:{provider_message_id}"[:64],
                 caller_number=phone,
                 called_number=to_number,
                 customer_id=customer.id if customer else None,
