@@ -22,8 +22,10 @@ ABANDON_AFTER_S = 2.0
 MIN_SETTLED_CALLS = 30
 MIN_ANSWERED_CALLS = 10
 MIN_HANDLED_CALLS = 5
-# ...and the settled calls it reads span this many handle times.
+# ...and the campaign's settled calls span this many handle times.
 SETTLED_SPAN_HANDLES = 2.0
+# (at most half an hour: a worker may read only the latest hour of calls)
+SETTLED_SPAN_MAX_S = 1800.0
 # The rates are estimated from the latest settled calls (the answer rate drifts with the hour).
 ESTIMATE_CALLS = 200
 ANSWER_SHARE_LATEST_CALLS = 50
@@ -91,7 +93,7 @@ def calls_to_place(
         return min(room, progressive)
     recent = within(history, now, window)
     busy = floor.agents_logged_in - floor.agents_free
-    rates = estimate_rates(recent[-ESTIMATE_CALLS:], busy, now)
+    rates = estimate_rates(recent[-ESTIMATE_CALLS:], busy, now, _span_s(recent, now))
     if rates is None:
         return min(room, progressive)
     allowed = allowed_abandon_share(in_window or abandon_count(recent), recent, abandon_target)
@@ -116,11 +118,14 @@ def calls_to_place(
     return min(room, max(ahead, progressive))
 
 
-def estimate_rates(latest: Sequence[SettledCall], busy_agents: int, now: datetime) -> Rates | None:
+def estimate_rates(
+    latest: Sequence[SettledCall], busy_agents: int, now: datetime, history_s: float
+) -> Rates | None:
     """The rates from the latest settled calls (oldest first); None while too few to estimate
-    them. The handle time is the larger of the handled calls' mean and busy agents over the
-    rate calls leave agents (Little's law): early in a campaign only the short calls have
-    ended, and their mean alone would have the dialer expect agents back far too soon."""
+    them, or while the campaign's settled calls span (`history_s`) under two handle times.
+    The handle time is the larger of the handled calls' mean and busy agents over the rate
+    calls leave agents (Little's law): early in a campaign only the short calls have ended,
+    and their mean alone would have the dialer expect agents back far too soon."""
     answered = [call for call in latest if call.answered]
     handled = [call.handle_s for call in latest if call.handle_s is not None]
     if (
@@ -130,10 +135,10 @@ def estimate_rates(latest: Sequence[SettledCall], busy_agents: int, now: datetim
     ):
         return None
     handle_s = sum(handled) / len(handled)
-    span_s = (now - latest[0].ended_at).total_seconds()
+    span_s = _span_s(latest, now)
     if span_s > 0:
         handle_s = max(handle_s, busy_agents * span_s / len(handled))
-    if span_s < SETTLED_SPAN_HANDLES * handle_s:
+    if history_s < min(SETTLED_SPAN_HANDLES * handle_s, SETTLED_SPAN_MAX_S):
         # An answered call settles a handle time after an unanswered one placed with it: a
         # sample younger than that holds too few of them, and the answer share read from it
         # would have the dialer place too many calls.
@@ -151,6 +156,11 @@ def estimate_rates(latest: Sequence[SettledCall], busy_agents: int, now: datetim
         ring_s=max(1.0, sum(call.ring_s for call in latest) / len(latest)),
         handle_s=max(1.0, handle_s),
     )
+
+
+def _span_s(calls: Sequence[SettledCall], now: datetime) -> float:
+    """Seconds from the first of `calls` (oldest first) to settle until now."""
+    return (now - calls[0].ended_at).total_seconds() if calls else 0.0
 
 
 def allowed_abandon_share(

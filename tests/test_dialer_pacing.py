@@ -4,6 +4,7 @@ Erlang-A model under it, and the abandon rate it is held to. Pure: no Asterisk."
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,6 +103,18 @@ def test_predictive_dials_progressively_until_the_rates_can_be_estimated() -> No
 def test_predictive_dials_ahead_of_the_free_agents() -> None:
     placed = calls_to_place(floor(logged=30, free=3), history(calls=2000), 0.03, NOW)
     assert placed > 3
+
+
+def test_a_busy_campaign_dials_ahead_though_its_latest_calls_span_a_minute() -> None:
+    # 200 agents place calls by the dozen a second: the latest 200 calls span under a minute,
+    # while the campaign's calls span far more than two handle times.
+    dense = [
+        SettledCall(NOW - timedelta(seconds=(3000 - n) * 0.3), n % 3 == 0, False, 12.0, None)
+        for n in range(3000)
+    ]
+    dense = [replace(call, handle_s=120.0) if call.answered else call for call in dense]
+    placed = calls_to_place(floor(logged=200, free=20), dense, 0.03, NOW)
+    assert placed > 20
 
 
 def test_a_zero_target_never_dials_ahead() -> None:
