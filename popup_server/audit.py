@@ -23,7 +23,7 @@ from integrations.database import Base, Database, UtcDateTime
 # What supervisors did from the wallboard (supervisors/actions.py, supervisors/web.py).
 SUPERVISOR_ACTIONS = (
     "sv_pause", "sv_unpause", "sv_logout", "sv_listen", "sv_whisper", "sv_barge", "sv_move",
-    "sv_callback",
+    "sv_callback", "sv_report",
 )  # fmt: skip
 # What campaign operators did from the console (dialer/web.py); the target is the campaign.
 CAMPAIGN_ACTIONS = (

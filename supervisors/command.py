@@ -10,7 +10,6 @@ import contextlib
 import json
 import signal
 import sys
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ from supervisors.ingest import QueueLogIngester, default_queue_log
 from tamas.errors import CommandError
 from tamas.settings import Settings
 
-REPORTS = ("queues", "agents", "ivr", "abandoned")
+REPORTS = reports.KINDS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -54,20 +53,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
             report.add_argument("--short", action="store_true", help="list short abandons too")
 
 
-def interval(start: str, end: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[first day's midnight, the day after the last day's midnight) in the report's zone."""
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError as error:
-        raise CommandError(f"dates are YYYY-MM-DD: {error}") from None
-    if last < first:
-        raise CommandError(f"--to {end} is before --from {start}")
-    return (
-        datetime.combine(first, time(), zone).astimezone(UTC),
-        datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC),
-    )
-
-
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         thresholds = metrics.thresholds_from(settings)
@@ -80,50 +65,31 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         store = EventStore(database)
         if args.action == "ingest":
             return await _ingest(args, settings, store)
-        start, end = interval(args.start, args.end, zone)
         calendar = reports.Calendar.for_language(
             settings.report_time_zone, args.language or settings.default_language
         )
-        rows = await _rows(args, database, store, start, end, calendar, thresholds)
+        try:
+            start, end = reports.interval(args.start, args.end, zone)
+        except reports.BadRequest as error:
+            raise CommandError(str(error)) from None
+        request = reports.ReportRequest(
+            kind=args.action,
+            start=start,
+            end=end,
+            period=reports.Period(getattr(args, "by", "all")),
+            calendar=calendar,
+            thresholds=thresholds,
+            include_short=getattr(args, "short", False),
+        )
+        if args.action == "ivr" and args.json and not (args.csv or args.xlsx):
+            ivr = await reports.ivr_report(database, start, end)
+            print(json.dumps(ivr.as_dict(), ensure_ascii=False, indent=2))
+            return 0
+        rows = await reports.report_rows(database, request)
         _output(args, rows)
     finally:
         await database.dispose()
     return 0
-
-
-async def _rows(
-    args: argparse.Namespace,
-    database: Database,
-    store: EventStore,
-    start: datetime,
-    end: datetime,
-    calendar: reports.Calendar,
-    thresholds: metrics.Thresholds,
-) -> list[dict[str, Any]]:
-    if args.action == "queues":
-        period = reports.Period(args.by)
-        found = await reports.queue_report(database, start, end, period, calendar, thresholds)
-        return [row.as_dict() for row in found]
-    if args.action == "agents":
-        period = reports.Period(args.by)
-        agents = await reports.agent_report(store, start, end, period, calendar, thresholds)
-        return [row.as_dict() for row in agents]
-    if args.action == "abandoned":
-        return await reports.abandoned_report(database, start, end, thresholds, args.short)
-    ivr = await reports.ivr_report(database, start, end)
-    rows: list[dict[str, Any]] = [
-        {"menu": "*", "outcome": outcome, "calls": calls}
-        for outcome, calls in ivr.by_outcome.items()
-    ]
-    for menu, outcomes in ivr.by_menu.items():
-        rows += [
-            {"menu": menu, "outcome": outcome, "calls": calls}
-            for outcome, calls in outcomes.items()
-        ]
-    if args.json and not (args.csv or args.xlsx):
-        print(json.dumps(ivr.as_dict(), ensure_ascii=False, indent=2))
-        return []
-    return rows
 
 
 def _output(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
@@ -136,8 +102,7 @@ def _output(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     if args.csv or args.xlsx:
         return
     if args.json:
-        if rows or args.action != "ivr":
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     _print_text(rows)
 

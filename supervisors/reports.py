@@ -14,7 +14,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -410,6 +410,87 @@ def ivr_figures(calls: Iterable[Any]) -> IvrFigures:
 
 async def ivr_report(database: Database, start: datetime, end: datetime) -> IvrFigures:
     return ivr_figures(await InteractionRecords(database).calls_between(start, end))
+
+
+# ---------------------------------------------------------------- the CLI's and the page's entry
+
+KINDS = ("queues", "agents", "ivr", "abandoned")
+
+
+class BadRequest(ValueError):
+    """A report asked for with dates or options that cannot be used; the message says which."""
+
+
+def interval(
+    start: str, end: str, zone: ZoneInfo, jalali: bool = False
+) -> tuple[datetime, datetime]:
+    """[first day's midnight, the midnight after the last day) in the report's zone, from
+    YYYY-MM-DD dates (Jalali ones with `jalali`, e.g. 1405-09-10)."""
+    try:
+        first, last = (_day(text, jalali) for text in (start, end))
+    except ValueError as error:
+        raise BadRequest(f"dates are YYYY-MM-DD: {error}") from None
+    if last < first:
+        raise BadRequest(f"the last day {end} is before the first {start}")
+    return (
+        datetime.combine(first, time(), zone).astimezone(UTC),
+        datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC),
+    )
+
+
+def _day(text: str, jalali: bool) -> date:
+    if not jalali:
+        return date.fromisoformat(text.strip())
+    year, month, day = (int(part) for part in text.strip().split("-"))
+    return jdatetime.date(year, month, day).togregorian()
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kind: str
+    start: datetime
+    end: datetime
+    period: Period
+    calendar: Calendar
+    thresholds: Thresholds
+    include_short: bool = False
+
+
+async def report_rows(database: Database, request: ReportRequest) -> list[dict[str, Any]]:
+    """The report's rows as plain dicts (what `tamas report --json`, the page's table and the
+    CSV/XLSX exports show)."""
+    start, end = request.start, request.end
+    if request.kind == "queues":
+        found = await queue_report(
+            database, start, end, request.period, request.calendar, request.thresholds
+        )
+        return [row.as_dict() for row in found]
+    if request.kind == "agents":
+        agents = await agent_report(
+            EventStore(database), start, end, request.period, request.calendar, request.thresholds
+        )
+        return [row.as_dict() for row in agents]
+    if request.kind == "abandoned":
+        return await abandoned_report(
+            database, start, end, request.thresholds, request.include_short
+        )
+    if request.kind == "ivr":
+        return ivr_rows(await ivr_report(database, start, end))
+    raise BadRequest(f"no report {request.kind!r} (reports: {', '.join(KINDS)})")
+
+
+def ivr_rows(ivr: IvrFigures) -> list[dict[str, Any]]:
+    """One row per menu ("*" for every call) and outcome."""
+    rows: list[dict[str, Any]] = [
+        {"menu": "*", "outcome": outcome, "calls": count}
+        for outcome, count in ivr.by_outcome.items()
+    ]
+    for menu, outcomes in ivr.by_menu.items():
+        rows += [
+            {"menu": menu, "outcome": outcome, "calls": count}
+            for outcome, count in outcomes.items()
+        ]
+    return rows
 
 
 # ---------------------------------------------------------------- export

@@ -23,6 +23,7 @@ from integrations.messaging.outbox import Outbox, OutboxLimits
 from ivr.hours import default_hours
 from popup_server.auth import read_json, require_role
 from popup_server.roles import Role
+from supervisors import reports_web
 from supervisors.actions import ActionDone, ActionRefused, SupervisorActions
 from supervisors.alert_notices import AlertFirings, AlertWatch
 from supervisors.alerts import load_rules
@@ -154,6 +155,7 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
     mirror = None if following else WallboardMirror()
     pages = SupervisorPages(parts, wallboard, mirror)
     pages.add_to(app)
+    reports_web.add_routes(app, parts)
     app[PAGES] = pages
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
