@@ -10,7 +10,7 @@ Every partner call is in the audit log, refused ones included.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,21 +139,14 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
                 f"p:{partner.id}"[:16], "partner_call", target=case_type[:32], refusal="type"
             )
             raise _error(web.HTTPForbidden, f"this partner may not open {case_type!r} cases")
-        case = await _opening(
-            request,
-            CaseRequest(
-                case_type,
-                CaseChannel.PARTNER,
-                f"partner:{partner.id}",
-                str(body.get("summary", "")),
-                dict(body.get("fields") or {}),
-                phone=body.get("phone"),
-                national_id=body.get("national_id"),
-                company_id=body.get("company_id"),
-                partner=partner.id,
-                attachment=body.get("attachment"),
-            ),
+        # A partner names no line, region, tier or other partner: its cases are its own.
+        allowed = {"type", "summary", "fields", "phone", "national_id", "company_id", "attachment"}
+        opening = _case_request(
+            {key: value for key, value in body.items() if key in allowed},
+            CaseChannel.PARTNER,
+            f"partner:{partner.id}",
         )
+        case = await _opening(request, replace(opening, partner=partner.id))
         await audit.record(f"p:{partner.id}"[:16], "partner_call", target=case.tracking_number)
         return _json(_partner_view(case), status=201)
 
@@ -266,24 +259,8 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
     async def open_from_desktop(request: web.Request) -> web.Response:
         agent = await require_role(request, Role.CASE_HANDLER)
         body = await read_json(request)
-        case = await _opening(
-            request,
-            CaseRequest(
-                str(body.get("type", "")),
-                CaseChannel.DESKTOP,
-                f"agent:{agent.number}",
-                str(body.get("summary", "")),
-                dict(body.get("fields") or {}),
-                phone=body.get("phone"),
-                customer_id=body.get("customer_id"),
-                national_id=body.get("national_id"),
-                company_id=body.get("company_id"),
-                line=body.get("line"),
-                region=body.get("region"),
-                tier=body.get("tier"),
-                partner=body.get("partner"),
-            ),
-        )
+        opening = _case_request(body, CaseChannel.DESKTOP, f"agent:{agent.number}")
+        case = await _opening(request, opening)
         await audit.record(agent.number, "case_open", target=case.tracking_number)
         return _json(case.as_dict(), status=201)
 
@@ -303,7 +280,7 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
                     str(body.get("state", "")),
                     f"agent:{agent.number}",
                     str(body.get("note", "")),
-                    body.get("fields") or None,
+                    _fields(body) or None,
                 )
         except CaseNotFound:
             raise _error(web.HTTPNotFound, f"no case {number}") from None
@@ -328,6 +305,40 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
         ]
     )
     app.router.add_static("/static/cases/", STATIC, append_version=True)
+
+
+TEXTS = ("summary", "phone", "national_id", "company_id", "line", "region", "tier", "partner")
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    fields = body.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise _error(web.HTTPBadRequest, "fields: an object of field names to values")
+    return fields
+
+
+def _case_request(body: dict[str, Any], channel: CaseChannel, actor: str) -> CaseRequest:
+    """A CaseRequest from a JSON body, or 400 naming the value of the wrong kind."""
+    texts: dict[str, str | None] = {}
+    for key in (*TEXTS, "attachment"):
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise _error(web.HTTPBadRequest, f"{key}: a text")
+        texts[key] = value or None
+    customer_id = body.get("customer_id")
+    if customer_id is not None and (
+        isinstance(customer_id, bool) or not isinstance(customer_id, int)
+    ):
+        raise _error(web.HTTPBadRequest, "customer_id: a whole number")
+    return CaseRequest(
+        str(body.get("type", "")),
+        channel,
+        actor,
+        texts.pop("summary") or "",
+        _fields(body),
+        customer_id=customer_id,
+        **texts,
+    )
 
 
 async def _opening(request: web.Request, case: CaseRequest) -> CaseView:

@@ -166,6 +166,16 @@ async def test_agents_need_the_case_handler_role(server: RunningServer) -> None:
         async with handler.post("/api/cases", json=body) as reply:
             assert reply.status == 201, await reply.text()
             number = (await reply.json())["tracking_number"]
+        for wrong in (
+            {**body, "fields": ["reason"]},
+            {**body, "customer_id": "7"},
+            {**body, "phone": 9},
+        ):
+            async with handler.post("/api/cases", json=wrong) as reply:
+                assert reply.status == 400, wrong
+        async with handler.post("/api/cases", json={**body, "national_id": "0012345678"}) as reply:
+            assert reply.status == 422
+            assert "national_id" in (await reply.json())["error"]
         async with handler.post(f"/api/cases/{number}", json={"state": "in_progress"}) as reply:
             assert (await reply.json())["state"] == "in_progress"
         async with handler.post(f"/api/cases/{number}", json={"note": "called twice"}) as reply:
