@@ -99,6 +99,7 @@ class Wallboard:
         self._figures_read_at = 0.0
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._figures_task: asyncio.Task[None] | None = None
         self.resyncs = 0
         self.on_flush: list[Callable[[Wallboard], Awaitable[None]]] = []
 
@@ -149,6 +150,8 @@ class Wallboard:
         self._tasks = [asyncio.create_task(self._run(), name="wallboard")]
 
     async def close(self) -> None:
+        if self._figures_task is not None:
+            self._tasks.append(self._figures_task)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -170,29 +173,50 @@ class Wallboard:
 
     async def refresh(self) -> None:
         """Read today's figures now and send the frame (after a call back, and in tests)."""
-        self._figures_due = self.clock()
+        self._figures_due = None
+        await self._read_figures(self.clock())
         await self.step()
 
     async def step(self) -> None:
-        """One round: time-driven states, today's figures when due, then one frame."""
+        """One round: time-driven states, the alerts, then one frame. Today's figures are read
+        beside it when due, never in its way: a slow database must not hold the live board."""
         now = self.clock()
         if self.live.tick(now) and self._oldest_unsent is None:
             self._oldest_unsent = now
-        if self.today_source is not None and (
-            (self._figures_due is not None and now >= self._figures_due)
-            or now - self._figures_read_at >= FIGURES_EVERY_S
+        reading = self._figures_task is not None and not self._figures_task.done()
+        if (
+            self.today_source is not None
+            and not reading
+            and (
+                (self._figures_due is not None and now >= self._figures_due)
+                or now - self._figures_read_at >= FIGURES_EVERY_S
+            )
         ):
             self._figures_due = None
             self._figures_read_at = now
-            self.today = await self.today_source(now)
-            self.live.dirty.queues |= set(self.today.queues) - {"*"}
-            self.live.dirty.agents |= set(self.live.agents)
-            self.live.dirty.ivr = True
-            self._figures_fresh = True
-            self._oldest_unsent = self._oldest_unsent or now
+            self._figures_task = asyncio.create_task(self._read_figures_then_wake(now))
         for hook in self.on_flush:
             await hook(self)
         await self.flush()
+
+    async def _read_figures_then_wake(self, now: float) -> None:
+        try:
+            await self._read_figures(now)
+        except Exception:  # the live board goes on with the figures it had
+            log.exception("wallboard: could not read today's figures")
+        finally:
+            self._wake.set()
+
+    async def _read_figures(self, now: float) -> None:
+        if self.today_source is None:
+            return
+        self._figures_read_at = now
+        self.today = await self.today_source(now)
+        self.live.dirty.queues |= set(self.today.queues) - {"*"}
+        self.live.dirty.agents |= set(self.live.agents)
+        self.live.dirty.ivr = True
+        self._figures_fresh = True
+        self._oldest_unsent = self._oldest_unsent or now
 
     async def flush(self) -> None:
         full = self._full_pending
