@@ -281,3 +281,19 @@ def test_a_refused_fax_is_not_tried_again_but_a_dropped_line_is() -> None:
     assert fax_attempts.retry_helps(report("Timed out waiting for initial communication"))
     assert not fax_attempts.retry_helps(report("INVALID_ARGUMENTS"))
     assert not fax_attempts.retry_helps(report("Far end cannot receive at the size of image"))
+
+
+def test_fax_via_chooses_the_fax_channels_sender() -> None:
+    from integrations.messaging.command import fax_sender
+    from integrations.messaging.gateway import HttpFaxGateway
+    from tamas.errors import CommandError
+
+    assert isinstance(fax_sender(Settings(fax_via="asterisk")), FaxLine)
+    assert isinstance(
+        fax_sender(Settings(fax_gateway_url="http://127.0.0.1:1/fax")), HttpFaxGateway
+    )
+    assert fax_sender(Settings()) is None  # no gateway configured: faxes wait
+    with pytest.raises(CommandError, match="fax_via must be gateway or asterisk"):
+        fax_sender(Settings(fax_via="modem"))
+    with pytest.raises(CommandError, match="no \\{number\\}"):
+        fax_sender(Settings(fax_via="asterisk", fax_dial="PJSIP/trunk"))

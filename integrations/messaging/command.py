@@ -1,6 +1,7 @@
 """`tamas messages send`: drain the outbox's pending messages through whichever adapters the
-settings configure (SMS and fax gateways over HTTP, email over SMTP), once or every few
-seconds. Kinds without an adapter stay pending."""
+settings configure (SMS gateways, fax through the HTTP gateway or Asterisk, email over SMTP),
+once or every few seconds. Kinds without an adapter stay pending. `tamas messages receive`:
+take in received faxes and claims mailed in (integrations/messaging/receiving.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from integrations.database import Database
 from integrations.messaging.gateway import HttpFaxGateway, OutboxSender
 from integrations.messaging.mail import SmtpMailer
 from integrations.messaging.outbox import KINDS
+from integrations.messaging.port import Adapter
+from messaging import documents
+from messaging.email_attachments import StatementAttachments
 from tamas.settings import Settings
 
 
@@ -20,9 +24,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     send = sub.add_parser("send", help="send pending SMS, faxes and emails")
     send.add_argument("--once", action="store_true", help="one round, then exit")
     send.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    sub.add_parser(
+        "receive",
+        help="take in received faxes (fax_via asterisk) and claims mailed to the claims address",
+    )
 
 
-def mailer(settings: Settings) -> SmtpMailer | None:
+def mailer(settings: Settings, database: Database | None = None) -> SmtpMailer | None:
+    """The SMTP mailer; with the database, it attaches the documents a subject calls for
+    (debt statements, policy schedules: messaging/email_attachments.py)."""
     from tamas.errors import CommandError
 
     if not settings.smtp_host:
@@ -37,9 +47,46 @@ def mailer(settings: Settings) -> SmtpMailer | None:
             username=settings.smtp_username,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            timeout_s=settings.smtp_timeout_s,
+            attachments=_attachments(settings, database),
         )
     except ValueError as error:
         raise CommandError(str(error)) from error
+
+
+def _attachments(settings: Settings, database: Database | None) -> StatementAttachments | None:
+    from tamas.errors import CommandError
+
+    if database is None:
+        return None
+    from integrations.customer_file.adapters import open_customer_file
+
+    try:
+        fonts = documents.Fonts.from_paths(settings.document_font, settings.document_font_bold)
+    except documents.DocumentError as error:
+        raise CommandError(str(error)) from error
+    return StatementAttachments(open_customer_file(settings, database), fonts)
+
+
+def fax_sender(settings: Settings) -> Adapter | None:
+    """The fax channel's sender, as fax_via chooses: the HTTP gateway or Asterisk."""
+    from tamas.errors import CommandError
+
+    if settings.fax_via == "asterisk":
+        from integrations.messaging.fax_asterisk import FaxLine
+        from tamas.asterisk.ami import AmiClient
+
+        try:
+            return FaxLine.from_settings(
+                settings, AmiClient.from_settings(settings, name="fax"), owns_ami=True
+            )
+        except (ValueError, documents.DocumentError) as error:
+            raise CommandError(f"fax through Asterisk: {error}") from error
+    if settings.fax_via != "gateway":
+        raise CommandError(f"fax_via must be gateway or asterisk, not {settings.fax_via!r}")
+    if settings.fax_gateway_url:
+        return HttpFaxGateway(settings.fax_gateway_url, settings.fax_gateway_token)
+    return None
 
 
 def sender(settings: Settings, database: Database) -> OutboxSender:
@@ -47,10 +94,7 @@ def sender(settings: Settings, database: Database) -> OutboxSender:
     from messaging import sms_channel
 
     sms = sms_channel.sms_adapter(settings, database)
-    fax = None
-    if settings.fax_gateway_url:
-        fax = HttpFaxGateway(settings.fax_gateway_url, settings.fax_gateway_token)
-    return OutboxSender(database, sms, fax=fax, email=mailer(settings))
+    return OutboxSender(database, sms, fax=fax_sender(settings), email=mailer(settings, database))
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,12 +104,15 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         # Like every server, it never migrates (several starting together would race).
         await migrations.require_current(database)
+        if args.action == "receive":
+            return await _receive(settings, database)
         outbox = sender(settings, database)
         if not outbox.kinds:
             raise CommandError(
-                "nothing to send with: set sms_gateway_url, fax_gateway_url or smtp_host (with "
-                "smtp_from) in tamas.toml or as TAMAS_* environment variables; keep the tokens "
-                "and smtp_password in the environment (see docs/configuration.md)"
+                "nothing to send with: set sms_gateway_url, fax_gateway_url (or fax_via = "
+                "asterisk) or smtp_host (with smtp_from) in tamas.toml or as TAMAS_* environment "
+                "variables; keep the tokens and smtp_password in the environment (see "
+                "docs/configuration.md)"
             )
         waiting = [kind for kind in KINDS if kind not in outbox.kinds]
         note = f"; {', '.join(waiting)} wait in the outbox" if waiting else ""
@@ -83,6 +130,18 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             await outbox.close()
     finally:
         await database.dispose()
+    return 0
+
+
+async def _receive(settings: Settings, database: Database) -> int:
+    from integrations.customer_file.adapters import open_customer_file
+    from integrations.messaging.receiving import receive
+    from tamas.errors import CommandError
+
+    try:
+        await receive(settings, database, open_customer_file(settings, database))
+    except ValueError as error:
+        raise CommandError(str(error)) from error
     return 0
 
 

@@ -176,6 +176,13 @@ class FaxLine:
         report. Raises GatewayError: permanent when every attempt failed on the line or the
         far end refused the fax, not when the number was busy or did not answer."""
         channel = dialled(to, self.dial)
+        if not self.ami.connected and self.owns_ami:
+            try:
+                await self.ami.connect()
+            except (AmiError, OSError, TimeoutError) as error:
+                raise GatewayError(
+                    f"Asterisk's manager unreachable: {type(error).__name__}", permanent=False
+                ) from error
         name = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', reference)}-{uuid.uuid4().hex[:8]}.tif"
         tiff, tiff_for_asterisk = self.spool.outgoing(name)
         if not self._prepared:
