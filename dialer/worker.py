@@ -460,7 +460,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             ) from None
         if args.campaign:
             await Campaigns(database).named(args.campaign)  # a clear error for a wrong name
-        worker = DialerWorker(settings, database, ami, only=args.campaign, agi_url=args.agi)
+        try:
+            catalogue = kinds.load(args.kinds)
+        except kinds.KindError as error:
+            raise CommandError(str(error)) from None
+        worker = DialerWorker(
+            settings, database, ami, only=args.campaign, agi_url=args.agi, catalogue=catalogue
+        )
         if args.once:
             placed = await worker.once()
             print(f"tamas campaign worker: placed {placed} calls, all settled")

@@ -336,6 +336,8 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
             raise ValueError(raw)
         if isinstance(default, int):
             return int(raw)
+        if isinstance(default, float):
+            return float(raw)
         if isinstance(default, Path):
             return Path(str(raw))
         if isinstance(default, tuple):
