@@ -80,6 +80,29 @@ class MessagePart:
     documents: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _message_row(part: MessagePart) -> dict[str, Any]:
+    inbound = part.direction == "inbound"
+    return {
+        "linkedid": part.key,
+        "channel": part.channel,
+        "direction": part.direction,
+        "caller_number": part.address if inbound else None,
+        "called_number": None if inbound else part.address,
+        "customer_id": part.customer_id,
+        "language": part.language,
+        "started_at": part.at,
+        "ended_at": None if not part.outcome.settled else part.at,
+        "duration_s": None,
+        "outcome": part.outcome,
+        "outcome_detail": part.detail,
+        "menu_path": [],
+        "inputs": list(part.documents),
+        "transcript": [] if part.text is None else [{"text": part.text[:1000]}],
+        "looked_up": [],
+        "queue": None,
+    }
+
+
 def _duration_s(started_at: datetime, ended_at: datetime) -> float:
     return round((ended_at - started_at).total_seconds(), 3)
 
@@ -280,32 +303,17 @@ class InteractionRecords:
     async def save_message(self, part: MessagePart) -> bool:
         """Record a message; False when its key is already recorded (a webhook delivered twice,
         a message retried): the first record stands and is settled by `settle_message`."""
-        inbound = part.direction == "inbound"
-        row = {
-            "linkedid": part.key,
-            "channel": part.channel,
-            "direction": part.direction,
-            "caller_number": part.address if inbound else None,
-            "called_number": None if inbound else part.address,
-            "customer_id": part.customer_id,
-            "language": part.language,
-            "started_at": part.at,
-            "ended_at": None if not part.outcome.settled else part.at,
-            "duration_s": None,
-            "outcome": part.outcome,
-            "outcome_detail": part.detail,
-            "menu_path": [],
-            "inputs": list(part.documents),
-            "transcript": [] if part.text is None else [{"text": part.text[:1000]}],
-            "looked_up": [],
-            "queue": None,
-        }
         try:
             async with reading(self.database) as writer:
-                await writer.run(_INSERT_CALL, row)
+                await writer.run(_INSERT_CALL, _message_row(part))
         except IntegrityError:
             return False
         return True
+
+    async def save_messages(self, parts: Sequence[MessagePart]) -> None:
+        """Many new messages in one INSERT (the daily run's notices, each keyed by its fresh
+        outbox row, so none is recorded yet)."""
+        await self.import_records([_message_row(part) for part in parts])
 
     async def settle_message(
         self, key: str, outcome: Outcome, at: datetime | None = None, detail: str | None = None

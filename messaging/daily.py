@@ -19,6 +19,7 @@ from dialer.campaigns import Campaigns, UnknownCampaign
 from dialer.imports import TargetRow
 from integrations.customer_file.reminders import DueReminders, Reminder
 from messaging.core_events import BadEvent
+from messaging.notice_kinds import NoticeKind
 from messaging.notifier import Notifier, Recipient, write_values
 
 
@@ -101,6 +102,7 @@ async def daily_run(
             # A repeated run skips the notices it already made in one query per page.
             known = await notifier.store.known_keys(list(keys))
             to_call: list[tuple[str, Reminder]] = []
+            to_send = []
             for key, reminder in keys.items():
                 report.found[reminder.kind] += 1
                 if key in known:
@@ -108,8 +110,13 @@ async def daily_run(
                 elif reminder.kind in campaigns and reminder.mobile:
                     to_call.append((key, reminder))
                 else:
-                    moment = now or datetime.now(UTC)
-                    report.results[await _send(notifier, key, reminder, moment, report)] += 1
+                    prepared = _prepare(notifier, key, reminder, report)
+                    if prepared is None:
+                        report.results["skipped"] += 1
+                    else:
+                        to_send.append(prepared)
+            if to_send:
+                report.results.update(await notifier.send_many(to_send, now or datetime.now(UTC)))
             if to_call:
                 await _hand_to_campaigns(notifier, to_call, campaigns, now, report)
     return report
@@ -161,13 +168,13 @@ def _target(reminder: Reminder) -> TargetRow:
     )
 
 
-async def _send(
-    notifier: Notifier, key: str, reminder: Reminder, now: datetime, report: DailyReport
-) -> str:
+def _prepare(
+    notifier: Notifier, key: str, reminder: Reminder, report: DailyReport
+) -> tuple[str, NoticeKind, Recipient, dict[str, str]] | None:
     kind = notifier.kinds.get(reminder.kind)
     if kind is None:
         report.problems.append(f"{key}: no notice kind {reminder.kind!r} in the catalogue")
-        return "skipped"
+        return None
     language = reminder.language if reminder.language in kind.text else "fa"
     recipient = Recipient(
         customer_id=reminder.customer_id,
@@ -181,5 +188,5 @@ async def _send(
         values = write_values(kind, reminder.values, language)
     except BadEvent as error:
         report.problems.append(f"{key}: {error}")
-        return "skipped"
-    return (await notifier.send(key, kind, recipient, values, now)).status
+        return None
+    return key, kind, recipient, values

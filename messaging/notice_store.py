@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, insert, select, update
+from sqlalchemy import Integer, String, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -88,12 +89,50 @@ class NoticeStore:
             return None
         return Notice(notice_id, key, kind, customer_id, "accepted", None, None, None)
 
-    async def accept_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Daily-run notices in one statement; rows whose key exists are the caller's to
-        leave out (see `known_keys`)."""
-        if rows:
-            async with self.database.engine.begin() as connection:
-                await connection.execute(insert(NoticeRow), list(rows))
+    async def accept_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Many new notices in one statement ({key, kind, customer_id, created_at} each):
+        {key: notice id} of those accepted; a key already known is left out, as `accept`
+        leaves it."""
+        if not rows:
+            return {}
+        dialect = postgresql if self.database.engine.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(NoticeRow)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(NoticeRow.id, NoticeRow.key)
+        )
+        async with self.database.engine.begin() as connection:
+            written = await connection.execute(statement, list(rows))
+            return {row.key: int(row.id) for row in written}
+
+    async def settle_many(self, settled: Sequence[dict[str, Any]]) -> None:
+        """Each {id, status, channel, message_id, reason}, in one executemany."""
+        if not settled:
+            return
+        statement = (
+            update(NoticeRow)
+            .where(NoticeRow.id == bindparam("notice_id"))
+            .values(
+                status=bindparam("new_status"),
+                channel=bindparam("new_channel"),
+                message_id=bindparam("new_message_id"),
+                reason=bindparam("new_reason"),
+            )
+        )
+        async with self.database.engine.begin() as connection:
+            await connection.execute(
+                statement,
+                [
+                    {
+                        "notice_id": row["id"],
+                        "new_status": row["status"],
+                        "new_channel": row.get("channel"),
+                        "new_message_id": row.get("message_id"),
+                        "new_reason": row.get("reason"),
+                    }
+                    for row in settled
+                ],
+            )
 
     async def known_keys(self, keys: Sequence[str]) -> set[str]:
         async with self.database.engine.connect() as connection:

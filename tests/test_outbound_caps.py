@@ -126,6 +126,38 @@ async def test_each_kind_has_its_own_daily_cap_across_all_recipients(database: D
     await outbox.put("sms", to="+989121234567", subject="centres", body="x")
 
 
+async def test_a_batch_is_held_to_the_same_caps_as_one_message_at_a_time(
+    database: Database,
+) -> None:
+    outbox = Outbox(database, OutboxLimits(per_recipient_per_day=2, per_kind_per_day={"sms": 3}))
+    await outbox.put("sms", to="+989121234567", subject="centres", body="x")
+    batch = [
+        {"to": to, "subject": "installment_due", "body": "x"}
+        for to in (
+            "+989121234567",  # its second today: the last one it may have
+            "+989121234567",  # a third: past the recipient's cap
+            "+88216123456",  # a satellite number: never
+            "+989351112233",
+            "+989351112244",  # the kind's fourth today: past its cap
+        )
+    ]
+    written = await outbox.put_many("sms", batch)
+    assert [refusal for _, refusal in written] == [
+        None,
+        "per_recipient",
+        "non_geographic",
+        None,
+        "per_kind",
+    ]
+    async with database.session() as session:
+        stored = dict(
+            (await session.execute(select(OutboundMessage.id, OutboundMessage.status))).all()
+        )
+    assert [stored[message_id] for message_id, _ in written] == [
+        "pending", "refused", "refused", "pending", "refused",
+    ]  # fmt: skip
+
+
 async def test_requests_refused_again_and_again_leave_the_caps_as_they_were(
     database: Database,
 ) -> None:

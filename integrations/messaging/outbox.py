@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Insert,
     Integer,
+    Select,
     String,
     Text,
     and_,
@@ -295,6 +296,77 @@ class Outbox:
         if written.refusal is not None:
             raise MessageRefused(written.refusal, int(written.id))
         return int(written.id)
+
+    async def put_many(
+        self,
+        kind: str,
+        messages: Sequence[Mapping[str, Any]],
+        now: datetime | None = None,
+    ) -> list[tuple[int, str | None]]:
+        """Queue many messages of one kind at once (the daily run's notices): the same caps
+        and destination checks as `put`, decided for the whole batch under the kind's turn
+        (one count of the kind, one of the batch's recipients) and written by one INSERT.
+        Each message gives `to`, `subject`, `body` and optionally `language`, `linkedid`,
+        `customer_id`. Returns (row id, refusal or None) in the order given; refused rows
+        are kept, as `put` keeps them. No per-call cap: a batch belongs to no call."""
+        if kind not in KINDS:
+            raise ValueError(f"message kind {kind!r} is not one of {', '.join(KINDS)}")
+        if not messages:
+            return []
+        now = now or datetime.now(UTC)
+        day_ago = now - DAY
+        m = OutboundMessage
+        per_recipient = self.limits.per_recipient_per_day
+        per_kind = self.limits.per_kind_per_day.get(kind, 0)
+        async with self._turn(kind), self.database.engine.begin() as connection:
+            if self.database.engine.dialect.name == "postgresql":
+                # The same turn `put` takes: no other writer of the kind counts meanwhile.
+                await connection.execute(select(func.pg_advisory_xact_lock(_lock_key(kind))))
+            recent = and_(_COUNTED, m.created_at > day_ago)
+            kind_held: Select[Any] = (
+                select(literal_column("1")).where(recent, m.kind == kind).limit(per_kind)
+            )
+            kind_used = int(
+                await connection.scalar(select(func.count()).select_from(kind_held.subquery())) or 0
+            )
+            recipients = sorted({str(message["to"]) for message in messages})
+            used: dict[str, int] = {}
+            for start in range(0, len(recipients), 1000):
+                counted = await connection.execute(
+                    select(m.to, func.count())
+                    .where(recent, m.to.in_(recipients[start : start + 1000]))
+                    .group_by(m.to)
+                )
+                used.update({to: int(count) for to, count in counted})
+            rows = []
+            for message in messages:
+                to = str(message["to"])
+                refusal = self.limits.destinations.refusal(kind, to.strip())
+                if refusal is None and used.get(to, 0) >= per_recipient:
+                    refusal = "per_recipient"
+                if refusal is None and kind_used >= per_kind:
+                    refusal = "per_kind"
+                if refusal is None:
+                    used[to] = used.get(to, 0) + 1
+                    kind_used += 1
+                rows.append(
+                    {
+                        "kind": kind,
+                        "to": to,
+                        "subject": message["subject"],
+                        "body": message["body"],
+                        "language": message.get("language", "fa"),
+                        "linkedid": message.get("linkedid"),
+                        "customer_id": message.get("customer_id"),
+                        "status": "pending" if refusal is None else REFUSED,
+                        "refusal": refusal,
+                        "created_at": now,
+                    }
+                )
+            written = await connection.execute(
+                insert(m).returning(m.id, m.refusal, sort_by_parameter_order=True), rows
+            )
+            return [(int(row.id), row.refusal) for row in written]
 
     async def for_call(self, linkedid: str) -> list[OutboundMessage]:
         async with self.database.session() as session:
