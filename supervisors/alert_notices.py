@@ -109,7 +109,7 @@ class AlertWatch:
             return
         self._evaluated_at = now
         at = datetime.fromtimestamp(now, TEHRAN)
-        alerts = evaluate(self.rules, wallboard.state(now), at, self.is_open)
+        alerts = evaluate(self.rules, wallboard.queues_view(now), at, self.is_open)
         shown = [alert.as_json() for alert in alerts]
         if shown != wallboard.alerts:
             wallboard.alerts = shown

@@ -268,6 +268,13 @@ class Wallboard:
     def ivr_json(self, now: float) -> dict[str, Any]:
         return {**self.live.ivr_json(now), **self.today.ivr}
 
+    def queues_view(self, now: float) -> dict[str, Any]:
+        """The queues and the IVR without the agents (what the alerts read each second)."""
+        return {
+            "queues": {q: self.queue_json(q, now) for q in self.live.queue_names()},
+            "ivr": self.ivr_json(now),
+        }
+
     def state(self, now: float | None = None) -> dict[str, Any]:
         """The whole board (`GET /api/wallboard`, and the frame after a resync)."""
         now = self.clock() if now is None else now
