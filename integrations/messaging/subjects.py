@@ -25,6 +25,22 @@ TITLES: dict[str, dict[str, str]] = {
         "en": "Your balance and due dates",
         "ru": "Ваша задолженность и сроки платежей",
     },
+    # Email and fax (docs/fax-and-email.md).
+    "claim_received": {
+        "fa": "گزارش خسارت شما دریافت شد",
+        "en": "We have received your claim",
+        "ru": "Ваше заявление об убытке получено",
+    },
+    "debt_statement": {
+        "fa": "صورت‌حساب بدهی",
+        "en": "Your statement of account",
+        "ru": "Выписка о задолженности",
+    },
+    "policy_schedule": {
+        "fa": "مشخصات بیمه‌نامه شما",
+        "en": "Your policy schedule",
+        "ru": "Сведения о вашем полисе",
+    },
     "general_meeting_invitation": {
         "fa": "دعوت‌نامه مجمع عمومی",
         "en": "Invitation to the general meeting",
