@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cases import partners, types
+from cases import partners, reports, types
 from cases.escalation import DueCase, SlaScan
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
-from cases.types import CaseFieldError
+from cases.types import CaseFieldError, parse_date
 from customer_file.identifiers import InvalidIdentifier
+from dialer.exports import FORMATS, as_csv, as_xlsx
 from integrations import migrations
 from integrations.database import Database
+from ivr.hours import TEHRAN
 from tamas.bus import make_bus
 from tamas.documents import DefinitionError
 from tamas.errors import CommandError
@@ -30,6 +33,15 @@ def _field(text: str) -> tuple[str, str]:
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(f"{text!r}: give a field as name=value")
     return name.strip(), value
+
+
+def _day(text: str) -> datetime:
+    """Midnight in Tehran of a day given as Jalali (1404-07-01) or ISO (2025-09-23)."""
+    try:
+        day = parse_date("date", text)
+    except CaseFieldError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return datetime.combine(day, time(0), TEHRAN)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +68,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--escalate", action="store_true", help="fire the escalation steps and publish alerts"
     )
     sub.add_parser("types", help="check the types file and print its types")
+    report = sub.add_parser("report", help="a report for a period (docs/cases.md)")
+    report.add_argument("name", choices=reports.REPORTS)
+    report.add_argument("--from", dest="start", type=_day, required=True, help="1404-07-01")
+    report.add_argument("--to", dest="end", type=_day, required=True, help="first day after")
+    report.add_argument("--gregorian", action="store_true", help="months as Gregorian")
+    report.add_argument("--format", choices=FORMATS, help="write CSV or XLSX to --output")
+    report.add_argument("--output", type=Path)
     token = sub.add_parser("partner-token", help="issue a partner's API token")
     token.add_argument("partner")
     token.add_argument("--key", required=True, help="the key id in the partners file")
@@ -178,6 +197,19 @@ async def _act(args: argparse.Namespace, settings: Settings, store: CaseStore) -
                 print(f"  task {task.id} [{done}] {task.control_at:%Y-%m-%d %H:%M} {task.title}")
     elif args.action == "scan":
         return await _scan(args, settings, store)
+    elif args.action == "report":
+        found = await reports.report(
+            store.database, args.name, args.start, args.end, jalali=not args.gregorian
+        )
+        if args.format:
+            output = args.output or Path(f"cases-{args.name}.{args.format}")
+            writer = as_csv if args.format == "csv" else partial(as_xlsx, title=args.name)
+            output.write_bytes(writer(found.header, found.rows))
+            print(f"wrote {output} ({len(found.rows)} rows)")
+        else:
+            print("\t".join(found.header))
+            for row in found.rows:
+                print("\t".join("" if value is None else str(value) for value in row))
     return 0
 
 

@@ -112,7 +112,7 @@ class FieldSpec:
                 raise CaseFieldError(self.name, "an amount in rials is a whole number >= 0")
             return int(number) if number == number.to_integral() else str(number)
         if self.kind == "date":
-            return _date(self.name, text).isoformat()
+            return parse_date(self.name, text).isoformat()
         if self.kind == "choice":
             if text not in self.choices:
                 raise CaseFieldError(self.name, f"{value!r}: one of {', '.join(self.choices)}")
@@ -125,7 +125,7 @@ class FieldSpec:
             raise CaseFieldError(self.name, error.reason) from None
 
 
-def _date(name: str, text: str) -> date:
+def parse_date(name: str, text: str) -> date:
     """ISO Gregorian (2025-10-11) or Jalali (1404/07/19, 1404-07-19): a year under 1700 is
     Jalali, so agents type the date as the customer says it."""
     try:

@@ -9,16 +9,18 @@ Every partner call is in the audit log, refused ones included.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from cases import partners as partner_file
-from cases import types
+from cases import reports, types
 from cases.partners import Partner, TokenRefused
 from cases.store import (
     CaseChannel,
@@ -30,8 +32,10 @@ from cases.store import (
     TimelineKind,
 )
 from cases.tasks import CaseTasks
-from cases.types import CaseFieldError
+from cases.types import CaseFieldError, parse_date
 from customer_file.identifiers import InvalidIdentifier
+from dialer.exports import CONTENT_TYPES, FORMATS, as_csv, as_xlsx
+from ivr.hours import TEHRAN
 from popup_server.auth import read_json, require_role
 from popup_server.roles import Role
 
@@ -221,6 +225,35 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
         ]
         return _json({"teams": load, "breaches": [case.as_dict() for case in breaches[:50]]})
 
+    async def report(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.SUPERVISOR)
+        name = request.match_info["name"]
+        if name not in reports.REPORTS:
+            raise _error(web.HTTPNotFound, f"no report {name!r}")
+        try:
+            start, end = (
+                datetime.combine(parse_date(key, request.query.get(key, "")), time(0), TEHRAN)
+                for key in ("from", "to")
+            )
+        except CaseFieldError as error:
+            raise _error(web.HTTPBadRequest, str(error)) from None
+        jalali = request.query.get("calendar", "jalali") != "gregorian"
+        found = await reports.report(parts.database, name, start, end, jalali)
+        export = request.query.get("format")
+        if export not in (None, *FORMATS):
+            raise _error(web.HTTPBadRequest, f"format: one of {', '.join(FORMATS)}")
+        if export is None:
+            return _json({"header": found.header, "rows": found.rows})
+        await audit.record(agent.number, "case_read", target=f"report:{name}")
+        writer = as_csv if export == "csv" else partial(as_xlsx, title=name)
+        body = await asyncio.to_thread(writer, found.header, found.rows)
+        return web.Response(
+            body=body,
+            content_type=CONTENT_TYPES[export].split(";")[0],
+            charset="utf-8" if export == "csv" else None,
+            headers={"Content-Disposition": f'attachment; filename="cases-{name}.{export}"'},
+        )
+
     async def mine(request: web.Request) -> web.Response:
         agent = await require_role(request, Role.CASE_HANDLER)
         store, tasks = request.app[STORE], request.app[TASKS]
@@ -299,6 +332,7 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
             web.get("/api/cases/types", type_list),
             web.get("/api/cases/overview", overview),
             web.get("/api/cases/mine", mine),
+            web.get("/api/cases/reports/{name}", report),
             web.post("/api/cases", open_from_desktop),
             web.get("/api/cases/{number}", show),
             web.post("/api/cases/{number}", move),
