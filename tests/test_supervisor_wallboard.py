@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import jdatetime
 import jsonschema
 import pytest
 from playwright.async_api import Browser, expect
@@ -27,6 +28,7 @@ from test_supervisor_wallboard_live import agent_event, caller, member
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import CallPart, InteractionRecords
+from ivr.hours import TEHRAN
 from supervisors.events import EventStore, parse_queue_log_line
 from supervisors.wallboard import Wallboard, WallboardMirror
 from supervisors.web import PAGES
@@ -191,7 +193,11 @@ async def test_the_page_shows_queues_agents_and_abandoned_callers_in_persian(
     await expect(row.locator('[data-field="agents_paused"]')).to_have_text("۱")
     agent = page.locator('#agents tr[data-agent="local/101@tamas-agents"]')
     await expect(agent.locator('[data-field="pause_reason"]')).to_have_text("lunch")
-    await expect(page.locator('#abandoned tr[data-callid="c1"]')).to_contain_text("09121111111")
+    abandoned = page.locator('#abandoned tr[data-callid="c1"]')
+    await expect(abandoned).to_contain_text("09121111111")
+    # When they hung up, on the Jalali calendar (Tehran's clock).
+    jalali = jdatetime.datetime.fromtimestamp(now - 30, TEHRAN)
+    await expect(abandoned).to_contain_text(jdatetime.date.j_months_fa[jalali.month - 1])
 
     # A caller joins: the page shows it from the websocket, no reload.
     board.feed(caller("QueueCallerJoin", "u9", Position="1", Count="1"))
