@@ -50,21 +50,18 @@ def _cstring(body: bytes, at: int) -> tuple[str, int]:
     return body[at:end].decode("ascii", "replace"), end + 1
 
 
-def parse_submit(body: bytes) -> tuple[str, str, int, int, bytes]:
-    """source, destination, esm_class, data_coding and short_message of a submit_sm body."""
+def short_message_fields(body: bytes) -> tuple[str, str, int, int, bytes]:
+    """source, destination, esm_class, data_coding and the short_message bytes of a submit_sm
+    or deliver_sm body (the PDU after its 16-byte header): the two share their layout."""
     _, at = _cstring(body, 0)  # service_type
-    at += 2
-    source, at = _cstring(body, at)
-    at += 2
-    destination, at = _cstring(body, at)
+    source, at = _cstring(body, at + 2)  # after source_addr_ton and _npi
+    destination, at = _cstring(body, at + 2)
     esm_class = body[at]
-    at += 3
-    _, at = _cstring(body, at)  # schedule_delivery_time
+    _, at = _cstring(body, at + 3)  # schedule_delivery_time, after protocol_id, priority_flag
     _, at = _cstring(body, at)  # validity_period
-    at += 2
-    data_coding = body[at]
-    length = body[at + 2]
-    return source, destination, esm_class, data_coding, body[at + 3 : at + 3 + length]
+    data_coding = body[at + 2]  # after registered_delivery and replace_if_present_flag
+    length = body[at + 4]  # after sm_default_msg_id
+    return source, destination, esm_class, data_coding, body[at + 5 : at + 5 + length]
 
 
 @dataclass
@@ -151,15 +148,19 @@ class LocalSmsc:
         return sent
 
     async def text_from(self, sender: str, text: str, to: str = "3000") -> None:
-        """A customer texts us (MO)."""
-        await self._push(
-            DeliverSm(
-                short_message=text,
+        """A customer texts us (MO); a long text in UDH-concatenated parts, as phones send."""
+        coding = None if sms_text.encoding(text) == "gsm7" else "ucs2"
+        pieces = sms_text.short_messages(text, reference=next(self._sequence) & 0xFF)
+        for user_data, _ in pieces:
+            deliver = DeliverSm(
+                short_message=text[:1] or " ",
                 source=PhoneNumber(sender.lstrip("+")),
                 destination=PhoneNumber(to),
-                encoding=None if sms_text.encoding(text) == "gsm7" else "ucs2",
+                encoding=coding,
+                esm_class=0x40 if len(pieces) > 1 else 0,
             )
-        )
+            deliver.set_encoded_message(user_data)
+            await self._push(deliver)
 
     # --- the session ------------------------------------------------------------------
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -188,9 +189,9 @@ class LocalSmsc:
     ) -> bytes | None:
         if command == SmppCommand.BIND_TRANSCEIVER:
             self.binds += 1
-            system_id, at = _cstring(body, 0)
-            password, _ = _cstring(body, at)
-            if self.refuse_bind or (system_id, password) != (self.system_id, self.password):
+            system_id, password = body.split(b"\x00")[:2]
+            account = (system_id.decode(), password.decode())
+            if self.refuse_bind or account != (self.system_id, self.password):
                 return BindTransceiverResp(sequence, SmppCommandStatus.ESME_RBINDFAIL).pdu()
             self._writers.append(writer)
             return BindTransceiverResp(sequence, system_id="localsmsc").pdu()
@@ -219,7 +220,7 @@ class LocalSmsc:
                 self.throttled += 1
                 return SubmitSmResp(sequence, SmppCommandStatus.ESME_RTHROTTLED).pdu()
             self._recent.append(now)
-        source, destination, esm_class, data_coding, user_data = parse_submit(body)
+        source, destination, esm_class, data_coding, user_data = short_message_fields(body)
         if destination in self.refuse_numbers:
             return SubmitSmResp(sequence, SmppCommandStatus.ESME_RINVDSTADR).pdu()
         message_id = str(next(self._ids))

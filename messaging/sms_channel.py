@@ -127,10 +127,15 @@ class Polled:
     reports: int = 0
 
 
-async def poll_once(gateway: ProfileGateway, service: TextService, outbox: Outbox) -> Polled:
-    """One round: texts from the pull inbox answered, delivery reports matched, texts a
-    stopped worker left taken up."""
+async def poll_once(
+    gateway: ProfileGateway | SmppGateway, service: TextService, outbox: Outbox
+) -> Polled:
+    """One round: texts from the pull inbox answered, delivery reports matched (an HTTP
+    profile that has them), texts a stopped worker left taken up."""
     polled = Polled()
+    if isinstance(gateway, SmppGateway):  # its texts and receipts come as they arrive
+        await service.take_up_unanswered()
+        return polled
     try:
         texts = await gateway.inbox()
     except GatewayError as error:
@@ -155,7 +160,7 @@ async def poll_once(gateway: ProfileGateway, service: TextService, outbox: Outbo
 
 
 async def poll_forever(
-    gateway: ProfileGateway, service: TextService, outbox: Outbox, interval_s: float
+    gateway: ProfileGateway | SmppGateway, service: TextService, outbox: Outbox, interval_s: float
 ) -> None:
     while True:
         try:

@@ -94,7 +94,7 @@ async def test_persian_goes_in_ucs2_parts_joined_by_udh_and_receipts_are_matched
         await sender.close()
 
 
-async def test_customers_texts_arrive_and_enquire_link_keeps_the_session(
+async def test_customers_texts_arrive_whole_and_enquire_link_keeps_the_session(
     smsc: LocalSmsc,
 ) -> None:
     texts: list[InboundText] = []
@@ -108,6 +108,9 @@ async def test_customers_texts_arrive_and_enquire_link_keeps_the_session(
         await smsc.text_from(CUSTOMER, "بدهی")
         await eventually(lambda: texts)
         assert (texts[0].from_number, texts[0].text) == (CUSTOMER, "بدهی")
+        await smsc.text_from(CUSTOMER, PERSIAN)  # a long text comes in UDH parts
+        await eventually(lambda: len(texts) == 2)
+        assert texts[1].text == PERSIAN
         await eventually(lambda: smsc.enquire_links >= 2)
     finally:
         await gateway.close()

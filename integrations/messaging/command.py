@@ -68,8 +68,9 @@ def _attachments(settings: Settings, database: Database | None) -> StatementAtta
     return StatementAttachments(open_customer_file(settings, database), fonts)
 
 
-def fax_sender(settings: Settings) -> Adapter | None:
-    """The fax channel's sender, as fax_via chooses: the HTTP gateway or Asterisk."""
+def fax_sender(settings: Settings, database: Database | None = None) -> Adapter | None:
+    """The fax channel's sender, as fax_via chooses: the HTTP gateway or Asterisk (which,
+    given the database, adds the documents a subject calls for after the message's page)."""
     from tamas.errors import CommandError
 
     if settings.fax_via == "asterisk":
@@ -78,7 +79,10 @@ def fax_sender(settings: Settings) -> Adapter | None:
 
         try:
             return FaxLine.from_settings(
-                settings, AmiClient.from_settings(settings, name="fax"), owns_ami=True
+                settings,
+                AmiClient.from_settings(settings, name="fax"),
+                owns_ami=True,
+                attachments=_attachments(settings, database),
             )
         except (ValueError, documents.DocumentError) as error:
             raise CommandError(f"fax through Asterisk: {error}") from error
@@ -94,7 +98,9 @@ def sender(settings: Settings, database: Database) -> OutboxSender:
     from messaging import sms_channel
 
     sms = sms_channel.sms_adapter(settings, database)
-    return OutboxSender(database, sms, fax=fax_sender(settings), email=mailer(settings, database))
+    return OutboxSender(
+        database, sms, fax=fax_sender(settings, database), email=mailer(settings, database)
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -148,17 +154,19 @@ async def _receive(settings: Settings, database: Database) -> int:
 async def _run_with_sms_inbox(
     outbox: OutboxSender, settings: Settings, database: Database, interval_s: float
 ) -> None:
-    """Send rounds, and beside them the SMS provider's pull inbox and delivery reports read
-    and answered (messaging/sms_channel.py) where its profile has them."""
+    """Send rounds, and beside them what customers send: the HTTP profile's pull inbox and
+    delivery-status query read and answered (messaging/sms_channel.py) where it has them, or
+    the SMPP session bound at once (its deliver_sm bring texts and receipts)."""
     from integrations.customer_file.adapters import open_customer_file
     from integrations.messaging.outbox import Outbox
+    from integrations.messaging.smpp import SmppGateway
     from integrations.messaging.sms_http import ProfileGateway
     from messaging import sms_channel
 
     gateway = outbox.adapters.get("sms")
-    if not isinstance(gateway, ProfileGateway) or (
-        gateway.profile.inbox is None and gateway.profile.status is None
-    ):
+    if isinstance(gateway, SmppGateway):
+        gateway.start()
+    if not isinstance(gateway, ProfileGateway | SmppGateway):
         await outbox.run(interval_s)
         return
     service = sms_channel.text_service(settings, database, open_customer_file(settings, database))

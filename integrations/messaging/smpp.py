@@ -15,7 +15,7 @@ for a person). A message never goes out while the session is not bound: it stays
 
 deliver_sm from the SMSC are delivery receipts (matched to the outbox row through the part's
 reference, or the SMSC's message id after a restart) or texts customers sent (handed to
-`on_text`, for the text service)."""
+`on_text`, for the text service; a long one the library joins from its UDH or SAR parts)."""
 
 from __future__ import annotations
 
@@ -322,8 +322,9 @@ class SmppGateway:
         await self.on_report(DeliveryReport(provider_id, status, error), reference)
 
     def _text(self, deliver: DeliverSm) -> InboundText:
-        text = deliver.short_message or deliver.message_payload
+        """The customer's text; a long one (UDH or SAR parts) the library has joined."""
         source = deliver.source.number
+        text = deliver.short_message or deliver.message_payload
         # deliver_sm carries no id of its own; an SMSC redelivering a text (our answer lost)
         # sends the same sender and words within the minute: one inbox row.
         minute = datetime.now(UTC).strftime("%Y%m%d%H%M")
