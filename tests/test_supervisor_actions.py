@@ -134,8 +134,9 @@ async def test_a_pause_with_its_reason_shows_in_queue_status_and_log_out_removes
     ]
 
 
-async def test_listen_rings_the_supervisors_phone_and_chanspy_joins_the_agents_call(
-    following: RunningServer, supervisors_dialplan: Settings
+@pytest.mark.parametrize("mode", ["listen", "whisper", "barge"])
+async def test_spying_rings_the_supervisors_phone_and_chanspy_joins_the_agents_call(
+    following: RunningServer, supervisors_dialplan: Settings, mode: str
 ) -> None:
     ami = AmiClient.from_settings(supervisors_dialplan, name="supervisor-test-call")
     await ami.connect()
@@ -168,7 +169,7 @@ async def test_listen_rings_the_supervisors_phone_and_chanspy_joins_the_agents_c
         board.feed(member("QueueMemberAdded", "178", Paused="1"))
         board.feed({**agent_event("AgentConnect", "178", call_id), "DestChannel": names["agent"]})
         async with await logged_in(following, "150") as boss:
-            reply = await boss.post("/api/supervisors/spy", json={"agent": "178", "mode": "listen"})
+            reply = await boss.post("/api/supervisors/spy", json={"agent": "178", "mode": mode})
             assert reply.status == 200, await reply.text()
             assert (await reply.json())["phone"] == "Local/150@tamas-agents"
             event = await asyncio.wait_for(spied, timeout=15)
@@ -178,7 +179,7 @@ async def test_listen_rings_the_supervisors_phone_and_chanspy_joins_the_agents_c
             await ami.send_action({"Action": "Hangup", "Channel": names["agent"]})
         await ami.close()
     rows = await following.app[PAGES].parts.audit.for_agent("150")
-    assert [(row.action, row.target) for row in rows] == [("sv_listen", "Agent 178")]
+    assert [(row.action, row.target) for row in rows] == [(f"sv_{mode}", "Agent 178")]
 
 
 async def test_a_waiting_caller_moved_to_another_queue_joins_it(
