@@ -1,7 +1,7 @@
-"""`tamas cases create|list|show|scan|types|partner-key|partner-token`: open a case, list a
-team's or a person's cases, show one with its timeline and tasks, run the SLA scan (print what
-is due or breached; with --escalate fire the escalation steps and publish their alerts), and
-give partners their keys and tokens. docs/cases.md has more."""
+"""`tamas cases ...`: open a case, list a team's or a person's cases, show one with its timeline
+and tasks, run the SLA scan (print what is due or breached; with --escalate fire the escalation
+steps and publish their alerts), print reports, sync complaints with the central complaint
+system, and give partners their keys and tokens. docs/cases.md has more."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cases import partners, reports, types
+from cases.central import CentralComplaints, CentralSync
 from cases.escalation import DueCase, SlaScan
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
@@ -68,6 +69,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--escalate", action="store_true", help="fire the escalation steps and publish alerts"
     )
     sub.add_parser("types", help="check the types file and print its types")
+    sub.add_parser("central-sync", help="export complaints to the central complaint system")
     report = sub.add_parser("report", help="a report for a period (docs/cases.md)")
     report.add_argument("name", choices=reports.REPORTS)
     report.add_argument("--from", dest="start", type=_day, required=True, help="1404-07-01")
@@ -197,6 +199,18 @@ async def _act(args: argparse.Namespace, settings: Settings, store: CaseStore) -
                 print(f"  task {task.id} [{done}] {task.control_at:%Y-%m-%d %H:%M} {task.title}")
     elif args.action == "scan":
         return await _scan(args, settings, store)
+    elif args.action == "central-sync":
+        if not settings.cases_central_url:
+            raise CommandError("cases_central_url is not set: complaints are not exported")
+        central = CentralComplaints(settings.cases_central_url, settings.cases_central_token)
+        synced = await CentralSync(store, central).run()
+        print(f"exported {synced.exported}, updated {synced.updated}, "
+              f"regulator notes {synced.regulator_notes}")  # fmt: skip
+        for refusal in synced.refused:
+            print(f"refused: {refusal}")
+        if synced.outage:
+            print(f"stopped: {synced.outage} (the next run carries on)")
+            return 1
     elif args.action == "report":
         found = await reports.report(
             store.database, args.name, args.start, args.end, jalali=not args.gregorian

@@ -59,6 +59,7 @@ class TimelineKind(StrEnum):
     ESCALATED = "escalated"
     SATISFACTION = "satisfaction"
     PROGRESS = "progress"
+    CENTRAL = "central"  # exported to / in step with the central complaint system
 
 
 class CaseError(ValueError):

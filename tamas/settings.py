@@ -34,6 +34,7 @@ SECRET_SETTINGS = frozenset(
         "smpp_password",
         "sms_webhook_secret",
         "fax_gateway_token",
+        "cases_central_token",
         "customer_file_token",
         "lockout_secret",
         "core_events_secret",
@@ -265,6 +266,10 @@ class Settings:
     # partners of the B2B API with their token keys (empty: no partner, every token refused).
     cases_types_path: str = ""
     cases_partners_path: str = ""
+    # The central insurance complaint system complaints are exported to (empty: not exported),
+    # and its bearer token.
+    cases_central_url: str = ""
+    cases_central_token: str = ""
 
     def __repr__(self) -> str:
         # Settings get logged and printed; their secrets must not be (nor a password inside
