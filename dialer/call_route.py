@@ -10,6 +10,7 @@ words said go to the call's interaction record (no outcome: the dialer worker se
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -122,14 +123,22 @@ class CampaignCallRoute:
     ) -> None:
         said = await self._message(call, language)
         keys_prompt = self.voice.phrase(KEYS_PROMPT, language)
+        heard: asyncio.Task[None] | None = None
         for _ in range(MAX_PLAYS):
             key = await self._say(port, part, said, MENU_KEYS)
             if key is None:
                 key = await self._say(port, part, keys_prompt, MENU_KEYS)
-            # Heard to the end once: the message got through, whatever comes next.
-            await self.attempts.note(call.channel_id, result=Outcome.MESSAGE_PLAYED)
-            if key is None:
-                key = await port.wait_for_digit(CHOICE_WAIT_MS)
+            # Heard to the end once: the message got through, whatever comes next. Written
+            # while the next command listens: a key pressed between two AGI commands is lost.
+            if heard is None:
+                heard = asyncio.create_task(
+                    self.attempts.note(call.channel_id, result=Outcome.MESSAGE_PLAYED)
+                )
+            try:
+                if key is None:
+                    key = await port.wait_for_digit(CHOICE_WAIT_MS)
+            finally:
+                await heard
             if key is not None:
                 part.inputs.append(
                     {"field": "campaign_key", "value": key, "at": datetime.now(UTC).isoformat()}

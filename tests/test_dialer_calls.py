@@ -8,10 +8,14 @@ the sandbox queue's Local-channel agents."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +33,7 @@ from dialer.tables import AttemptRow
 from dialer.tables import TargetRow as StoredTarget
 from dialer.windows import CallingWindow
 from dialer.worker import DialerWorker
-from integrations.customer_file.service_requests import CallbackTask
+from integrations.customer_file.own_records import OwnRecords
 from integrations.database import Database
 from interactions.records import InteractionRecords
 from ivr.speech import PromptVoice
@@ -47,6 +51,21 @@ ALWAYS = CallingWindow(
     skip_holidays=False,
 )
 CATALOGUE = {name: replace(kind, window=ALWAYS) for name, kind in kinds.load().items()}
+
+
+async def tamas_json(database: Database, *command: str) -> Any:
+    """What a `tamas` command prints as JSON, run as an operator would, on `database`."""
+    env = {**os.environ, "TAMAS_DATABASE_URL": database.url}
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("tamas")),
+        *command,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return json.loads(out)
 
 
 def number(behaviour: str, n: int = 0) -> str:
@@ -210,8 +229,8 @@ async def test_a_broadcast_campaign_reaches_each_kind_of_customer(
         assert [item["value"] for item in record["inputs"]] == ["9"]
         assert (await d.interaction(phones["busy"]))["outcome"] == "busy"
         assert await DoNotCallList(database).holds(phones["stop"])
-        async with database.session() as session:
-            tasks = (await session.scalars(select(CallbackTask))).all()
+        # The callback request waits for any agent, as the IVR's do.
+        tasks = await OwnRecords(database).callback_tasks_for_agent("101")
         assert [(t.phone, t.kind, t.status) for t in tasks] == [
             (phones["callback"], "callback", "open")
         ]
@@ -220,6 +239,16 @@ async def test_a_broadcast_campaign_reaches_each_kind_of_customer(
         assert (status["attempts"], status["in_flight"], status["answered"]) == (8, 0, 5)
         assert (status["to_agent"], status["opted_out"], status["abandoned"]) == (1, 1, 0)
         assert status["pending"] == 3  # busy, no answer and the machine, due again later
+        # `tamas campaign status --json` tells the same.
+        shown = await tamas_json(database, "campaign", "status", "debts", "--json")
+        assert {key: shown[key] for key in ("attempts", "answered", "to_agent", "opted_out")} == {
+            "attempts": 8,
+            "answered": 5,
+            "to_agent": 1,
+            "opted_out": 1,
+        }
+        assert shown["outcomes"] == status["outcomes"]
+        assert shown["state"] == "running"
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
