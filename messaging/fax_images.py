@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageSequence
@@ -36,40 +38,54 @@ def ghostscript() -> str:
     return found
 
 
-def pdf_to_fax_tiff(pdf: bytes, target: Path, timeout_s: float = 60.0) -> int:
-    """Write `pdf` as a multi-page G4 TIFF at fax resolution to `target`; its page count.
-    Each page is fitted to A4, as fax machines print on A4 (or Letter, which A4's width fits)."""
-    if not pdf.startswith(b"%PDF"):
+def pdf_to_fax_tiff(pdf: bytes | Sequence[bytes], target: Path, timeout_s: float = 60.0) -> int:
+    """Write `pdf` (or several PDFs, one after the other: a cover page, then a statement) as
+    a multi-page G4 TIFF at fax resolution to `target`; its page count. Each page is fitted to
+    A4, as fax machines print on A4 (or Letter, which A4's width fits)."""
+    pdfs = [pdf] if isinstance(pdf, bytes) else list(pdf)
+    if not pdfs or not all(each.startswith(b"%PDF") for each in pdfs):
         raise FaxImageError("the document is not a PDF")
+    gs = ghostscript()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    command = [
-        ghostscript(),
-        "-q",
-        "-dSAFER",
-        "-dBATCH",
-        "-dNOPAUSE",
-        "-sDEVICE=tiffg4",
-        f"-r{FAX_DPI[0]}x{FAX_DPI[1]}",
-        "-sPAPERSIZE=a4",
-        "-dFIXEDMEDIA",
-        "-dPDFFitPage",
-        f"-dLastPage={MAX_PAGES}",
-        f"-sOutputFile={partial}",
-        "-",  # the PDF on standard input: no temporary file to clean up
-    ]
-    try:
-        result = subprocess.run(command, input=pdf, capture_output=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired as error:
-        partial.unlink(missing_ok=True)
-        raise FaxImageError(f"Ghostscript took over {timeout_s:.0f} s on the document") from error
+    with tempfile.TemporaryDirectory(prefix="tamas-fax-") as folder:
+        inputs = []
+        for number, each in enumerate(pdfs):
+            path = Path(folder) / f"{number}.pdf"
+            path.write_bytes(each)
+            inputs.append(str(path))
+        command = [
+            gs,
+            "-q",
+            "-dSAFER",
+            "-dBATCH",
+            "-dNOPAUSE",
+            "-sDEVICE=tiffg4",
+            f"-r{FAX_DPI[0]}x{FAX_DPI[1]}",
+            "-sPAPERSIZE=a4",
+            "-dFIXEDMEDIA",
+            "-dPDFFitPage",
+            f"-sOutputFile={partial}",
+            *inputs,
+        ]
+        try:
+            result = subprocess.run(command, capture_output=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired as error:
+            partial.unlink(missing_ok=True)
+            raise FaxImageError(
+                f"Ghostscript took over {timeout_s:.0f} s on the document"
+            ) from error
     if result.returncode != 0 or not partial.exists():
         partial.unlink(missing_ok=True)
         detail = (result.stderr or result.stdout).decode(errors="replace").strip()[:300]
         raise FaxImageError(f"Ghostscript could not render the document: {detail}")
+    pages = page_count(partial)
+    if pages > MAX_PAGES:
+        partial.unlink(missing_ok=True)
+        raise FaxImageError(f"{pages} pages: a fax holds at most {MAX_PAGES}")
     partial.chmod(0o644)  # read by Asterisk, which runs as its own user
     partial.replace(target)
-    return page_count(target)
+    return pages
 
 
 def page_count(tiff: Path) -> int:

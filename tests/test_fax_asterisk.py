@@ -13,22 +13,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dialer_operators_support import TODAY
+from dialer_operators_support import customer_file as write_customer_file
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 from sqlalchemy import select
+from test_email_documents import assert_reads
 
+from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
+from integrations.messaging.command import fax_sender
 from integrations.messaging.fax_asterisk import FaxInbox, FaxLine, FaxSpool, ReceivedFax
-from integrations.messaging.gateway import OutboxSender
+from integrations.messaging.gateway import HttpFaxGateway, OutboxSender
 from integrations.messaging.outbox import OutboundMessage, Outbox
-from integrations.messaging.port import GatewayError
+from integrations.messaging.port import GatewayError, Outgoing
 from interactions.records import InteractionRecords
 from interactions.table import Interaction
 from messaging import documents, fax_attempts, fax_images
+from messaging.email_attachments import StatementAttachments
 from messaging.fax_attempts import FaxReport
 from messaging.fax_inbox import record_received_fax
 from tamas.asterisk import sandbox, variables
 from tamas.asterisk.ami import AmiClient
+from tamas.errors import CommandError
 from tamas.settings import Settings
 
 pytestmark = pytest.mark.asterisk
@@ -284,10 +291,6 @@ def test_a_refused_fax_is_not_tried_again_but_a_dropped_line_is() -> None:
 
 
 def test_fax_via_chooses_the_fax_channels_sender() -> None:
-    from integrations.messaging.command import fax_sender
-    from integrations.messaging.gateway import HttpFaxGateway
-    from tamas.errors import CommandError
-
     assert isinstance(fax_sender(Settings(fax_via="asterisk")), FaxLine)
     assert isinstance(
         fax_sender(Settings(fax_gateway_url="http://127.0.0.1:1/fax")), HttpFaxGateway
@@ -297,3 +300,27 @@ def test_fax_via_chooses_the_fax_channels_sender() -> None:
         fax_sender(Settings(fax_via="modem"))
     with pytest.raises(CommandError, match="no \\{number\\}"):
         fax_sender(Settings(fax_via="asterisk", fax_dial="PJSIP/trunk"))
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_a_debt_fax_carries_the_statement_after_the_message_page(
+    database: Database, tmp_path: Path
+) -> None:
+    ali = (await write_customer_file(database))["ali"]
+    settings = Settings()
+    statements = StatementAttachments(
+        SqlCustomerFile(database), fonts(settings), today=lambda: TODAY
+    )
+    line = FaxLine.from_settings(
+        settings, AmiClient.from_settings(settings), attachments=statements
+    )
+    message = Outgoing(
+        to=THEIR_NUMBER, subject="debts", body="صورت‌حساب شما پیوست است.", language="fa",
+        reference="9", customer_id=ali,
+    )  # fmt: skip
+
+    cover, statement = await line.pages(message)
+
+    assert_reads(cover, "مانده بدهی و سررسیدها", "صورت‌حساب شما پیوست است.")
+    assert_reads(statement, "صورت‌حساب بدهی", "علی رضایی گرامی،")
+    assert fax_images.pdf_to_fax_tiff([cover, statement], tmp_path / "fax.tif") == 2

@@ -31,6 +31,7 @@ from typing import Any
 from integrations.messaging.port import GatewayError, Outgoing
 from integrations.messaging.subjects import title
 from messaging import documents, fax_attempts, fax_images
+from messaging.email_attachments import PDF, AttachmentSource
 from messaging.fax_attempts import Attempt, FaxReport
 from tamas.asterisk import variables
 from tamas.asterisk.ami import AmiClient, AmiError
@@ -115,6 +116,7 @@ class FaxLine:
         attempt_timeout_s: float = 300.0,
         retry_wait_s: float = 30.0,
         owns_ami: bool = False,
+        attachments: AttachmentSource | None = None,
     ) -> None:
         if "{number}" not in dial:
             raise ValueError(f"fax_dial {dial!r} has no {{number}} in it")
@@ -128,6 +130,7 @@ class FaxLine:
         self.attempt_timeout_s = attempt_timeout_s
         self.retry_wait_s = retry_wait_s
         self.owns_ami = owns_ami
+        self.attachments = attachments
         self._prepared = False
 
     @classmethod
@@ -149,7 +152,14 @@ class FaxLine:
     # ------------------------------------------------------------ the outbox's adapter
 
     async def send(self, message: Outgoing) -> str:
-        """The row's text drawn as a page, faxed; the fax channel's unique id."""
+        """The row faxed: its text as a page, then the documents its subject calls for (a
+        debt statement...); the fax channel's unique id."""
+        pdfs = await self.pages(message)
+        report = await self.send_document(message.to, pdfs, reference=f"outbox-{message.reference}")
+        return report.uniqueid
+
+    async def pages(self, message: Outgoing) -> list[bytes]:
+        """The PDFs a row's fax is made of, in order."""
         if self.fonts is None:
             raise GatewayError("no fonts to draw the fax page with", permanent=False)
         page = documents.message_document(
@@ -159,11 +169,15 @@ class FaxLine:
             header=self.header,
         )
         try:
-            pdf = await asyncio.to_thread(documents.render_pdf, page, self.fonts)
+            pdfs = [await asyncio.to_thread(documents.render_pdf, page, self.fonts)]
         except documents.DocumentError as error:
             raise GatewayError(str(error), permanent=False) from error
-        report = await self.send_document(message.to, pdf, reference=f"outbox-{message.reference}")
-        return report.uniqueid
+        if self.attachments is not None:
+            attached = await self.attachments(
+                message.subject, message.customer_id, message.language
+            )
+            pdfs += [each.content for each in attached if each.mime_type == PDF]
+        return pdfs
 
     async def close(self) -> None:
         if self.owns_ami:
@@ -171,10 +185,13 @@ class FaxLine:
 
     # ------------------------------------------------------------ any PDF
 
-    async def send_document(self, to: str, pdf: bytes, *, reference: str) -> FaxReport:
-        """Fax `pdf` to `to`, stepping down through the attempts; the successful attempt's
-        report. Raises GatewayError: permanent when every attempt failed on the line or the
-        far end refused the fax, not when the number was busy or did not answer."""
+    async def send_document(
+        self, to: str, pdf: bytes | Sequence[bytes], *, reference: str
+    ) -> FaxReport:
+        """Fax `pdf` (or several, one after the other) to `to`, stepping down through the
+        attempts; the successful attempt's report. Raises GatewayError: permanent when every
+        attempt failed on the line or the far end refused the fax, not when the number was
+        busy or did not answer."""
         channel = dialled(to, self.dial)
         if not self.ami.connected and self.owns_ami:
             try:
