@@ -191,6 +191,8 @@ async def test_the_page_shows_queues_agents_and_abandoned_callers_in_persian(
     await expect(row.locator('[data-field="offered"]')).to_have_text("۱")
     await expect(row.locator('[data-field="abandoned"]')).to_have_text("۱")
     await expect(row.locator('[data-field="agents_paused"]')).to_have_text("۱")
+    every = page.locator('#queues tr[data-queue="*"]')
+    await expect(every.locator('[data-field="offered"]')).to_have_text("۱")
     agent = page.locator('#agents tr[data-agent="local/101@tamas-agents"]')
     await expect(agent.locator('[data-field="pause_reason"]')).to_have_text("lunch")
     abandoned = page.locator('#abandoned tr[data-callid="c1"]')

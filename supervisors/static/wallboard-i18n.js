@@ -2,7 +2,7 @@
 "use strict";
 window.TAMAS_WALLBOARD_I18N = {
   fa: {
-    title: "تابلوی زنده مرکز تماس", reports: "گزارش‌ها", login_title: "ورود سرپرست", agent_number: "شماره کاربر", password: "گذرواژه", login: "ورود",
+    title: "تابلوی زنده مرکز تماس", reports: "گزارش‌ها", all_queues: "همه صف‌ها", login_title: "ورود سرپرست", agent_number: "شماره کاربر", password: "گذرواژه", login: "ورود",
     wrong_login: "شماره یا گذرواژه نادرست است", not_supervisor: "این صفحه فقط برای سرپرستان است",
     queues: "صف‌ها", queue: "صف", calls_waiting: "در انتظار", longest_wait: "طولانی‌ترین انتظار",
     logged_in: "وارد شده", available: "آزاد", ringing: "در حال زنگ", on_call: "در مکالمه", paused: "مکث", wrap_up: "جمع‌بندی", unavailable: "در دسترس نیست",
@@ -19,7 +19,7 @@ window.TAMAS_WALLBOARD_I18N = {
     ivr_menu_main: "منوی اصلی", ivr_menu_direct_line: "خط مستقیم",
   },
   en: {
-    title: "Contact centre wallboard", reports: "Reports", login_title: "Supervisor login", agent_number: "User number", password: "Password", login: "Log in",
+    title: "Contact centre wallboard", reports: "Reports", all_queues: "All queues", login_title: "Supervisor login", agent_number: "User number", password: "Password", login: "Log in",
     wrong_login: "Wrong number or password", not_supervisor: "This page is for supervisors only",
     queues: "Queues", queue: "Queue", calls_waiting: "Waiting", longest_wait: "Longest wait",
     logged_in: "Logged in", available: "Available", ringing: "Ringing", on_call: "On a call", paused: "Paused", wrap_up: "Wrap-up", unavailable: "Unavailable",
@@ -36,7 +36,7 @@ window.TAMAS_WALLBOARD_I18N = {
     ivr_menu_main: "Main menu", ivr_menu_direct_line: "Direct line",
   },
   ru: {
-    title: "Табло контакт-центра", reports: "Отчёты", login_title: "Вход супервизора", agent_number: "Номер пользователя", password: "Пароль", login: "Войти",
+    title: "Табло контакт-центра", reports: "Отчёты", all_queues: "Все очереди", login_title: "Вход супервизора", agent_number: "Номер пользователя", password: "Пароль", login: "Войти",
     wrong_login: "Неверный номер или пароль", not_supervisor: "Эта страница только для супервизоров",
     queues: "Очереди", queue: "Очередь", calls_waiting: "Ожидают", longest_wait: "Самое долгое ожидание",
     logged_in: "В системе", available: "Свободны", ringing: "Звонок", on_call: "В разговоре", paused: "Пауза", wrap_up: "Поствызов", unavailable: "Недоступен",

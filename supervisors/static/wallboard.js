@@ -99,6 +99,7 @@ function render() {
       el("td", { class: "num", "data-field": "asa" }, secs(today.asa_s)),
       el("td", { class: "num", "data-field": "aht" }, secs(today.aht_s)));
   }));
+  queues.append(totalsRow(s, at));
   const agents = document.querySelector("#agents tbody");
   agents.replaceChildren(...Object.entries(s.agents).filter(([, a]) => a).map(([key, a]) => el("tr", { "data-agent": key },
     el("td", {}, a.name),
@@ -123,6 +124,26 @@ function render() {
     el("td", { class: "num" }, secs(c.wait_s)),
     el("td", {}, when(c.abandoned_at)),
     el("td", {}, c.caller_number ? el("button", { type: "button", "data-action": "call-back", onclick: () => callBack(c) }, t("call_back")) : ""))));
+}
+
+// Every queue together: live counts summed (an agent in two queues counts once), today's
+// figures for all queues as the event store computes them ("*").
+function totalsRow(s, at) {
+  const queues = Object.values(s.queues).filter(Boolean);
+  const today = s.totals || {};
+  const agents = Object.values(s.agents).filter(Boolean);
+  const count = (state) => agents.filter((a) => a.state === state).length;
+  const oldest = Math.min(...queues.flatMap((q) => q.waiting.map((w) => w.joined_at)));
+  return el("tr", { class: "totals", "data-queue": "*" },
+    el("th", {}, t("all_queues")),
+    el("td", { class: "num", "data-field": "calls_waiting" }, num(queues.reduce((n, q) => n + q.calls_waiting, 0))),
+    el("td", { class: "num", "data-field": "longest_wait", "data-since": isFinite(oldest) ? oldest : null }, secs(isFinite(oldest) ? at - oldest : 0)),
+    el("td", { class: "num", "data-field": "agents_logged_in" }, num(agents.length - count("unavailable"))),
+    ...["available", "ringing", "on_call", "paused", "wrap_up"].map((state) => el("td", { class: "num", "data-field": "agents_" + state }, num(count(state)))),
+    ...["offered", "answered", "abandoned"].map((f) => el("td", { class: "num", "data-field": f }, today[f] === undefined ? "–" : num(today[f]))),
+    el("td", { class: "num", "data-field": "service_level" }, pct(today.service_level)),
+    el("td", { class: "num", "data-field": "asa" }, secs(today.asa_s)),
+    el("td", { class: "num", "data-field": "aht" }, secs(today.aht_s)));
 }
 
 // Waits and times in state move on between frames; nothing else is redrawn (a select the
