@@ -85,14 +85,30 @@ class SupervisorActions:
         return ActionDone("unpause", {"agent": member.key})
 
     async def log_out(self, by: AgentIdentity, agent: str) -> ActionDone:
+        """Remove the agent from each of their queues. Members written in queues.conf
+        (static) cannot be removed: Asterisk refuses, and they are named so that the
+        supervisor pauses them instead."""
         member = self._agent(agent)
-        queues = sorted(member.queues)
         await self._audit(by, "sv_logout", member.name)
-        for queue in queues:
-            await self._send(
-                {"Action": "QueueRemove", "Queue": queue, "Interface": member.interface}
+        removed, static = [], []
+        for queue in sorted(member.queues):
+            try:
+                await self._send(
+                    {"Action": "QueueRemove", "Queue": queue, "Interface": member.interface}
+                )
+            except ActionRefused as refused:
+                if "not dynamic" not in str(refused).lower():
+                    raise
+                static.append(queue)
+            else:
+                removed.append(queue)
+        if static and not removed:
+            raise ActionRefused(
+                409,
+                f"{member.name} is a fixed member of {', '.join(static)} (queues.conf) and "
+                "cannot be logged out: pause them instead",
             )
-        return ActionDone("logout", {"agent": member.key, "queues": queues})
+        return ActionDone("logout", {"agent": member.key, "queues": removed, "fixed": static})
 
     async def spy(self, by: AgentIdentity, agent: str, mode: str) -> ActionDone:
         try:

@@ -238,6 +238,17 @@ async def test_a_waiting_caller_moved_to_another_queue_joins_it(
     assert [(row.action, row.target) for row in rows] == [("sv_move", "support>priority")]
 
 
+async def test_a_member_fixed_in_queues_conf_cannot_be_logged_out_and_the_refusal_says_why(
+    following: RunningServer,
+) -> None:
+    board = board_of(following)
+    await until(lambda: board.live.agent_by_name("101") is not None)  # from QueueStatus
+    async with await logged_in(following, "150") as boss:
+        reply = await boss.post("/api/supervisors/logout", json={"agent": "101"})
+        assert reply.status == 409
+        assert "pause them instead" in (await reply.json())["error"]
+
+
 async def test_wrong_targets_are_refused_with_the_reason(following: RunningServer) -> None:
     board = board_of(following)
     board.feed(member("QueueMemberAdded", "179", Paused="1"))
