@@ -119,8 +119,10 @@ def _sum(condition: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
     return func.sum(case((condition, value), else_=0.0))
 
 
-def totals_query(start: datetime, end: datetime, thresholds: Thresholds) -> Any:
-    """Per (quarter hour, queue): the sums `metrics.call_totals` adds up, in one indexed
+def totals_query(
+    start: datetime, end: datetime, thresholds: Thresholds, bucket: ColumnElement[Any]
+) -> Any:
+    """Per (bucket, queue): the sums `metrics.call_totals` adds up, in one indexed
     aggregation."""
     c = QueueCallRow
     answered = c.outcome == CallEnd.ANSWERED.value
@@ -130,7 +132,7 @@ def totals_query(start: datetime, end: datetime, thresholds: Thresholds) -> Any:
     last = int(end.timestamp()) // QUARTER_S
     return (
         select(
-            c.quarter,
+            bucket.label("bucket"),
             c.queue,
             func.count().label("offered"),
             _count(answered).label("answered"),
@@ -159,7 +161,7 @@ def totals_query(start: datetime, end: datetime, thresholds: Thresholds) -> Any:
             c.entered_at >= start,
             c.entered_at < end,
         )
-        .group_by(c.quarter, c.queue)
+        .group_by(bucket, c.queue)
     )
 
 
@@ -186,24 +188,46 @@ def _totals(row: Any, thresholds: Thresholds) -> QueueTotals:
     )
 
 
-def _quarter_start(quarter: int) -> datetime:
-    return datetime.fromtimestamp(quarter * QUARTER_S, UTC)
+def _bucket(dialect: str, period: Period, zone: ZoneInfo) -> tuple[ColumnElement[Any], str]:
+    """What the SQL groups calls by, and its kind: nothing (the whole period), PostgreSQL's
+    local hour or day in the report's zone (weeks and months, Jalali ones too, are unions of
+    days), or elsewhere the quarter hour (every zone's offset is whole quarters)."""
+    c = QueueCallRow
+    if period is Period.ALL:
+        return literal(0), "all"
+    if dialect == "postgresql":
+        grain = "hour" if period is Period.HOUR else "day"
+        local = func.timezone(zone.key, c.entered_at)
+        return func.date_trunc(grain, local), "local"
+    return QueueCallRow.__table__.c.quarter, "quarter"
 
 
 async def queue_totals(
-    database: Database, start: datetime, end: datetime, thresholds: Thresholds
+    database: Database,
+    start: datetime,
+    end: datetime,
+    thresholds: Thresholds,
+    period: Period,
+    zone: ZoneInfo,
 ) -> list[tuple[datetime, str, QueueTotals]]:
-    """(quarter-hour start, queue, totals) for the calls that entered in [start, end)."""
+    """(bucket start, queue, totals) for the calls that entered in [start, end): buckets
+    fine enough to be summed into `period` in `zone`."""
     async with database.autocommit() as connection:
-        rows = await connection.execute(totals_query(start, end, thresholds))
+        bucket, kind = _bucket(connection.dialect.name, period, zone)
+        rows = await connection.execute(totals_query(start, end, thresholds, bucket))
         return [
-            (
-                datetime.fromtimestamp(row.quarter * QUARTER_S, UTC),
-                row.queue,
-                _totals(row, thresholds),
-            )
+            (_bucket_start(row.bucket, kind, zone, start), row.queue, _totals(row, thresholds))
             for row in rows
         ]
+
+
+def _bucket_start(value: Any, kind: str, zone: ZoneInfo, start: datetime) -> datetime:
+    if kind == "all":
+        return start
+    if kind == "quarter":
+        return datetime.fromtimestamp(int(value) * QUARTER_S, UTC)
+    # A local wall time: the first of two equal ones when clocks go back.
+    return value.replace(tzinfo=zone)
 
 
 def roll_up(
@@ -212,8 +236,8 @@ def roll_up(
     calendar: Calendar,
     thresholds: Thresholds,
 ) -> list[QueueRow]:
-    """Quarter-hour totals summed into the periods, each period's figures per queue and
-    for all queues ("*")."""
+    """Totals of hours, days or quarter hours summed into the periods, each period's figures
+    per queue and for all queues ("*")."""
     buckets: dict[datetime, dict[str, QueueTotals]] = defaultdict(dict)
     for quarter, queue, totals in quarters:
         start = quarter if period is Period.ALL else calendar.period_start(quarter, period)
@@ -237,9 +261,8 @@ async def queue_report(
     calendar: Calendar,
     thresholds: Thresholds,
 ) -> list[QueueRow]:
-    return roll_up(
-        await queue_totals(database, start, end, thresholds), period, calendar, thresholds
-    )
+    buckets = await queue_totals(database, start, end, thresholds, period, calendar.zone)
+    return roll_up(buckets, period, calendar, thresholds)
 
 
 # ---------------------------------------------------------------- agents

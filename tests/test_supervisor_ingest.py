@@ -24,12 +24,12 @@ THRESHOLDS = Thresholds(service_level_s=20, short_abandon_s=5, wrap_up_s=3)
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-def day_of_calls(count: int, first: int = 0) -> list[str]:
-    """`count` calls a minute apart: answered after various waits, abandoned (some short),
+def day_of_calls(count: int, first: int = 0, spacing_s: int = 60) -> list[str]:
+    """`count` calls `spacing_s` apart: answered after various waits, abandoned (some short),
     timed out; agent rings unanswered (identical lines in a row included)."""
     lines = []
     for n in range(first, first + count):
-        t = T0 + 60 * n
+        t = T0 + spacing_s * n
         callid = f"17960.{n}"
         lines.append(f"{t}|{callid}|support|NONE|ENTERQUEUE||0912{n:07d}|1")
         kind = n % 5
@@ -165,6 +165,29 @@ async def test_the_reports_sums_equal_the_metrics_on_the_raw_events(
         "1405-09-09 07:00",
     ]
     assert len(queue_calls(await store.load_interval(START, START + timedelta(days=1)))) == 200
+
+
+async def test_every_period_of_the_report_equals_the_metrics_of_that_period(
+    database: Database, tmp_path: Path
+) -> None:
+    log = tmp_path / "queue_log"
+    # Calls every 50 minutes for two weeks: hours, days, Jalali weeks and a month boundary.
+    write(log, day_of_calls(400, spacing_s=3000))
+    store = EventStore(database)
+    await QueueLogIngester(store, log).ingest()
+    start, end = START, START + timedelta(days=15)
+    events = await store.load_interval(start, end)
+    for language in ("fa", "en"):
+        calendar = reports.Calendar.for_language("Asia/Tehran", language)
+        for period in (reports.Period.DAY, reports.Period.WEEK, reports.Period.MONTH):
+            rows = await reports.queue_report(database, start, end, period, calendar, THRESHOLDS)
+            shown = {row.period: row.figures for row in rows if row.figures.queue == "*"}
+            expected = {}
+            for begin, finish in reports.periods(start, end, period, calendar):
+                figures = queue_figures(events, begin, finish, THRESHOLDS)["*"]
+                if figures.offered:
+                    expected[calendar.label(calendar.period_start(begin, period), period)] = figures
+            assert shown == expected, (language, period)
 
 
 async def test_an_ingester_killed_mid_file_and_started_again_loses_and_doubles_nothing(
