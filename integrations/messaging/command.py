@@ -28,6 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "receive",
         help="take in received faxes (fax_via asterisk) and claims mailed to the claims address",
     )
+    fax = sub.add_parser("fax", help="fax a PDF now through Asterisk and say how it went")
+    fax.add_argument("pdf", help="the PDF to fax")
+    fax.add_argument("--to", required=True, help="the fax number (+982188776655 or 02188776655)")
 
 
 def mailer(settings: Settings, database: Database | None = None) -> SmtpMailer | None:
@@ -106,6 +109,8 @@ def sender(settings: Settings, database: Database) -> OutboxSender:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from tamas.errors import CommandError
 
+    if args.action == "fax":
+        return await _fax(args.pdf, args.to, settings)
     database = Database(settings.effective_database_url)
     try:
         # Like every server, it never migrates (several starting together would race).
@@ -136,6 +141,32 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             await outbox.close()
     finally:
         await database.dispose()
+    return 0
+
+
+async def _fax(pdf: str, to: str, settings: Settings) -> int:
+    """One fax through Asterisk, whatever fax_via says (a demo, or a check of a trunk)."""
+    from pathlib import Path
+
+    from integrations.messaging.fax_asterisk import FaxLine
+    from integrations.messaging.port import GatewayError
+    from tamas.asterisk.ami import AmiClient
+    from tamas.errors import CommandError
+
+    try:
+        document = await asyncio.to_thread(Path(pdf).read_bytes)
+        line = FaxLine.from_settings(
+            settings, AmiClient.from_settings(settings, name="fax"), owns_ami=True
+        )
+    except (OSError, ValueError, documents.DocumentError) as error:
+        raise CommandError(f"cannot fax {pdf}: {error}") from error
+    try:
+        report = await line.send_document(to, document, reference="cli")
+    except GatewayError as error:
+        raise CommandError(f"fax not sent: {error}") from error
+    finally:
+        await line.close()
+    print(f"fax sent: {report.summary} (channel {report.uniqueid})")
     return 0
 
 
