@@ -78,6 +78,8 @@ BARE_NUMBER = {8: "claim", 10: "branch", 12: "policy"}
 
 _ARABIC_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None})
 _WORD = re.compile(r"[\w\u200c]+")
+# A code as people type it: digits in groups split by spaces or dashes (7700-1234, 7700 1234).
+_NUMBER = re.compile(r"(?<!\w)\d(?:[\d \-]*\d)?(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def parse(text: str, faq_words: dict[str, str] | None = None) -> Request:
     """The request in a text. `faq_words` maps a normalised word to an FAQ topic."""
     clean = normalise(text)
     words = [word.replace("\u200c", "") for word in _WORD.findall(clean)]
-    numbers = [word for word in words if word.isdigit()]
+    numbers = [re.sub(r"[ \-]", "", found) for found in _NUMBER.findall(clean)]
     argument = max(numbers, key=len) if numbers else None
     language = script_language(clean)
     for word in words:
@@ -136,7 +138,7 @@ def parse(text: str, faq_words: dict[str, str] | None = None) -> Request:
         topic = (faq_words or {}).get(word)
         if topic is not None:
             return Request(f"faq:{topic}", argument, language)
-    if argument is not None and len(words) == 1:
+    if argument is not None and all(word.isdigit() for word in words):
         keyword = BARE_NUMBER.get(len(argument))
         if keyword is not None:
             return Request(keyword, argument, language)
