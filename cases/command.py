@@ -15,6 +15,7 @@ from typing import Any
 from cases import partners, reports, types
 from cases.central import CentralComplaints, CentralSync
 from cases.escalation import DueCase, SlaScan
+from cases.registry import from_settings
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
 from cases.types import CaseFieldError, parse_date
@@ -135,7 +136,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.effective_database_url)
     try:
         await migrations.require_current(database)
-        store = CaseStore(database, case_types)
+        civil = from_settings(settings.cases_registry_url, settings.cases_registry_token)
+        store = CaseStore(database, case_types, registry=civil)
         return await _act(args, settings, store)
     except (CaseError, CaseFieldError, InvalidIdentifier) as error:
         raise CommandError(str(error)) from None

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.calendar import iranian_holidays
+from cases.registry import CivilRegistry
 from cases.sla import ClockEvent, ClockEventKind, Sla, compute_clocks
 from cases.tables import CaseEventRow, CaseRow
 from cases.tracking import canonical_tracking_number, new_tracking_number
@@ -59,6 +60,7 @@ class TimelineKind(StrEnum):
     ESCALATED = "escalated"
     SATISFACTION = "satisfaction"
     PROGRESS = "progress"
+    IDENTITY = "identity"  # the civil registry's answer about the customer's national ID
     CENTRAL = "central"  # exported to / in step with the central complaint system
 
 
@@ -207,11 +209,13 @@ class CaseStore:
         case_types: CaseTypes,
         holidays: DaysOff | None = None,
         clock: Callable[[], datetime] = _now,
+        registry: CivilRegistry | None = None,
     ) -> None:
         self.database = database
         self.types = case_types
         self.holidays = holidays if holidays is not None else iranian_holidays()
         self.clock = clock
+        self.registry = registry
 
     # --- opening -------------------------------------------------------------------------
 
@@ -224,6 +228,10 @@ class CaseStore:
         company_id = request.company_id and validate_company_id(request.company_id)
         phone = request.phone and normalize_phone(request.phone)
         routing = self.types.route(request.type, request.line, request.region, request.tier)
+        # Asked before any row is written: an ID the registry does not know opens nothing.
+        checked = None
+        if self.registry is not None and national_id:
+            checked = await self.registry.check(national_id)
         now = self.clock()
         for _ in range(_TRACKING_ATTEMPTS):
             row = CaseRow(
@@ -266,6 +274,9 @@ class CaseStore:
                              data=_sla_data(routing.sla))  # fmt: skip
                 self._append(session, row, TimelineKind.ASSIGNED, "system", now,
                              data={"team": row.team, "owner": row.owner})  # fmt: skip
+                if checked is not None:
+                    self._append(session, row, TimelineKind.IDENTITY, "system:registry", now,
+                                 checked.reason, dataclasses.asdict(checked))  # fmt: skip
                 await self._recompute(session, row, now)
                 await session.commit()
                 return case_view(row)

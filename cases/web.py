@@ -22,6 +22,7 @@ from aiohttp import web
 from cases import partners as partner_file
 from cases import reports, types
 from cases.partners import Partner, TokenRefused
+from cases.registry import from_settings
 from cases.store import (
     CaseChannel,
     CaseError,
@@ -89,7 +90,9 @@ def _partner_view(case: CaseView) -> dict[str, Any]:
 
 def add_routes(app: web.Application, parts: AppParts) -> None:
     case_types = types.load(Path(parts.settings.cases_types_path or types.DEFAULT_PATH))
-    app[STORE] = CaseStore(parts.database, case_types)
+    settings = parts.settings
+    registry = from_settings(settings.cases_registry_url, settings.cases_registry_token)
+    app[STORE] = CaseStore(parts.database, case_types, registry=registry)
     app[TASKS] = CaseTasks(parts.database)
     app[PARTNERS] = partner_file.load(parts.settings.cases_partners_path)
     audit = parts.audit

@@ -35,6 +35,7 @@ SECRET_SETTINGS = frozenset(
         "sms_webhook_secret",
         "fax_gateway_token",
         "cases_central_token",
+        "cases_registry_token",
         "customer_file_token",
         "lockout_secret",
         "core_events_secret",
@@ -270,6 +271,10 @@ class Settings:
     # and its bearer token.
     cases_central_url: str = ""
     cases_central_token: str = ""
+    # The civil registry national IDs are checked with before a case opens (empty: the check
+    # digit only), and its bearer token.
+    cases_registry_url: str = ""
+    cases_registry_token: str = ""
 
     def __repr__(self) -> str:
         # Settings get logged and printed; their secrets must not be (nor a password inside
