@@ -176,7 +176,9 @@ class SmppGateway:
             broker=self._broker,
             retry_timer=_Backoff(*reconnect_s),
             socket_timeout=float(answer_timeout_s),
-            log_level=logging.WARNING,
+            # The library's own lines quote whole messages (numbers and texts: personal data);
+            # what matters is logged here and by the outbox sender, naming the outbox row.
+            log_level=logging.CRITICAL,
         )
         self._task: asyncio.Task[None] | None = None
 
