@@ -53,6 +53,8 @@ from tamas.settings import Settings
 log = logging.getLogger(__name__)
 
 RECONCILE_S = 15.0
+# How AmiClient.originate words Asterisk's refusal of an Originate (nothing was dialled).
+REFUSED = "Originate refused"
 # A claimed target with no attempt this long after its claim was left by a dead worker.
 STALE_CLAIM = timedelta(minutes=2)
 # Pacing learns from the last hour of the campaign's calls.
@@ -317,10 +319,14 @@ class DialerWorker:
                 target.language,
             )
         except AmiError as error:
-            # Refused, or the connection dropped with the action unanswered: Asterisk may or
-            # may not have it, so the attempt stays in flight until the channel is known gone.
             log.warning("campaign %s: Originate %s: %s", campaign.name, channel_id, error)
             self.watcher.forget(channel_id)
+            if str(error).startswith(REFUSED):
+                # Asterisk answered no (no such extension, a bad channel): no call exists.
+                end = CallEnd(channel_id, ended_at=self.clock(), reason=0)
+                await self._settle(campaign, kind, end)
+            # Otherwise the connection dropped with the action unanswered: Asterisk may have
+            # it, so the attempt stays in flight until its channel is known gone.
             return False
         self._follow(campaign, kind, channel_id)
         return True
