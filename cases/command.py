@@ -15,6 +15,7 @@ from typing import Any
 from cases import partners, reports, types
 from cases.central import CentralComplaints, CentralSync
 from cases.escalation import DueCase, SlaScan
+from cases.notices import CaseNotices
 from cases.registry import from_settings
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
@@ -23,6 +24,7 @@ from customer_file.identifiers import InvalidIdentifier
 from dialer.exports import FORMATS, as_csv, as_xlsx
 from integrations import migrations
 from integrations.database import Database
+from integrations.messaging.outbox import Outbox, OutboxLimits
 from ivr.hours import TEHRAN
 from tamas.bus import make_bus
 from tamas.documents import DefinitionError
@@ -137,7 +139,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await migrations.require_current(database)
         civil = from_settings(settings.cases_registry_url, settings.cases_registry_token)
-        store = CaseStore(database, case_types, registry=civil)
+        notices = CaseNotices(Outbox(database, OutboxLimits.from_settings(settings)))
+        store = CaseStore(database, case_types, registry=civil, notices=notices)
         return await _act(args, settings, store)
     except (CaseError, CaseFieldError, InvalidIdentifier) as error:
         raise CommandError(str(error)) from None

@@ -10,11 +10,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import jdatetime
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 
 from cases.tables import CaseEventRow, CaseRow
 from integrations.database import Database
@@ -212,6 +212,24 @@ async def volume(database: Database, start: datetime, end: datetime, jalali: boo
         figures[2] += bool(row.breached)
     rows = [[*key, *figures] for key, figures in sorted(counts.items())]
     return Report("volume", ["month", "type", "team", "opened", "resolved", "breached"], rows)
+
+
+async def team_load(database: Database, now: datetime, soon: timedelta) -> list[dict[str, Any]]:
+    """Per team: open cases, those due within `soon` or passed, and those breached."""
+    due = func.sum(case((CaseRow.next_due_at <= now + soon, 1), else_=0))
+    breached = func.sum(case((or_(CaseRow.breached != "", CaseRow.next_due_at <= now), 1), else_=0))
+    query = (
+        select(CaseRow.team, func.count(), due, breached)
+        .where(CaseRow.status == "open")
+        .group_by(CaseRow.team)
+        .order_by(CaseRow.team)
+    )
+    async with database.autocommit() as connection:
+        rows = (await connection.execute(query)).all()
+    return [
+        {"team": team, "open": int(count), "due": int(near or 0), "breached": int(late or 0)}
+        for team, count, near, late in rows
+    ]
 
 
 async def report(

@@ -13,16 +13,17 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, case, func, or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.calendar import iranian_holidays
+from cases.notices import CaseNotices, Contact, NotifyBy, Step
 from cases.registry import CivilRegistry
-from cases.sla import ClockEvent, ClockEventKind, Sla, compute_clocks
+from cases.sla import ClockEvent, ClockEventKind, Clocks, Sla, compute_clocks
 from cases.tables import CaseEventRow, CaseRow
 from cases.tracking import canonical_tracking_number, new_tracking_number
-from cases.types import CaseType, CaseTypes
+from cases.types import CaseType, CaseTypes, Workflow
 from customer_file.identifiers import (
     mask_digits,
     normalize_phone,
@@ -91,6 +92,9 @@ class CaseRequest:
     language: str | None = None
     partner: str | None = None
     attachment: str | None = None
+    # How the customer wants to hear about the case (cases/notices.py).
+    notify_by: NotifyBy = NotifyBy.SMS
+    email: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +126,7 @@ class CaseView:
     breached: tuple[str, ...]
     satisfaction: int | None
     nps: int | None
+    language: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -172,6 +177,7 @@ def case_view(row: CaseRow | Row[Any]) -> CaseView:
         tuple(name for name in row.breached.split(",") if name),
         row.satisfaction,
         row.nps,
+        language=row.language,
     )
 
 
@@ -210,12 +216,14 @@ class CaseStore:
         holidays: DaysOff | None = None,
         clock: Callable[[], datetime] = _now,
         registry: CivilRegistry | None = None,
+        notices: CaseNotices | None = None,
     ) -> None:
         self.database = database
         self.types = case_types
         self.holidays = holidays if holidays is not None else iranian_holidays()
         self.clock = clock
         self.registry = registry
+        self.notices = notices
 
     # --- opening -------------------------------------------------------------------------
 
@@ -267,8 +275,10 @@ class CaseStore:
                 except IntegrityError:  # the tracking number was taken: draw another
                     await session.rollback()
                     continue
+                contact = {"channel": row.channel, "notify_by": NotifyBy(request.notify_by).value,
+                           "email": request.email}  # fmt: skip
                 self._append(session, row, ClockEventKind.OPENED, request.actor, now,
-                             note=request.summary, data={"channel": row.channel},
+                             note=request.summary, data=contact,
                              attachment=request.attachment)  # fmt: skip
                 self._append(session, row, ClockEventKind.SLA_SET, "system", now,
                              data=_sla_data(routing.sla))  # fmt: skip
@@ -279,7 +289,11 @@ class CaseStore:
                                  checked.reason, dataclasses.asdict(checked))  # fmt: skip
                 await self._recompute(session, row, now)
                 await session.commit()
-                return case_view(row)
+                view = case_view(row)
+            await self._notify(view, Step.RECEIVED)
+            if view.owner is not None:
+                await self._notify(view, Step.ASSIGNED)
+            return view
         raise CaseError("could not draw a free tracking number: try again")
 
     # --- reading -------------------------------------------------------------------------
@@ -312,25 +326,6 @@ class CaseStore:
         ).limit(limit)
         async with self.database.session() as session:
             return [case_view(row) for row in (await session.scalars(query)).all()]
-
-    async def team_load(self, now: datetime, soon: timedelta) -> list[dict[str, Any]]:
-        """Per team: open cases, those due within `soon` or passed, and those breached."""
-        due = func.sum(case((CaseRow.next_due_at <= now + soon, 1), else_=0))
-        breached = func.sum(
-            case((or_(CaseRow.breached != "", CaseRow.next_due_at <= now), 1), else_=0)
-        )
-        query = (
-            select(CaseRow.team, func.count(), due, breached)
-            .where(CaseRow.status == "open")
-            .group_by(CaseRow.team)
-            .order_by(CaseRow.team)
-        )
-        async with self.database.autocommit() as connection:
-            rows = (await connection.execute(query)).all()
-        return [
-            {"team": team, "open": int(count), "due": int(near or 0), "breached": int(late or 0)}
-            for team, count, near, late in rows
-        ]
 
     async def timeline(self, tracking_number: str) -> list[TimelineEntry]:
         async with self.database.session() as session:
@@ -411,7 +406,12 @@ class CaseStore:
             row.state = state
             await self._recompute(session, row, now)
             await session.commit()
-            return case_view(row)
+            view = case_view(row)
+        if state in workflow.resolved_on and old not in workflow.resolved_on:
+            await self._notify(view, Step.RESOLVED)
+        if state == workflow.states[-1]:
+            await self._notify(view, Step.SURVEY)
+        return view
 
     async def update_fields(
         self, tracking_number: str, fields: Mapping[str, Any], actor: str
@@ -434,12 +434,16 @@ class CaseStore:
             row = await self._row(session, tracking_number)
             now = self.clock()
             row.team = team or row.team
+            newly_owned = owner is not None and owner != row.owner
             row.owner = owner
             self._append(session, row, TimelineKind.ASSIGNED, actor, now,
                          data={"team": row.team, "owner": owner})  # fmt: skip
             await self._recompute(session, row, now)
             await session.commit()
-            return case_view(row)
+            view = case_view(row)
+        if newly_owned:
+            await self._notify(view, Step.ASSIGNED)
+        return view
 
     async def change_sla(self, tracking_number: str, sla_name: str, actor: str) -> CaseView:
         """A new SLA from now on; the business time already counted stays counted."""
@@ -484,6 +488,26 @@ class CaseStore:
                 await session.commit()
 
     # --- inside --------------------------------------------------------------------------
+
+    async def _notify(self, case: CaseView, step: Step) -> None:
+        """Tell the customer, by the channel they chose when the case was opened."""
+        if self.notices is None:
+            return
+        async with self.database.session() as session:
+            opened = await session.scalar(
+                select(CaseEventRow.data)
+                .where(CaseEventRow.case_id == case.id, CaseEventRow.kind == "opened")
+                .limit(1)
+            )
+        chosen = dict(opened or {})
+        contact = Contact(
+            NotifyBy(chosen.get("notify_by") or NotifyBy.SMS),
+            case.phone,
+            chosen.get("email"),
+            case.language or "fa",
+            case.customer_id,
+        )
+        await self.notices.tell(contact, case.tracking_number, step)
 
     def _type(self, name: str) -> CaseType:
         case_type = self.types.types.get(name)
@@ -554,25 +578,25 @@ class CaseStore:
         ]
         team = self.types.teams[row.team]
         clocks = compute_clocks(log, team.calendar(self.holidays), now)
-        row.first_response_due_at = clocks.first_response.due
-        row.resolution_due_at = clocks.resolution.due
-        next_due = clocks.next_due
-        due_at = next_due[1] if next_due else None
-        if due_at != row.next_due_at:
-            row.escalation_step = 0
-        row.next_due_at = due_at
-        row.next_due_clock = next_due[0].value if next_due else None
-        row.breached = ",".join(
-            clock.name.value
-            for clock in (clocks.first_response, clocks.resolution)
-            if clock.breached
-        )
-        resolved = clocks.resolution.stopped_at
-        row.resolved_at = resolved
-        workflow = self._type(row.type).workflow
-        if row.state == workflow.states[-1]:
-            row.status = "closed"
-        elif resolved is not None:
-            row.status = "resolved"
-        else:
-            row.status = "open"
+        _apply(row, clocks, self._type(row.type).workflow)
+
+
+def _apply(row: CaseRow, clocks: Clocks, workflow: Workflow) -> None:
+    """The clocks' deadlines and the status they imply, onto the case's row."""
+    row.first_response_due_at = clocks.first_response.due
+    row.resolution_due_at = clocks.resolution.due
+    next_due = clocks.next_due
+    due_at = next_due[1] if next_due else None
+    if due_at != row.next_due_at:
+        row.escalation_step = 0  # a new deadline: its escalation starts again
+    row.next_due_at = due_at
+    row.next_due_clock = next_due[0].value if next_due else None
+    both = (clocks.first_response, clocks.resolution)
+    row.breached = ",".join(clock.name.value for clock in both if clock.breached)
+    row.resolved_at = clocks.resolution.stopped_at
+    if row.state == workflow.states[-1]:
+        row.status = "closed"
+    elif row.resolved_at is not None:
+        row.status = "resolved"
+    else:
+        row.status = "open"

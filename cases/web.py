@@ -21,6 +21,7 @@ from aiohttp import web
 
 from cases import partners as partner_file
 from cases import reports, types
+from cases.notices import CaseNotices, NotifyBy
 from cases.partners import Partner, TokenRefused
 from cases.registry import from_settings
 from cases.store import (
@@ -36,6 +37,7 @@ from cases.tasks import CaseTasks
 from cases.types import CaseFieldError, parse_date
 from customer_file.identifiers import InvalidIdentifier
 from dialer.exports import CONTENT_TYPES, FORMATS, as_csv, as_xlsx
+from integrations.messaging.outbox import Outbox, OutboxLimits
 from ivr.hours import TEHRAN
 from popup_server.auth import read_json, require_role
 from popup_server.roles import Role
@@ -92,7 +94,10 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
     case_types = types.load(Path(parts.settings.cases_types_path or types.DEFAULT_PATH))
     settings = parts.settings
     registry = from_settings(settings.cases_registry_url, settings.cases_registry_token)
-    app[STORE] = CaseStore(parts.database, case_types, registry=registry)
+    outbox = Outbox(parts.database, OutboxLimits.from_settings(settings))
+    app[STORE] = CaseStore(
+        parts.database, case_types, registry=registry, notices=CaseNotices(outbox)
+    )
     app[TASKS] = CaseTasks(parts.database)
     app[PARTNERS] = partner_file.load(parts.settings.cases_partners_path)
     audit = parts.audit
@@ -220,7 +225,7 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
         await require_role(request, Role.SUPERVISOR)
         now = datetime.now(UTC)
         store = request.app[STORE]
-        load = await store.team_load(now, timedelta(hours=1))
+        load = await reports.team_load(parts.database, now, timedelta(hours=1))
         breaches = [
             case
             for case in await store.find(limit=200)
@@ -344,7 +349,10 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
     app.router.add_static("/static/cases/", STATIC, append_version=True)
 
 
-TEXTS = ("summary", "phone", "national_id", "company_id", "line", "region", "tier", "partner")
+TEXTS = (
+    "summary", "phone", "national_id", "company_id", "line", "region", "tier", "partner", "email",
+    "attachment",
+)  # fmt: skip
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -357,7 +365,7 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
 def _case_request(body: dict[str, Any], channel: CaseChannel, actor: str) -> CaseRequest:
     """A CaseRequest from a JSON body, or 400 naming the value of the wrong kind."""
     texts: dict[str, str | None] = {}
-    for key in (*TEXTS, "attachment"):
+    for key in TEXTS:
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             raise _error(web.HTTPBadRequest, f"{key}: a text")
@@ -367,6 +375,10 @@ def _case_request(body: dict[str, Any], channel: CaseChannel, actor: str) -> Cas
         isinstance(customer_id, bool) or not isinstance(customer_id, int)
     ):
         raise _error(web.HTTPBadRequest, "customer_id: a whole number")
+    try:
+        notify_by = NotifyBy(body.get("notify_by") or NotifyBy.SMS)
+    except ValueError:
+        raise _error(web.HTTPBadRequest, f"notify_by: one of {', '.join(NotifyBy)}") from None
     return CaseRequest(
         str(body.get("type", "")),
         channel,
@@ -374,6 +386,7 @@ def _case_request(body: dict[str, Any], channel: CaseChannel, actor: str) -> Cas
         texts.pop("summary") or "",
         _fields(body),
         customer_id=customer_id,
+        notify_by=notify_by,
         **texts,
     )
 
