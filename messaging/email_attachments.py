@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from customer_file.port import CustomerFile, CustomerFileError
+from customer_file.port import CustomerFile
 from customer_file.views import CustomerSummary
 from messaging import documents
 
@@ -69,34 +69,31 @@ class StatementAttachments:
     ) -> Sequence[Attachment]:
         if customer_id is None or subject not in DEBT_SUBJECTS | POLICY_SUBJECTS:
             return ()
-        try:
-            customer = await self.customer_file.customer(customer_id)
-            if customer is None:
-                return ()
-            if language:  # the message's language wins over the file's
-                customer = _in_language(customer, language)
-            if subject in DEBT_SUBJECTS:
-                debt = await self.customer_file.debts(customer_id)
-                drawn = [
-                    (
-                        _filename("debt", customer.language),
-                        documents.debt_statement(customer, debt, self.today(), header=self.header),
-                    )
-                ]
-            else:
-                whole = await self.customer_file.customer_file(customer_id)
-                policies = [p for p in (whole.policies if whole else ()) if p.status == "active"]
-                drawn = [
-                    (
-                        _filename("policy", customer.language, number=policy.number),
-                        documents.policy_schedule(customer, policy, header=self.header),
-                    )
-                    for policy in policies
-                ]
-        except CustomerFileError as error:
-            # The letter still goes; its document is a matter for the customer file's owner.
-            log.warning("no document for customer %s: %s", customer_id, error)
+        # A customer file that fails (down, slow) raises: the message waits for the next
+        # round rather than going without its document (integrations/messaging/mail.py).
+        customer = await self.customer_file.customer(customer_id)
+        if customer is None:
             return ()
+        if language:  # the message's language wins over the file's
+            customer = _in_language(customer, language)
+        if subject in DEBT_SUBJECTS:
+            debt = await self.customer_file.debts(customer_id)
+            drawn = [
+                (
+                    _filename("debt", customer.language),
+                    documents.debt_statement(customer, debt, self.today(), header=self.header),
+                )
+            ]
+        else:
+            whole = await self.customer_file.customer_file(customer_id)
+            policies = [p for p in (whole.policies if whole else ()) if p.status == "active"]
+            drawn = [
+                (
+                    _filename("policy", customer.language, number=policy.number),
+                    documents.policy_schedule(customer, policy, header=self.header),
+                )
+                for policy in policies
+            ]
         rendered = []
         for filename, document in drawn:
             pdf = await asyncio.to_thread(documents.render_pdf, document, self.fonts)

@@ -225,3 +225,22 @@ async def test_a_server_silent_after_the_letter_leaves_it_uncertain_not_resent(
     assert await _status(database) == "uncertain"  # a person decides: it may have gone
     assert len(handler.received) == 1
     assert await _drain(database, mailer) == (0, 0, 0, 0)  # never sent a second time
+
+
+async def test_a_statement_that_cannot_be_drawn_now_holds_the_letter_back(
+    database: Database,
+    mail_server: MailServer,  # noqa: F811
+) -> None:
+    await Outbox(database).put(
+        "email", to="ali@bimeh.example", subject="debts", body="x", customer_id=1
+    )
+
+    async def customer_file_down(subject: str, customer_id: int | None, language: str) -> list:
+        raise ConnectionRefusedError("the core system is down")
+
+    mailer = SmtpMailer(
+        "127.0.0.1", mail_server.port, FROM, starttls=False, attachments=customer_file_down
+    )
+
+    assert await _drain(database, mailer) == (0, 0, 1, 0)  # waits: not failed, not sent bare
+    assert mail_server.received == []

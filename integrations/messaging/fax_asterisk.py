@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from integrations.messaging.mail import attach
 from integrations.messaging.port import GatewayError, Outgoing
 from integrations.messaging.subjects import title
 from messaging import documents, fax_attempts, fax_images
@@ -173,9 +174,7 @@ class FaxLine:
         except documents.DocumentError as error:
             raise GatewayError(str(error), permanent=False) from error
         if self.attachments is not None:
-            attached = await self.attachments(
-                message.subject, message.customer_id, message.language
-            )
+            attached = await attach(self.attachments, message)
             pdfs += [each.content for each in attached if each.mime_type == PDF]
         return pdfs
 

@@ -64,9 +64,7 @@ class SmtpMailer:
     async def send(self, message: Outgoing) -> str:
         documents: Sequence[Attachment] = ()
         if self.attachments is not None:
-            documents = await self.attachments(
-                message.subject, message.customer_id, message.language
-            )
+            documents = await attach(self.attachments, message)
         letter = self.compose(message, documents)
         await self.deliver(letter)
         return str(letter["Message-ID"])
@@ -173,6 +171,18 @@ class SmtpMailer:
             raise GatewayError(
                 f"mail server failed: {_describe(error)}", permanent=False
             ) from error
+
+
+async def attach(source: AttachmentSource, message: Outgoing) -> Sequence[Attachment]:
+    """The documents `message` carries. A document that cannot be drawn now (the customer
+    file or the database down, a font missing) holds the message back for the next round
+    rather than failing it, or sending it without what it promised."""
+    try:
+        return await source(message.subject, message.customer_id, message.language)
+    except Exception as error:
+        raise GatewayError(
+            f"attachment not drawn: {type(error).__name__}", permanent=False
+        ) from error
 
 
 def _recipient(to: str) -> Address:
