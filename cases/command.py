@@ -6,11 +6,14 @@ system, and give partners their keys and tokens. docs/cases.md has more."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from cases import partners, reports, types
 from cases.central import CentralComplaints, CentralSync
@@ -70,6 +73,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     scan = sub.add_parser("scan", help="cases whose deadline is near or passed")
     scan.add_argument(
         "--escalate", action="store_true", help="fire the escalation steps and publish alerts"
+    )
+    scan.add_argument(
+        "--every", type=float, metavar="SECONDS", help="with --escalate: run until stopped"
     )
     sub.add_parser("types", help="check the types file and print its types")
     sub.add_parser("central-sync", help="export complaints to the central complaint system")
@@ -247,13 +253,23 @@ async def _scan(args: argparse.Namespace, settings: Settings, store: CaseStore) 
     bus = make_bus(settings.redis_url)
     await bus.start()
     try:
-        fired = await SlaScan(store, bus).run(now)
+        while True:
+            try:
+                fired = await SlaScan(store, bus).run(datetime.now(UTC))
+            except DBAPIError as error:
+                if not args.every:
+                    raise
+                # A database restart must not end the scanner: the next round tries again.
+                print(f"scan failed: {type(error.orig).__name__}; again in {args.every} s")
+                fired = []
+            if args.json:
+                _print([fire.__dict__ for fire in fired])
+            else:
+                for fire in fired:
+                    print(f"{fire.tracking_number}  {fire.action.value} -> {fire.to or '-'}")
+                print(f"{len(fired)} escalation steps fired", flush=True)
+            if not args.every:
+                return 0
+            await asyncio.sleep(args.every)
     finally:
         await bus.close()
-    if args.json:
-        _print([fire.__dict__ for fire in fired])
-    else:
-        for fire in fired:
-            print(f"{fire.tracking_number}  {fire.action.value} -> {fire.to or '-'}")
-        print(f"{len(fired)} escalation steps fired")
-    return 0

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from typing import Any
 
 from tamas.documents import Document, known_keys, mapping, nonempty_text
 
+PARTNER_ID = re.compile(r"^[a-z0-9_-]{1,14}$")
 # A key shorter than this is refused on load: guessable secrets forge every partner's tokens.
 MIN_KEY_BYTES = 32
 
@@ -92,6 +94,9 @@ def parse(text: str, path: Path) -> Partners:
     partners = {}
     for partner_id, raw in mapping(doc, data.get("partners", {}), "partners").items():
         where = f"partners.{partner_id}"
+        if not PARTNER_ID.match(partner_id):
+            # The audit log names a partner "p:<id>" in 16 characters: longer ids would meet.
+            raise doc.error(where, "a partner id is 1-14 of a-z, 0-9, _ and -")
         spec = mapping(doc, raw, where)
         known_keys(doc, spec, where, ("name", "keys", "may_open"))
         keys = {}

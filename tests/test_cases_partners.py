@@ -151,7 +151,12 @@ def test_key_rotation_accepts_both_keys_then_only_the_new_one() -> None:
         both.verify(f"{forged}.{signature}", now)
 
 
-def test_short_keys_are_refused_on_load() -> None:
+def test_short_keys_and_long_partner_ids_are_refused_on_load() -> None:
+    key = partner_file.new_key()
+    with pytest.raises(ValueError, match="a partner id is 1-14"):
+        partner_file.parse(
+            f'partners:\n  acme-loss-adjusters: {{keys: {{k1: "{key}"}}}}\n', Path("p")
+        )
     with pytest.raises(ValueError, match=r"partners\.acme\.keys\.k1: at least 32 bytes"):
         partner_file.parse('partners:\n  acme: {keys: {k1: "abcd"}}\n', Path("p.yaml"))
 
