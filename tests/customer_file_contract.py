@@ -326,7 +326,8 @@ class CustomerFileContract:
         number = await adapter.create_callback_task(
             "renewal", _local(known.phone), policy_number=known.policy_number, note="contract"
         )
-        assert number.isdigit() and len(number) == 8
+        # A callback case's number: nine digits, the last a check digit.
+        assert number.isdigit() and len(number) == 9
         tasks = {t.tracking_number: t for t in await adapter.callback_tasks_for_agent("9001")}
         assert tasks[number].status == "open" and tasks[number].phone == known.phone
         assert tasks[number].policy_number == known.policy_number
@@ -357,12 +358,13 @@ class CustomerFileContract:
         number = await adapter.create_complaint(
             "claim", customer_id=caller.id, caller_number=_local(known.phone)
         )
-        assert number.isdigit() and len(number) == 8
+        assert number.isdigit() and len(number) == 9
         status = await adapter.complaint_status(number.translate(_PERSIAN_DIGITS))
         assert status is not None and status.tracking_number == number
         assert status.status == "received" and status.customer_id == caller.id
         assert status.created_at.tzinfo is not None and not status.has_recording
         assert await adapter.complaint_status("79999999") is None
+        assert await adapter.complaint_status(number[:-1] + str((int(number[-1]) + 1) % 10)) is None
         with pytest.raises(CustomerFileError):
             await adapter.create_complaint("no such category")
 

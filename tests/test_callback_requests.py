@@ -1,7 +1,7 @@
 """One open callback request per caller number and kind, whatever the channel: a caller who
 presses 9 again and again (type-ahead), or asks again from another call, hears the tracking
-number of the request already open, and the agents' list holds one task. On SQLite and
-PostgreSQL, concurrent requests included."""
+number of the request already open, and the agents' list holds one task. Requests are callback
+cases; on SQLite and PostgreSQL, concurrent requests included."""
 
 from __future__ import annotations
 
@@ -15,18 +15,22 @@ from ivr_support import (
 )
 from sqlalchemy import func, select
 
-from integrations.customer_file.service_requests import CallbackTask
+from cases.caller_requests import CALLBACK_TYPES
+from cases.tables import CaseRow, CaseTaskRow
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from prompts.numbers import say_digits
 
 
 async def _open_tasks(database: Database) -> int:
+    """Open callback cases, each with its one unfinished task."""
     async with database.session() as db:
-        count = await db.scalar(
-            select(func.count()).where(CallbackTask.status.in_(("open", "assigned")))
+        cases = await db.scalar(
+            select(func.count()).where(CaseRow.type.in_(CALLBACK_TYPES), CaseRow.status == "open")
         )
-    return int(count or 0)
+        tasks = await db.scalar(select(func.count()).where(CaseTaskRow.done_at.is_(None)))
+    assert cases == tasks
+    return int(cases or 0)
 
 
 async def test_a_repeated_request_gets_the_open_requests_tracking_number(
@@ -43,11 +47,13 @@ async def test_a_repeated_request_gets_the_open_requests_tracking_number(
     assert await _open_tasks(database) == 2
 
 
-async def test_concurrent_requests_from_one_number_make_one_task(database: Database) -> None:
+async def test_twenty_concurrent_requests_from_one_number_make_one_case(
+    database: Database,
+) -> None:
     customer_file = SqlCustomerFile(database)
 
     numbers = await asyncio.gather(
-        *(customer_file.create_callback_task("callback", "09127654321") for _ in range(10))
+        *(customer_file.create_callback_task("callback", "09127654321") for _ in range(20))
     )
 
     assert len(set(numbers)) == 1
@@ -62,6 +68,20 @@ async def test_a_closed_request_lets_the_caller_ask_again(database: Database) ->
     second = await customer_file.create_callback_task("callback", "09121112233")
 
     assert second != first
+    assert await _open_tasks(database) == 1
+
+
+async def test_a_case_closed_on_the_cases_page_lets_the_caller_ask_again(
+    database: Database,
+) -> None:
+    customer_file = SqlCustomerFile(database)
+    first = await customer_file.create_callback_task("quote", "09121112244")
+    await customer_file.own_records.requests.store.move(first, "closed", "agent:1001")
+
+    second = await customer_file.create_callback_task("quote", "09121112244")
+
+    assert second != first
+    assert await _open_tasks(database) == 1
 
 
 async def test_pressing_9_many_times_leaves_one_callback_task(database: Database) -> None:
@@ -71,7 +91,7 @@ async def test_pressing_9_many_times_leaves_one_callback_task(database: Database
 
     assert await _open_tasks(database) == 1
     async with database.session() as db:
-        task = await db.scalar(select(CallbackTask))
-    assert task is not None
+        case = await db.scalar(select(CaseRow))
+    assert case is not None and (case.type, case.channel) == ("callback", "ivr")
     # Every repeated request told the caller the one tracking number.
-    assert caller.heard.count(say_digits(task.tracking_number, "en").text) >= 2
+    assert caller.heard.count(say_digits(case.tracking_number, "en").text) >= 2

@@ -553,7 +553,8 @@ async def test_a_renewal_request_becomes_a_task_agents_see(
         policy_number=POLICY_NUMBER,
         linkedid="1700000000.11",
     )
-    assert len(number) == 8 and number.startswith("5") and number.isdigit()
+    # A renewal callback case's number.
+    assert len(number) == 9 and number.startswith("3") and number.isdigit()
     [task] = await customer_file.callback_tasks_for_agent("1001")
     assert task.tracking_number == number
     assert task.kind == "renewal" and task.status == "open"
@@ -607,13 +608,36 @@ async def test_a_complaint_gets_a_tracking_number_and_a_status(
         caller_number="09121234567",
         recording_path="complaints/1700000000.3.wav",
     )
-    assert number.startswith("7") and len(number) == 8
+    assert number.startswith("3") and len(number) == 9
     status = await customer_file.complaint_status(number)
     assert status is not None
     assert status.status == "received" and status.category == "claim"
     assert status.has_recording
     assert status.created_at.tzinfo is not None
     assert await customer_file.complaint_status("70000000") is None
+
+
+async def test_a_complaint_is_a_case_whose_iso_10002_state_the_caller_hears(
+    customer_file: SqlCustomerFile, built: File
+) -> None:
+    number = await customer_file.create_complaint(
+        "agent_conduct", caller_number="09121234567", recording_path="complaints/x.wav"
+    )
+    cases = customer_file.own_records.requests.store
+    case = await cases.get(number)
+    assert (case.type, case.state, case.fields["category"]) == ("complaint", "received", "staff")
+    [opened, *_] = await cases.timeline(number)
+    assert opened.attachment == "complaints/x.wav"
+    heard = []
+    for state in ("acknowledged", "waiting_customer", "communicated"):
+        await cases.move(number, state, "agent:1001")
+        status = await customer_file.complaint_status(number)
+        assert status is not None
+        heard.append(status.status)
+    assert heard == ["in_review", "waiting_customer", "resolved"]
+    # A callback's number is not a complaint's.
+    callback = await customer_file.create_callback_task("callback", MOBILE)
+    assert await customer_file.complaint_status(callback) is None
 
 
 # --- the agent's popup -----------------------------------------------------------------

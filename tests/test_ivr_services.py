@@ -26,7 +26,8 @@ from ivr_support import (
 )
 from sqlalchemy import select
 
-from integrations.customer_file.service_requests import CallbackTask, Complaint
+from cases.caller_requests import CallerRequestRow
+from cases.tables import CaseRow
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr.engine import Call
@@ -146,6 +147,19 @@ async def test_shareholder_with_wrong_pins_is_locked_out(database: Database) -> 
     assert en("shares_count") not in caller.heard
 
 
+async def _request_case(database: Database) -> tuple[CaseRow, CallerRequestRow]:
+    """The one case a caller's request opened, and what the request added to it."""
+    async with database.session() as db:
+        [(case, request)] = (
+            await db.execute(
+                select(CaseRow, CallerRequestRow).join(
+                    CallerRequestRow, CallerRequestRow.case_id == CaseRow.id
+                )
+            )
+        ).all()
+    return case, request
+
+
 async def test_renewal_request_creates_a_callback_task_with_a_tracking_number(
     database: Database,
 ) -> None:
@@ -153,13 +167,16 @@ async def test_renewal_request_creates_a_callback_task_with_a_tracking_number(
     caller = ScriptedCaller.keys("~", "6", POLICY_NUMBER + "#")
     session = await call_ivr(database, caller, GOLD_PHONE)
 
-    async with database.session() as db:
-        task = await db.scalar(select(CallbackTask))
-    assert task is not None
-    assert task.kind == "renewal"
-    assert task.customer_id == ids.gold_id
-    assert task.linkedid == session.linkedid
-    assert say_digits(task.tracking_number, "fa").text in caller.heard
+    case, request = await _request_case(database)
+    assert (case.type, case.channel, case.fields) == (
+        "renewal_callback",
+        "ivr",
+        {"policy_number": POLICY_NUMBER},
+    )
+    assert request.kind == "renewal"
+    assert case.customer_id == ids.gold_id
+    assert request.linkedid == session.linkedid
+    assert say_digits(case.tracking_number, "fa").text in caller.heard
 
 
 async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
@@ -169,12 +186,10 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
     caller = ScriptedCaller.keys("2", "7", "1", "2", "#")
     session = await call_ivr(database, caller, STRANGER_PHONE)
 
-    async with database.session() as db:
-        complaint = await db.scalar(select(Complaint))
-    assert complaint is not None
-    assert complaint.category == "service"
-    assert complaint.recording_path is not None
-    assert complaint.recording_path.endswith(f"complaint-{session.linkedid}.wav")
+    complaint, request = await _request_case(database)
+    assert (complaint.type, complaint.state, request.kind) == ("complaint", "received", "service")
+    assert request.recording_path is not None
+    assert request.recording_path.endswith(f"complaint-{session.linkedid}.wav")
     assert en("complaint_registered") in caller.heard
 
     later = ScriptedCaller.keys("2", "7", "2", complaint.tracking_number + "#")
@@ -189,10 +204,9 @@ async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complain
     caller = ScriptedCaller.keys("2", "7", "1", "1", "H")
     session = await call_ivr(database, caller, STRANGER_PHONE)
 
-    async with database.session() as db:
-        complaint = await db.scalar(select(Complaint))
-    assert complaint is not None and complaint.category == "claim"
-    assert complaint.recording_path is not None
+    complaint, request = await _request_case(database)
+    assert complaint.type == "complaint" and request.kind == "claim"
+    assert request.recording_path is not None
     assert session.outcome == "abandoned_in_menu"  # hung up before hearing the number
 
 
@@ -281,9 +295,8 @@ async def test_outside_hours_callers_hear_the_hours_and_can_leave_a_callback(
     assert "Your callback request has been registered." in heard
     assert session.outcome == "callback_requested"
     assert "TAMAS_NEXT" not in caller.variables
-    async with database.session() as db:
-        task = await db.scalar(select(CallbackTask))
-    assert task is not None and task.phone == STRANGER_PHONE
+    case, _ = await _request_case(database)
+    assert case.type == "callback" and case.phone == STRANGER_PHONE
 
 
 async def test_survey_takes_a_score_and_an_nps_of_zero(database: Database) -> None:
@@ -321,7 +334,7 @@ async def test_a_caller_the_queue_gave_up_on_may_decline_the_callback(database: 
     assert session.outcome == "no_agent"  # the queue gave up on them, not the reverse
     assert session.queue == "support"
     async with database.session() as db:
-        assert await db.scalar(select(CallbackTask)) is None
+        assert await db.scalar(select(CaseRow)) is None
 
 
 async def test_a_gold_caller_pressing_0_at_once_still_reaches_the_priority_queue(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from integrations.customer_file import claims, places, policies, service_requests, shareholders
+from cases import caller_requests
+from integrations.customer_file import claims, places, policies, shareholders
 from prompts.catalogue import CatalogueError, default_catalogue, load_catalogue, parse_catalogue
 
 REQUIRED = [
@@ -40,8 +41,8 @@ def test_shipped_catalogue_has_the_menus_prompts_in_three_languages() -> None:
         ("claim_next_step_", claims.NEXT_STEPS),
         ("policy_line_", policies.LINES),
         ("policy_status_", policies.STATUSES),
-        ("complaint_category_", service_requests.COMPLAINT_CATEGORIES),
-        ("complaint_status_", service_requests.COMPLAINT_STATUSES),
+        ("complaint_category_", caller_requests.COMPLAINT_CATEGORIES),
+        ("complaint_status_", caller_requests.COMPLAINT_STATUSES),
         ("document_", shareholders.DOCUMENTS),
         ("branch_kind_", places.BRANCH_KINDS),
     ],

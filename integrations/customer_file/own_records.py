@@ -1,6 +1,6 @@
 """`OwnRecords`: what Tamas itself keeps about callers, whatever core system holds the rest —
-complaints and callback tasks in our own tables, and the interaction records of calls through
-their one owner, `interactions.records`.
+complaints and callback requests, kept as cases (`cases.caller_requests`), and the interaction
+records of calls through their one owner, `interactions.records`.
 
 One read style: Core statements selecting the view's columns, on a bare connection without
 BEGIN/ROLLBACK (`Database.autocommit`), rows turned into frozen views by `rows.py`. Writes go
@@ -12,21 +12,24 @@ from it (`OwnRecordsMethods`, one line a method).
 from __future__ import annotations
 
 import dataclasses
-import secrets
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import NamedTuple, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Integer, bindparam, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from customer_file.identifiers import (
-    ascii_digits,
-    compact_digits,
-    normalize_phone,
-    try_normalize_phone,
+from cases import types as case_types
+from cases.caller_requests import (
+    CALLBACK_KINDS,
+    Callback,
+    CallerRequests,
+    Complaint,
+    RequestError,
 )
+from cases.store import CaseChannel, CaseError
+from cases.types import CaseFieldError, CaseTypes
+from customer_file.identifiers import ascii_digits, normalize_phone, try_normalize_phone
 from customer_file.port import CustomerFileError
 from customer_file.views import (
     CallbackTaskView,
@@ -34,59 +37,30 @@ from customer_file.views import (
     CustomerFileView,
     InteractionView,
 )
-from integrations.customer_file.rows import (
-    CALLBACK_COLUMNS,
-    COMPLAINT_COLUMNS,
-    callback_view,
-    complaint_view,
-    one_of,
-    utc,
-)
-from integrations.customer_file.service_requests import (
-    CALLBACK_KINDS,
-    CALLBACK_STATUSES,
-    COMPLAINT_CATEGORIES,
-    OPEN_CALLBACK_STATUSES,
-    OPEN_COMPLAINT_STATUSES,
-    CallbackTask,
-    Complaint,
-)
+from integrations.customer_file.rows import utc
 from integrations.customer_file.stores import Store, answered_by
 from integrations.database import Database
 from interactions.records import InteractionRecords
 
-# Tracking numbers are 8 digits a caller can key and hear; the first digit tells the kind,
-# so the complaint-status menu can reject a callback number at once.
-COMPLAINT_PREFIX = "7"
-CALLBACK_PREFIX = "5"
-_TRACKING_ATTEMPTS = 8
 # How many of a customer's calls the agent's popup file shows.
 RECENT_CALLS_ON_FILE = 10
 
-_CUSTOMER_ID = bindparam("customer_id", type_=Integer)
-# Three statements of the agent's popup file, run on the file's connection (see
-# `OwnRecords.add_to_file`): built once, SQLAlchemy caches their compiled form.
-_OPEN_COMPLAINTS = (
-    select(*COMPLAINT_COLUMNS)
-    .where(
-        Complaint.customer_id == _CUSTOMER_ID,
-        one_of(Complaint.status, OPEN_COMPLAINT_STATUSES),
-    )
-    .order_by(Complaint.created_at.desc(), Complaint.id.desc())
-)
-_OPEN_CALLBACK_TASKS = (
-    select(*CALLBACK_COLUMNS)
-    .where(
-        CallbackTask.customer_id == _CUSTOMER_ID,
-        one_of(CallbackTask.status, OPEN_CALLBACK_STATUSES),
-    )
-    .order_by(CallbackTask.created_at.desc(), CallbackTask.id.desc())
-)
-Tracked = TypeVar("Tracked", CallbackTask, Complaint)
+
+def _channel(channel: str | None, linkedid: str | None) -> CaseChannel:
+    """The channel a request came by: as its caller said, else a call's (it has a linkedid)
+    or the desktop's."""
+    if channel is not None:
+        return CaseChannel(channel)
+    return CaseChannel.IVR if linkedid else CaseChannel.DESKTOP
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+@contextmanager
+def _as_customer_file_error() -> Iterator[None]:
+    """The port's one error for a request that cannot be made, whatever refused it."""
+    try:
+        yield
+    except (RequestError, CaseError, CaseFieldError) as error:
+        raise CustomerFileError(str(error)) from error
 
 
 class CustomerOwnRecords(NamedTuple):
@@ -98,11 +72,16 @@ class CustomerOwnRecords(NamedTuple):
 
 
 class OwnRecords(Store):
-    """Complaints, callback tasks and interaction records, in our own tables."""
+    """Complaints and callback requests (kept as cases: `cases.caller_requests`) and interaction
+    records, in our own tables."""
 
-    def __init__(self, database: Database, region: str = "IR") -> None:
+    def __init__(
+        self, database: Database, region: str = "IR", cases: CaseTypes | None = None
+    ) -> None:
         super().__init__(database, region)
         self.interactions = InteractionRecords(database)
+        self._case_types = cases
+        self._requests: CallerRequests | None = None
 
     # --- the agent's popup file ------------------------------------------------------
 
@@ -114,15 +93,13 @@ class OwnRecords(Store):
         if connection is None:
             async with self._reading() as reader:
                 return await self.for_customer(customer_id, reader)
-        key = {"customer_id": customer_id}
-        complaints = (await connection.execute(_OPEN_COMPLAINTS, key)).all()
-        tasks = (await connection.execute(_OPEN_CALLBACK_TASKS, key)).all()
+        complaints, callbacks = await self.requests.open_for_customer(customer_id, connection)
         calls = await self.interactions.recent_for_customer(
             customer_id, RECENT_CALLS_ON_FILE, reader=connection
         )
         return CustomerOwnRecords(
-            tuple(complaint_view(complaint) for complaint in complaints),
-            tuple(callback_view(task) for task in tasks),
+            tuple(complaints),
+            tuple(callbacks),
             tuple(calls),
         )
 
@@ -135,26 +112,12 @@ class OwnRecords(Store):
 
     # --- requests callers leave ------------------------------------------------------
 
-    async def _insert_tracked(self, prefix: str, make: Callable[[str], Tracked]) -> str:
-        """Insert a row under a fresh random tracking number, retrying on the rare clash."""
-        for _ in range(_TRACKING_ATTEMPTS):
-            number = prefix + f"{secrets.randbelow(10**7):07d}"
-            row = make(number)
-            async with self.database.session() as session:
-                session.add(row)
-                try:
-                    await session.commit()
-                except IntegrityError as error:
-                    await session.rollback()
-                    taken = await session.scalar(
-                        select(type(row).id).where(type(row).tracking_number == number)
-                    )
-                    if taken is None:
-                        # Not a clash: a reference to a customer or policy that does not exist.
-                        raise CustomerFileError(f"cannot save the request: {error.orig}") from error
-                    continue
-            return number
-        raise CustomerFileError("could not allocate a tracking number; try again")
+    @property
+    def requests(self) -> CallerRequests:
+        """Complaints and callbacks, kept as cases (built on first use: the case types file)."""
+        if self._requests is None:
+            self._requests = CallerRequests(self.database, self._case_types or case_types.load())
+        return self._requests
 
     async def create_callback_task(
         self,
@@ -166,81 +129,31 @@ class OwnRecords(Store):
         due_at: datetime | None = None,
         note: str | None = None,
         linkedid: str | None = None,
+        channel: str | None = None,
     ) -> str:
         if kind not in CALLBACK_KINDS:
             raise CustomerFileError(f"callback kind must be one of {', '.join(CALLBACK_KINDS)}")
-        e164 = normalize_phone(phone, self.region)
         keyed_policy = ascii_digits(policy_number).strip()[:32] if policy_number else None
-        created_at = _now()
-
-        def make(number: str) -> CallbackTask:
-            return CallbackTask(
-                tracking_number=number,
-                kind=kind,
-                customer_id=customer_id,
-                phone=e164,
-                policy_number=keyed_policy or None,
-                status="open",
-                due_at=None if due_at is None else utc(due_at),
-                note=note,
-                linkedid=linkedid,
-                created_at=created_at,
-            )
-
-        existing = await self._open_callback_task(e164, kind)
-        if existing is not None:
-            return existing
-        try:
-            return await self._insert_tracked(CALLBACK_PREFIX, make)
-        except CustomerFileError:
-            # The same request made at the same moment by another call of this number.
-            existing = await self._open_callback_task(e164, kind)
-            if existing is None:
-                raise
-            return existing
-
-    async def _open_callback_task(self, phone: str, kind: str) -> str | None:
-        """The tracking number of this number's open request of this kind, if any."""
-        statement = select(CallbackTask.tracking_number).where(
-            CallbackTask.phone == phone,
-            CallbackTask.kind == kind,
-            CallbackTask.status.in_(OPEN_CALLBACK_STATUSES),
+        callback = Callback(
+            kind,
+            normalize_phone(phone, self.region),
+            customer_id=customer_id,
+            policy_number=keyed_policy or None,
+            due_at=None if due_at is None else utc(due_at),
+            note=note,
+            linkedid=linkedid,
         )
-        async with self._reading() as connection:
-            return (await connection.execute(statement)).scalar_one_or_none()
+        with _as_customer_file_error():
+            return await self.requests.request_callback(callback, _channel(channel, linkedid))
 
     async def callback_tasks_for_agent(
         self, agent: str, include_unassigned: bool = True, limit: int = 50
     ) -> list[CallbackTaskView]:
-        mine = CallbackTask.assigned_agent == agent
-        who = or_(mine, CallbackTask.assigned_agent.is_(None)) if include_unassigned else mine
-        statement = (
-            select(*CALLBACK_COLUMNS)
-            .where(CallbackTask.status.in_(OPEN_CALLBACK_STATUSES), who)
-            .order_by(
-                CallbackTask.due_at.is_(None),
-                CallbackTask.due_at,
-                CallbackTask.created_at,
-                CallbackTask.id,
-            )
-            .limit(limit)
-        )
-        async with self._reading() as connection:
-            tasks = (await connection.execute(statement)).all()
-        return [callback_view(task) for task in tasks]
+        return await self.requests.callbacks_for_agent(agent, include_unassigned, limit)
 
     async def update_callback_task(self, tracking_number: str, agent: str, status: str) -> bool:
-        if status not in CALLBACK_STATUSES or status == "open":
-            raise CustomerFileError("a task can be assigned, done or cancelled")
-        statement = (
-            update(CallbackTask)
-            .where(
-                CallbackTask.tracking_number == compact_digits(tracking_number),
-                or_(CallbackTask.assigned_agent.is_(None), CallbackTask.assigned_agent == agent),
-            )
-            .values(assigned_agent=agent, status=status)
-        )
-        return await self.database.write(statement) > 0
+        with _as_customer_file_error():
+            return await self.requests.update_callback(tracking_number, agent, status)
 
     async def create_complaint(
         self,
@@ -251,37 +164,22 @@ class OwnRecords(Store):
         recording_path: str | None = None,
         description: str | None = None,
         linkedid: str | None = None,
+        channel: str | None = None,
     ) -> str:
-        if category not in COMPLAINT_CATEGORIES:
-            raise CustomerFileError(
-                f"complaint category must be one of {', '.join(COMPLAINT_CATEGORIES)}"
-            )
         caller = try_normalize_phone(caller_number, self.region) if caller_number else None
-        now = _now()
-
-        def make(number: str) -> Complaint:
-            return Complaint(
-                tracking_number=number,
-                customer_id=customer_id,
-                caller_number=caller,
-                category=category,
-                status="received",
-                recording_path=recording_path,
-                description=description,
-                linkedid=linkedid,
-                created_at=now,
-                updated_at=now,
-            )
-
-        return await self._insert_tracked(COMPLAINT_PREFIX, make)
+        complaint = Complaint(
+            category,
+            customer_id=customer_id,
+            caller_number=caller,
+            recording_path=recording_path,
+            description=description,
+            linkedid=linkedid,
+        )
+        with _as_customer_file_error():
+            return await self.requests.file_complaint(complaint, _channel(channel, linkedid))
 
     async def complaint_status(self, tracking_number: str) -> ComplaintView | None:
-        statement = select(*COMPLAINT_COLUMNS).where(
-            Complaint.tracking_number == compact_digits(tracking_number)
-        )
-        async with self._reading() as connection:
-            complaint = (await connection.execute(statement)).first()
-        return None if complaint is None else complaint_view(complaint)
+        return await self.requests.complaint(tracking_number)
 
     # --- interactions: read and written by their one owner ------------------------------
 

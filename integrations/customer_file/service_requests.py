@@ -1,5 +1,6 @@
-"""What callers ask the insurer to do: complaints, and callback tasks (renewal requests,
-quotes, "call me back") that the IVR creates and agents work through.
+"""What callers asked the insurer to do before requests were cases: complaints, and callback
+tasks. Read-only since migration 0023, which moved every row into a case (`cases.caller_requests`
+keeps their numbers); nothing writes these tables, and a later revision drops them.
 
 Both carry a tracking number the caller hears and can key in later. They are Tamas's own
 records, so they refer to customers and policies by plain values, not foreign keys: with an

@@ -39,6 +39,7 @@ MODEL_MODULES = (
     "dialer.tables",
     "dialer.trunks",
     "cases.tables",
+    "cases.caller_requests",
     "messaging.notice_store",
     "messaging.notice_templates",
     "supervisors.events",
