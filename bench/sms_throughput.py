@@ -101,10 +101,12 @@ async def _drain(
     profile = sms_profiles.load()["iran_rest"]
     provider = f"bench-{uuid.uuid4().hex[:8]}"  # a window of its own in Redis
     senders = []
+    # Without Redis the senders share one window in this process (as one process's would).
+    shared = SendingRate(provider, rate_per_s) if rate_per_s and not redis_url else None
     for _ in range(SENDERS):
-        rate = None
-        if rate_per_s is not None:
-            # One store each (as separate processes have), one Redis: one shared window.
+        rate = shared
+        if rate_per_s is not None and redis_url:
+            # A window each (as separate processes have), on one Redis: one shared window.
             rate = SendingRate(provider, rate_per_s, redis_url)
         adapter = ProfileGateway(profile, gateway.url, API_KEY, sender="3000", rate=rate)
         senders.append(OutboxSender(database, adapter, batch=50))
@@ -149,7 +151,7 @@ async def run(args: argparse.Namespace) -> int:
         try:
             await probe._redis.ping()
         except Exception:
-            print("Redis unreachable: the rate is held in each sender's memory only")
+            print("Redis unreachable: the senders share one window in this process")
             redis_url = ""
         finally:
             await probe.close()
