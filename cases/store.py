@@ -434,7 +434,8 @@ class CaseStore:
             row = await self._row(session, tracking_number)
             now = self.clock()
             row.team = team or row.team
-            newly_owned = owner is not None and owner != row.owner
+            # The customer hears once that a person has their case, not at each reassignment.
+            newly_owned = owner is not None and row.owner is None
             row.owner = owner
             self._append(session, row, TimelineKind.ASSIGNED, actor, now,
                          data={"team": row.team, "owner": owner})  # fmt: skip
