@@ -1,11 +1,13 @@
 """A customer's text round trip, end to end, on SQLite and PostgreSQL: the text arrives (read
 from the provider's pull inbox, or pushed to the app's webhook with its shared secret), the
 answer from the customer file is queued in the outbox, sent through the local provider, and
-its delivery report (polled, or pushed) is matched to it; the exchange is an interaction."""
+its delivery report (polled, or pushed) is matched to it; the exchange is an interaction.
+The same over SMPP: the text as deliver_sm, the answer as submit_sm, the receipt matched."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -14,11 +16,13 @@ from popup_support import serving
 from sqlalchemy import select
 
 from bench.local_sms_gateway import API_KEY, LocalSmsGateway
+from bench.local_smsc import LocalSmsc
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from integrations.messaging import sms_profiles
 from integrations.messaging.gateway import OutboxSender
 from integrations.messaging.outbox import OutboundMessage, Outbox
+from integrations.messaging.smpp import SmppGateway
 from integrations.messaging.sms_http import ProfileGateway
 from interactions.table import Interaction
 from messaging import sms_channel
@@ -103,3 +107,40 @@ async def test_texts_and_reports_pushed_to_the_webhook_need_the_secret_and_count
             assert r.status == 200 and (await r.json())["matched"] == 1
     [answer] = await answers(database)
     assert answer.delivery_status == "delivered"
+
+
+async def test_debt_texted_over_smpp_is_answered_and_its_receipt_matched(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    smsc = await LocalSmsc().start()
+    settings = Settings(
+        smpp_host="127.0.0.1", smpp_port=smsc.port, smpp_system_id="tamas",
+        smpp_password="secret", sms_sender="3000",
+    )  # fmt: skip
+    adapter = sms_channel.sms_adapter(settings, database)
+    assert isinstance(adapter, SmppGateway)
+    sender = OutboxSender(database, adapter)
+    try:
+        assert await adapter.wait_bound(2.0)
+        await smsc.text_from(GOLD_PHONE, "долг")
+        rows: list[OutboundMessage] = []
+        await until(lambda: len(rows) == 1, rows, database)
+        assert (await sender.send_pending()).sent == 1
+        [(to, text)] = smsc.texts()
+        assert to == GOLD_PHONE.lstrip("+") and text.startswith("Задолженность:")
+        await smsc.deliver_all()
+        await until(lambda: rows[0].delivery_status == "delivered", rows, database)
+    finally:
+        await sender.close()
+        await smsc.stop()
+
+
+async def until(check: Callable[[], bool], rows: list[OutboundMessage], database: Database) -> None:
+    """Wait until `check` holds on the outbox's rows, read again every few milliseconds."""
+    for _ in range(200):
+        rows[:] = await answers(database)
+        if rows and check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("not in time")
