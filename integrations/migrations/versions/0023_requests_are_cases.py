@@ -107,11 +107,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The moved cases go with the table that knows them; the old rows were never changed.
-    op.execute(
-        "DELETE FROM cases WHERE id IN"
-        " (SELECT case_id FROM caller_requests WHERE legacy_number IS NOT NULL)"
-    )
+    # The moved cases go with the table that knows them (their timelines and tasks too: SQLite
+    # may run without foreign keys); the old rows were never changed.
+    moved = "(SELECT case_id FROM caller_requests WHERE legacy_number IS NOT NULL)"
+    for table in ("case_events", "case_tasks"):
+        op.execute(f"DELETE FROM {table} WHERE case_id IN {moved}")
+    op.execute(f"DELETE FROM cases WHERE id IN {moved}")
     op.drop_table("caller_requests")
 
 
