@@ -146,9 +146,15 @@ class CampaignCallRoute:
             if key == "3":
                 continue
             if key == "1":
-                await self.attempts.note(call.channel_id, result=Outcome.TO_AGENT)
-                await self._say(port, part, self.voice.phrase("transfer_to_agent", language))
-                await agi.set_variable(NEXT, "queue")
+                # Straight to the queue, with nothing said first: answer to agent is what the
+                # person waits through (the queue plays music while an agent's phone rings).
+                asked = asyncio.create_task(
+                    self.attempts.note(call.channel_id, result=Outcome.TO_AGENT)
+                )
+                try:
+                    await agi.set_variable(NEXT, "queue")
+                finally:
+                    await asked
             elif key == "2":
                 tracking = await self.own_records.create_callback_task(
                     "callback", call.phone, customer_id=call.customer_id, linkedid=call.channel_id
