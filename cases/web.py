@@ -34,7 +34,7 @@ from cases.store import (
     TimelineKind,
 )
 from cases.tasks import CaseTasks
-from cases.types import CaseFieldError, parse_date
+from cases.types import CaseFieldError, Priority, parse_date
 from customer_file.identifiers import InvalidIdentifier
 from dialer.exports import CONTENT_TYPES, FORMATS, as_csv, as_xlsx
 from integrations.messaging.outbox import Outbox, OutboxLimits
@@ -311,7 +311,12 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
         store = request.app[STORE]
         number = request.match_info["number"]
         try:
-            if body.get("note") and not body.get("state"):
+            if "satisfaction" in body or "nps" in body:
+                score, nps = _score(body, "satisfaction"), _score(body, "nps")
+                case = await store.record_satisfaction(
+                    number, f"agent:{agent.number}", score=score, nps=nps
+                )
+            elif body.get("note") and not body.get("state"):
                 case = await store.record(
                     number, TimelineKind.NOTE, f"agent:{agent.number}", str(body["note"])
                 )
@@ -330,6 +335,34 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
         await audit.record(agent.number, "case_update", target=case.tracking_number)
         return _json(case.as_dict())
 
+    async def add_task(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.CASE_HANDLER)
+        body = await read_json(request)
+        number = request.match_info["number"]
+        try:
+            control_at = datetime.fromisoformat(str(body.get("control_at", "")))
+            if control_at.tzinfo is None:
+                control_at = control_at.replace(tzinfo=TEHRAN)  # as the agent's clock shows it
+            task = await request.app[TASKS].add(
+                number,
+                str(body.get("title", "")),
+                control_at,
+                Priority(body.get("urgency") or Priority.NORMAL),
+                team=body.get("team") or None,
+                assignee=body.get("assignee") or None,
+            )
+        except ValueError as error:  # a bad moment or urgency, no title, no such case
+            raise _error(web.HTTPUnprocessableEntity, str(error)) from None
+        await audit.record(agent.number, "case_update", target=task.tracking_number)
+        return _json(asdict(task), status=201)
+
+    async def finish_task(request: web.Request) -> web.Response:
+        agent = await require_role(request, Role.CASE_HANDLER)
+        done = await request.app[TASKS].complete(int(request.match_info["task"]), agent.number)
+        if not done:
+            raise _error(web.HTTPConflict, "no such unfinished task")
+        return _json({"done": True})
+
     app.add_routes(
         [
             web.get(f"{PARTNER_API}/cases", partner_list),
@@ -344,6 +377,8 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
             web.post("/api/cases", open_from_desktop),
             web.get("/api/cases/{number}", show),
             web.post("/api/cases/{number}", move),
+            web.post("/api/cases/{number}/tasks", add_task),
+            web.post(r"/api/cases/tasks/{task:\d+}/done", finish_task),
         ]
     )
     app.router.add_static("/static/cases/", STATIC, append_version=True)
@@ -353,6 +388,13 @@ TEXTS = (
     "summary", "phone", "national_id", "company_id", "line", "region", "tier", "partner", "email",
     "attachment",
 )  # fmt: skip
+
+
+def _score(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _error(web.HTTPBadRequest, f"{key}: a whole number")
+    return value
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:

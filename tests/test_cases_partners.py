@@ -192,6 +192,24 @@ async def test_agents_need_the_case_handler_role(server: RunningServer) -> None:
         assert [e["kind"] for e in shown["timeline"]][-3:] == ["state", "responded", "note"]
         async with handler.get("/api/cases/mine?team=customer_care") as reply:
             assert [c["tracking_number"] for c in (await reply.json())["cases"]] == [number]
+        task = {"title": "call back after the garage", "control_at": "2025-10-18T10:00"}
+        async with handler.post(f"/api/cases/{number}/tasks", json=task) as reply:
+            assert reply.status == 201, await reply.text()
+            task_id = (await reply.json())["id"]
+        async with handler.post(f"/api/cases/{number}/tasks", json={"title": "x"}) as reply:
+            assert reply.status == 422
+        async with handler.get("/api/cases/mine?team=customer_care") as reply:
+            (listed,) = (await reply.json())["tasks"]
+        assert listed["control_at"] == "2025-10-18T06:30:00+00:00"  # 10:00 in Tehran
+        async with handler.post(f"/api/cases/tasks/{task_id}/done", json={}) as reply:
+            assert reply.status == 200
+        async with handler.post(f"/api/cases/tasks/{task_id}/done", json={}) as reply:
+            assert reply.status == 409
+        satisfied = {"satisfaction": 4, "nps": 9}
+        async with handler.post(f"/api/cases/{number}", json=satisfied) as reply:
+            assert (await reply.json())["nps"] == 9
+        async with handler.post(f"/api/cases/{number}", json={"nps": "9"}) as reply:
+            assert reply.status == 400
         async with plain.get(f"/api/cases/{number}") as reply:
             assert reply.status == 403
     finally:

@@ -120,7 +120,8 @@ async function refresh() {
   const tasks = team && team.status === 200 ? team.body.tasks : (mine.status === 200 ? mine.body.tasks : []);
   document.getElementById("tasks-body").replaceChildren(...tasks.map((task) => el("tr", { "data-task": task.id },
     el("td", { dir: "ltr" }, task.tracking_number), el("td", {}, task.title), el("td", {}, code("priority", task.urgency)),
-    el("td", { class: new Date(task.control_at) <= new Date() ? "late" : null }, when(task.control_at)))));
+    el("td", { class: new Date(task.control_at) <= new Date() ? "late" : null }, when(task.control_at)),
+    el("td", {}, el("button", { type: "button", "data-testid": `done-${task.id}`, onclick: () => finishTask(task.id) }, t("done"))))));
   if (state.roles.includes("supervisor")) await drawOverview();
 }
 
@@ -174,6 +175,22 @@ async function change(body) {
   if (reply.status === 200) { await openCase(state.current.tracking_number); await refresh(); }
 }
 
+async function addTask() {
+  if (!state.current) return;
+  const title = document.getElementById("task-title");
+  const control = document.getElementById("task-control").value;
+  const reply = await api(`/api/cases/${state.current.tracking_number}/tasks`, { method: "POST", body: {
+    title: title.value, control_at: control ? `${control}:00` : "", urgency: document.getElementById("task-urgency").value,
+  } });
+  document.getElementById("detail-error").textContent = reply.status === 201 ? "" : (reply.body && reply.body.error) || t("none");
+  if (reply.status === 201) { title.value = ""; await refresh(); }
+}
+
+async function finishTask(id) {
+  await api(`/api/cases/tasks/${id}/done`, { method: "POST", body: {} });
+  await refresh();
+}
+
 async function openNew(event) {
   event.preventDefault();
   const fields = {};
@@ -211,6 +228,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("open-type").addEventListener("change", drawOpenFields);
   document.getElementById("open-form").addEventListener("submit", openNew);
   document.getElementById("move").addEventListener("click", () => change({ state: document.getElementById("move-state").value }));
+  document.getElementById("add-task").addEventListener("click", addTask);
   document.getElementById("add-note").addEventListener("click", () => {
     const note = document.getElementById("note");
     if (note.value.trim()) change({ note: note.value });
