@@ -35,6 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--follow", action="store_true", help="keep reading new lines until stopped"
     )
     ingest.add_argument("--poll", type=float, default=0.5, help="seconds between looks (--follow)")
+    sub.add_parser(
+        "rebuild", help="count the quarter-hour sums again (after the thresholds changed)"
+    )
     for name in REPORTS:
         report = sub.add_parser(name, help=f"the {name} report over a period")
         report.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD (first day)")
@@ -62,9 +65,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.effective_database_url)
     try:
         await migrations.require_current(database)
-        store = EventStore(database)
+        store = EventStore(database, thresholds)
         if args.action == "ingest":
             return await _ingest(args, settings, store)
+        if args.action == "rebuild":
+            print(f"{await store.rebuild_quarters()} quarter-hour rows counted again")
+            return 0
         calendar = reports.Calendar.for_language(
             settings.report_time_zone, args.language or settings.default_language
         )

@@ -1,11 +1,12 @@
 """The supervisors' event store: every queue event once (Asterisk's queue_log lines, and the
-transfers CEL shows through Local channels), one row per queue call derived from them, and
-where each ingestion source stopped reading.
+transfers CEL shows through Local channels), one row per queue call derived from them, their
+sums per quarter hour and queue, and where each ingestion source stopped reading.
 
 Each event carries an idempotent key (a hash of its queue_log line, plus how many identical
 lines came just before it), so ingesting the same events twice stores them once. This module
-is the one writer of its three tables; `supervisors/ingest.py` feeds it, `metrics.py` reads
-what `load_interval` returns, and the reports sum `supervisor_queue_calls` in SQL.
+is the one writer of the tables in `supervisors/tables.py`; `supervisors/ingest.py` feeds it,
+`metrics.py` reads what `load_interval` returns, and the reports sum the calls or their
+quarter sums in SQL (`supervisors/sums.py`).
 """
 
 from __future__ import annotations
@@ -17,33 +18,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Float,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
+    case,
     delete,
     func,
     insert,
+    literal,
     select,
     union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from integrations.database import Base, Database, UtcDateTime
-from supervisors import metrics
-
-QUEUE_LOG = "queue_log"
-CEL = "cel"
-# Calls are also grouped by quarter hour (epoch seconds // 900) in SQL: every time zone's
-# offset is a whole number of quarters, so local hours, days, weeks and months are unions of
-# them.
-QUARTER_S = 900
+from integrations.database import Database
+from supervisors import metrics, sums
+from supervisors.tables import (
+    QUARTER_S,
+    QUEUE_LOG,
+    IngestPosition,
+    QueueCallRow,
+    QueueEventRow,
+    QueueQuarterRow,
+)
 
 
 def _key(text: str, repeat: int) -> str:
@@ -109,78 +105,6 @@ def parse_queue_log_line(line: str, repeat: int = 0) -> QueueEvent:
     )
 
 
-# ---------------------------------------------------------------- tables
-
-
-class QueueEventRow(Base):
-    __tablename__ = "supervisor_queue_events"
-    __table_args__ = (
-        Index("ix_supervisor_queue_events_callid", "callid"),
-        Index("ix_supervisor_queue_events_at", "at"),
-        Index("ix_supervisor_queue_events_event_at", "event", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    callid: Mapped[str] = mapped_column(String(64))
-    queue: Mapped[str] = mapped_column(String(64))
-    agent: Mapped[str] = mapped_column(String(128))
-    event: Mapped[str] = mapped_column(String(32))
-    # The fields after EVENT, joined by "|" as queue_log writes them.
-    data: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(String(16), default=QUEUE_LOG)
-
-
-class QueueCallRow(Base):
-    """One caller's stay in one queue, as `metrics.queue_calls` derives it from the events:
-    rewritten whenever an event of the call arrives, summed by the reports' SQL."""
-
-    __tablename__ = "supervisor_queue_calls"
-    __table_args__ = (
-        UniqueConstraint(
-            "callid", "queue", "entered_at", name="uq_supervisor_queue_calls_callid_queue_entered"
-        ),
-        Index("ix_supervisor_queue_calls_quarter_queue", "quarter", "queue"),
-        Index("ix_supervisor_queue_calls_entered_at", "entered_at"),
-        Index("ix_supervisor_queue_calls_outcome_entered_at", "outcome", "entered_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    callid: Mapped[str] = mapped_column(String(64))
-    queue: Mapped[str] = mapped_column(String(64))
-    entered_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    quarter: Mapped[int] = mapped_column(Integer)
-    caller_number: Mapped[str] = mapped_column(String(64), default="")
-    # metrics.CallEnd
-    outcome: Mapped[str] = mapped_column(String(16))
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    wait_s: Mapped[float] = mapped_column(Float, default=0.0)
-    talk_s: Mapped[float] = mapped_column(Float, default=0.0)
-    agent: Mapped[str] = mapped_column(String(128), default="")
-    transfer: Mapped[str | None] = mapped_column(String(16))
-
-
-class IngestPosition(Base):
-    """Where one source was read up to: a file's identity and byte offset (queue_log), or the
-    last id of a table (CEL). Written in the same transaction as the events it covers."""
-
-    __tablename__ = "supervisor_ingest_positions"
-
-    source: Mapped[str] = mapped_column(String(255), primary_key=True)
-    # The file's inode, and a hash of its first line: a new file under the same name (a
-    # rotation, or Asterisk truncating it) has another of either.
-    inode: Mapped[int] = mapped_column(BigInteger, default=0)
-    head: Mapped[str] = mapped_column(String(64), default="")
-    offset: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The last line read and how many identical lines ended the part read: the next
-    # identical line gets the next repeat number, even across a restart.
-    last_line: Mapped[str] = mapped_column(Text, default="")
-    repeat: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
 @dataclass(frozen=True)
 class Position:
     source: str
@@ -218,8 +142,10 @@ _CHUNK = 500
 class EventStore:
     """Every write and read of the supervisors' events, calls and ingestion positions."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, thresholds: metrics.Thresholds | None = None) -> None:
         self.database = database
+        # What the quarter-hour sums count with (the reports' thresholds, from settings).
+        self.thresholds = thresholds or metrics.Thresholds()
 
     async def add(self, events: Sequence[QueueEvent], position: Position | None = None) -> int:
         """Store the events not stored yet, rewrite the calls they touch, and move the
@@ -294,13 +220,77 @@ class EventStore:
             )
             events += [_event(row) for row in rows.scalars()]
         calls = metrics.queue_calls(events)
+        before: list[metrics.QueueCall] = []
         for start in range(0, len(ordered), _CHUNK):
-            await session.execute(
-                delete(QueueCallRow).where(QueueCallRow.callid.in_(ordered[start : start + _CHUNK]))
+            chunk = ordered[start : start + _CHUNK]
+            stored = await session.scalars(
+                select(QueueCallRow).where(QueueCallRow.callid.in_(chunk))
             )
+            before += [stored_call(row) for row in stored]
+            await session.execute(delete(QueueCallRow).where(QueueCallRow.callid.in_(chunk)))
         values = [call_row(call) for call in calls]
         for start in range(0, len(values), _CHUNK):
             await session.execute(insert(QueueCallRow).values(values[start : start + _CHUNK]))
+        await self._count_in_quarters(session, before, calls)
+
+    async def _count_in_quarters(
+        self,
+        session: AsyncSession,
+        before: Sequence[metrics.QueueCall],
+        after: Sequence[metrics.QueueCall],
+    ) -> None:
+        """Move the quarter sums by what the rewritten calls changed: their totals now, less
+        their totals before."""
+        changes: dict[tuple[str, int], metrics.QueueTotals] = {}
+        for call, sign in [*((call, -1) for call in before), *((call, 1) for call in after)]:
+            totals = metrics.call_totals(call, self.thresholds)
+            if sign < 0:
+                totals = metrics.QueueTotals(
+                    **{name: -getattr(totals, name) for name in sums.COLUMNS}
+                )
+            where = (call.queue, int(call.entered_at.timestamp()) // QUARTER_S)
+            changes[where] = changes.get(where, metrics.QueueTotals()).add(totals)
+        rows = [
+            {
+                "queue": queue,
+                "quarter": quarter,
+                "thresholds": self.thresholds.key(),
+                "longest_wait_s": totals.longest_wait_s,
+                **{name: getattr(totals, name) for name in sums.COLUMNS},
+            }
+            for (queue, quarter), totals in sorted(changes.items())
+        ]
+        dialect = _dialect(session)
+        greatest = func.greatest if dialect is postgresql else func.max
+        q = QueueQuarterRow
+        for start in range(0, len(rows), _CHUNK):
+            statement = dialect.insert(q).values(rows[start : start + _CHUNK])
+            new = statement.excluded
+            merged = {name: getattr(q, name) + getattr(new, name) for name in sums.COLUMNS}
+            merged["longest_wait_s"] = greatest(q.longest_wait_s, new.longest_wait_s)
+            # Counted with other thresholds before: the row no longer says which; reports
+            # sum the calls until a rebuild.
+            merged["thresholds"] = case((q.thresholds == new.thresholds, new.thresholds), else_="")
+            await session.execute(
+                statement.on_conflict_do_update(index_elements=["queue", "quarter"], set_=merged)
+            )
+
+    async def rebuild_quarters(self) -> int:
+        """Count every quarter's sums again from the calls, with this store's thresholds
+        (after the thresholds changed). Returns how many quarter rows there are."""
+        whole = sums.calls_sums(
+            datetime(1970, 1, 1, tzinfo=UTC),
+            datetime(9999, 1, 1, tzinfo=UTC),
+            self.thresholds,
+            sums.CALL_QUARTER,
+        ).add_columns(literal(self.thresholds.key()).label("thresholds"))
+        names = ["quarter", "queue", *sums.COLUMNS, "longest_wait_s", "thresholds"]
+        async with self.database.session() as session:
+            await session.execute(delete(QueueQuarterRow))
+            await session.execute(insert(QueueQuarterRow).from_select(names, whole))
+            await session.commit()
+            found = await session.scalar(select(func.count()).select_from(QueueQuarterRow))
+        return int(found or 0)
 
     async def load_interval(self, start: datetime, end: datetime) -> list[QueueEvent]:
         """The events `metrics` needs for [start, end): every event of the calls that entered
@@ -379,6 +369,23 @@ class EventStore:
         )
         if not getattr(changed, "rowcount", 0):
             await session.execute(insert(IngestPosition).values(source=position.source, **values))
+
+
+def stored_call(row: QueueCallRow) -> metrics.QueueCall:
+    """A call as stored (what the quarter sums counted it as)."""
+    return metrics.QueueCall(
+        callid=row.callid,
+        queue=row.queue,
+        entered_at=row.entered_at,
+        caller_number=row.caller_number,
+        end=metrics.CallEnd(row.outcome),
+        ended_at=row.ended_at,
+        completed_at=row.completed_at,
+        wait_s=row.wait_s,
+        talk_s=row.talk_s,
+        agent=row.agent,
+        transfer=row.transfer,
+    )
 
 
 def call_row(call: metrics.QueueCall) -> dict[str, Any]:

@@ -65,6 +65,12 @@ class Thresholds:
     wrap_up_s: int = 0
     per_queue_wrap_up_s: Mapping[str, int] = field(default_factory=dict)
 
+    def key(self) -> str:
+        """What the counts that depend on thresholds were counted with (wrap-up is applied
+        when figures are made, so it is not part of it)."""
+        per_queue = ",".join(f"{q}={s}" for q, s in sorted(self.per_queue_service_level_s.items()))
+        return f"sl={self.service_level_s};{per_queue};short={self.short_abandon_s}"
+
     def service_level_for(self, queue: str) -> int:
         return self.per_queue_service_level_s.get(queue, self.service_level_s)
 

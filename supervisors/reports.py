@@ -20,15 +20,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jdatetime
-from sqlalchemy import case, func, literal, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import select
 
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import InteractionRecords
-from supervisors import metrics
-from supervisors.events import QUARTER_S, EventStore, QueueCallRow
+from supervisors import metrics, sums
+from supervisors.events import EventStore
 from supervisors.metrics import CallEnd, QueueFigures, QueueTotals, Thresholds
+from supervisors.tables import QueueCallRow
 
 
 class Period(StrEnum):
@@ -99,109 +99,6 @@ class QueueRow:
         }
 
 
-def _service_level_case(thresholds: Thresholds) -> ColumnElement[Any]:
-    if not thresholds.per_queue_service_level_s:
-        return literal(thresholds.service_level_s)
-    return case(
-        *(
-            (QueueCallRow.queue == queue, seconds)
-            for queue, seconds in sorted(thresholds.per_queue_service_level_s.items())
-        ),
-        else_=thresholds.service_level_s,
-    )
-
-
-def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.sum(case((condition, 1), else_=0))
-
-
-def _sum(condition: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
-    return func.sum(case((condition, value), else_=0.0))
-
-
-def totals_query(
-    start: datetime, end: datetime, thresholds: Thresholds, bucket: ColumnElement[Any]
-) -> Any:
-    """Per (bucket, queue): the sums `metrics.call_totals` adds up, in one indexed
-    aggregation."""
-    c = QueueCallRow
-    answered = c.outcome == CallEnd.ANSWERED.value
-    abandoned = c.outcome == CallEnd.ABANDONED.value
-    short = thresholds.short_abandon_s
-    first = int(start.timestamp()) // QUARTER_S
-    last = int(end.timestamp()) // QUARTER_S
-    return (
-        select(
-            bucket.label("bucket"),
-            c.queue,
-            func.count().label("offered"),
-            _count(answered).label("answered"),
-            _count(answered & (c.wait_s <= _service_level_case(thresholds))).label(
-                "answered_within_sl"
-            ),
-            _count(abandoned & (c.wait_s >= short)).label("abandoned"),
-            _count(abandoned & (c.wait_s < short)).label("short_abandoned"),
-            _count(c.outcome == CallEnd.TIMEOUT.value).label("exit_timeout"),
-            _count(c.outcome == CallEnd.KEY.value).label("exit_key"),
-            _count(c.outcome == CallEnd.EMPTY.value).label("exit_empty"),
-            _count(c.outcome == CallEnd.LOST.value).label("lost"),
-            _count(c.outcome == CallEnd.WAITING.value).label("waiting"),
-            _count(answered & (c.transfer == "blind")).label("transfers_blind"),
-            _count(answered & (c.transfer == "attended")).label("transfers_attended"),
-            _sum(answered, c.wait_s).label("wait_answered_s"),
-            _sum(abandoned & (c.wait_s >= short), c.wait_s).label("wait_abandoned_s"),
-            _sum(answered, c.talk_s).label("talk_s"),
-            func.max(case((c.outcome != CallEnd.WAITING.value, c.wait_s), else_=0.0)).label(
-                "longest_wait_s"
-            ),
-        )
-        .where(
-            c.quarter >= first,
-            c.quarter <= last,
-            c.entered_at >= start,
-            c.entered_at < end,
-        )
-        .group_by(bucket, c.queue)
-    )
-
-
-def _totals(row: Any, thresholds: Thresholds) -> QueueTotals:
-    answered = int(row.answered or 0)
-    return QueueTotals(
-        offered=int(row.offered),
-        answered=answered,
-        answered_within_sl=int(row.answered_within_sl or 0),
-        abandoned=int(row.abandoned or 0),
-        short_abandoned=int(row.short_abandoned or 0),
-        exit_timeout=int(row.exit_timeout or 0),
-        exit_key=int(row.exit_key or 0),
-        exit_empty=int(row.exit_empty or 0),
-        lost=int(row.lost or 0),
-        waiting=int(row.waiting or 0),
-        transfers_blind=int(row.transfers_blind or 0),
-        transfers_attended=int(row.transfers_attended or 0),
-        wait_answered_s=float(row.wait_answered_s or 0.0),
-        wait_abandoned_s=float(row.wait_abandoned_s or 0.0),
-        talk_s=float(row.talk_s or 0.0),
-        wrap_up_s=float(answered * thresholds.wrap_up_for(row.queue)),
-        longest_wait_s=float(row.longest_wait_s or 0.0),
-    )
-
-
-def _bucket(dialect: str, period: Period, zone: ZoneInfo) -> tuple[ColumnElement[Any], str]:
-    """What the SQL groups calls by, and its kind: nothing (the whole period), PostgreSQL's
-    local hour or day in the report's zone (weeks and months, Jalali ones too, are unions of
-    days), or elsewhere the quarter hour (every zone's offset is whole quarters)."""
-    c = QueueCallRow
-    if period is Period.ALL:
-        return literal(0), "all"
-    if dialect == "postgresql":
-        grain = "hour" if period is Period.HOUR else "day"
-        local = func.timezone(zone.key, c.entered_at)
-        return func.date_trunc(grain, local), "local"
-    return QueueCallRow.__table__.c.quarter, "quarter"
-
-
 async def queue_totals(
     database: Database,
     start: datetime,
@@ -211,23 +108,28 @@ async def queue_totals(
     zone: ZoneInfo,
 ) -> list[tuple[datetime, str, QueueTotals]]:
     """(bucket start, queue, totals) for the calls that entered in [start, end): buckets
-    fine enough to be summed into `period` in `zone`."""
+    fine enough to be summed into `period` in `zone`. From the quarter-hour sums when the
+    interval is made of whole quarters and they were counted with these thresholds, else from
+    the calls themselves: the same totals either way."""
     async with database.autocommit() as connection:
-        bucket, kind = _bucket(connection.dialect.name, period, zone)
-        rows = await connection.execute(totals_query(start, end, thresholds, bucket))
+        dialect = connection.dialect.name
+        grain = {Period.ALL: "all", Period.HOUR: "hour"}.get(period, "day")
+        if await sums.quarters_fit(connection, start, end, thresholds):
+            bucket, kind = sums.bucket(dialect, grain, zone, sums.QUARTER_MOMENT, sums.QUARTER)
+            query = sums.quarters_sums(start, end, bucket)
+        else:
+            moment = QueueCallRow.__table__.c.entered_at
+            bucket, kind = sums.bucket(dialect, grain, zone, moment, sums.CALL_QUARTER)
+            query = sums.calls_sums(start, end, thresholds, bucket)
+        rows = await connection.execute(query)
         return [
-            (_bucket_start(row.bucket, kind, zone, start), row.queue, _totals(row, thresholds))
+            (
+                sums.bucket_start(row.bucket, kind, zone, start),
+                row.queue,
+                sums.totals_of(row, thresholds),
+            )
             for row in rows
         ]
-
-
-def _bucket_start(value: Any, kind: str, zone: ZoneInfo, start: datetime) -> datetime:
-    if kind == "all":
-        return start
-    if kind == "quarter":
-        return datetime.fromtimestamp(int(value) * QUARTER_S, UTC)
-    # A local wall time: the first of two equal ones when clocks go back.
-    return value.replace(tzinfo=zone)
 
 
 def roll_up(

@@ -1,5 +1,6 @@
 """The supervisors' event store: queue events (each once, by its idempotent key), one row per
-queue call derived from them, and where each ingestion source stopped reading.
+queue call derived from them, the calls' sums per quarter hour and queue, and where each
+ingestion source stopped reading.
 
 Revision ID: 0017
 Revises: 0016
@@ -68,6 +69,33 @@ def upgrade() -> None:
         ["outcome", "entered_at"],
     )
     op.create_table(
+        "supervisor_queue_quarters",
+        sa.Column("queue", sa.String(length=64), primary_key=True),
+        sa.Column("quarter", sa.Integer(), primary_key=True),
+        sa.Column("thresholds", sa.String(length=255), nullable=False),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in (
+                "offered",
+                "answered",
+                "answered_within_sl",
+                "abandoned",
+                "short_abandoned",
+                "exit_timeout",
+                "exit_key",
+                "exit_empty",
+                "lost",
+                "waiting",
+                "transfers_blind",
+                "transfers_attended",
+            )
+        ),
+        *(
+            sa.Column(name, sa.Float(), nullable=False)
+            for name in ("wait_answered_s", "wait_abandoned_s", "talk_s", "longest_wait_s")
+        ),
+    )
+    op.create_table(
         "supervisor_ingest_positions",
         sa.Column("source", sa.String(length=255), primary_key=True),
         sa.Column("inode", sa.BigInteger(), nullable=False),
@@ -81,5 +109,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("supervisor_ingest_positions")
+    op.drop_table("supervisor_queue_quarters")
     op.drop_table("supervisor_queue_calls")
     op.drop_table("supervisor_queue_events")
