@@ -3,6 +3,7 @@ sets. Team hours: Saturday-Wednesday 08:00-16:00, Thursday 08:00-12:00, Friday o
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -206,3 +207,16 @@ def test_reopened_case_counts_on_from_where_it_stopped(calendar: BusinessCalenda
 def test_deadline_at_closing_time_stays_on_that_day(calendar: BusinessCalendar) -> None:
     assert calendar.add(tehran("2025-10-11 08:00"), 8 * H) == tehran("2025-10-11 16:00")
     assert calendar.business_time(tehran("2025-10-16 11:00"), tehran("2025-10-18 09:00")) == 2 * H
+
+
+def test_adding_business_time_and_counting_it_back_agree(calendar: BusinessCalendar) -> None:
+    """For moments across a year (holidays, weekends, Thursdays, nights) and amounts up to two
+    weeks of work: counting the time between a start and start + amount gives the amount."""
+    rng = random.Random(1404)
+    start_of_year = tehran("2025-03-01 00:00")
+    for _ in range(300):
+        start = start_of_year + timedelta(minutes=rng.randrange(365 * 24 * 60))
+        amount = timedelta(minutes=rng.randrange(1, 80 * 60))
+        due = calendar.add(start, amount)
+        assert calendar.business_time(start, due) == amount, (start, amount)
+        assert calendar.is_working(due - timedelta(seconds=1)), (start, amount, due)
