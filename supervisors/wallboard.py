@@ -196,7 +196,10 @@ class Wallboard:
             self._figures_read_at = now
             self._figures_task = asyncio.create_task(self._read_figures_then_wake(now))
         for hook in self.on_flush:
-            await hook(self)
+            try:
+                await hook(self)
+            except Exception:  # an alert that cannot be sent must not hold the board
+                log.exception("wallboard: %r failed", hook)
         await self.flush()
 
     async def _read_figures_then_wake(self, now: float) -> None:

@@ -182,3 +182,22 @@ async def test_the_board_shows_an_alert_at_once_and_the_supervisor_gets_one_sms(
     now[0] += 1
     await wallboard.step()
     assert wallboard.alerts == []
+
+
+async def test_the_board_keeps_going_when_alerts_cannot_be_sent(database: Database) -> None:
+    sent: list[str] = []
+    wallboard = Wallboard(InProcessBus())
+
+    async def frames(message: object) -> None:
+        sent.append(str(getattr(message, "name", "")))
+
+    wallboard.bus.subscribe(frames)
+    # The firings' database cannot be reached: claiming the condition fails.
+    unreachable = Database("sqlite+aiosqlite:////nonexistent/tamas.sqlite3")
+    broken = AlertWatch(RULES, AlertFirings(unreachable), Outbox(database), always_open)
+    wallboard.on_flush.append(broken)
+    wallboard.feed({"Event": "QueueCallerJoin", "Queue": "support", "Uniqueid": "u1"}, 0.0)
+    await wallboard.step()
+    assert sent == ["wallboard.changed"]
+    assert wallboard.alerts[0]["kind"] == "longest_wait"
+    await unreachable.dispose()
