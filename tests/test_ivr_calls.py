@@ -23,8 +23,9 @@ from ivr_support import Line, en, open_line
 from sqlalchemy import select
 
 from agi_scripts.channel import Route
+from cases.caller_requests import CallerRequestRow
+from cases.tables import CaseRow
 from integrations import migrations
-from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.database import Database
 from integrations.demo_data.portfolio import Plan
 from integrations.demo_data.showcase import SHOWCASE
@@ -195,27 +196,34 @@ async def test_policy_authenticity_on_its_direct_line(line: Line) -> None:
     assert record["outcome"] == "self_served"
 
 
+async def _request_case(database: Database, linkedid: str) -> tuple[CaseRow, str]:
+    """The case the call's request opened, and the request's kind (a complaint's category)."""
+    async with database.session() as db:
+        found = (
+            await db.execute(
+                select(CaseRow, CallerRequestRow.kind)
+                .join(CallerRequestRow, CallerRequestRow.case_id == CaseRow.id)
+                .where(CallerRequestRow.linkedid == linkedid)
+            )
+        ).first()
+    assert found is not None
+    return found[0], found[1]
+
+
 async def test_renewal_request_leaves_a_callback_task_and_says_its_number(line: Line) -> None:
     record = await line.call(SHOWCASE.gold_caller, "206", f"{SHOWCASE.policy_number}#", hold_s=20)
 
-    async with line.database.session() as db:
-        task = await db.scalar(
-            select(CallbackTask).where(CallbackTask.linkedid == record["linkedid"])
-        )
-    assert task is not None and task.kind == "renewal"
-    assert say_digits(task.tracking_number, "fa").text in transcript(record)
+    case, kind = await _request_case(line.database, record["linkedid"])
+    assert (case.type, kind) == ("renewal_callback", "renewal")
+    assert say_digits(case.tracking_number, "fa").text in transcript(record)
 
 
 async def test_complaint_with_a_voice_message_gets_a_tracking_number(line: Line) -> None:
     # 1: a new complaint; 2: about our service; speak (3 s of the caller's line), then #.
     record = await line.call(STRANGER, "207", "1W2" + "W" * 14 + "#", hold_s=15)
 
-    async with line.database.session() as db:
-        complaint = await db.scalar(
-            select(Complaint).where(Complaint.linkedid == record["linkedid"])
-        )
-    assert complaint is not None
-    assert complaint.category == "service"
+    complaint, category = await _request_case(line.database, record["linkedid"])
+    assert (complaint.type, complaint.state, category) == ("complaint", "received", "service")
     assert say_digits(complaint.tracking_number, "fa").text in transcript(record)
 
 
