@@ -19,10 +19,13 @@ from sqlalchemy import select
 
 from cases import partners as partner_file
 from cases import types
+from cases.escalation import CaseAlert
 from cases.partners import TokenRefused
 from cases.store import CaseChannel, CaseRequest, CaseStore
+from cases.types import EscalationAction
 from integrations.database import Database
 from popup_server.audit import AuditRecord
+from tamas.bus import InProcessBus
 from tamas.settings import Settings
 
 OLD_KEY, NEW_KEY, OTHER_KEY = (partner_file.new_key() for _ in range(3))
@@ -39,10 +42,18 @@ def partners_text(*acme_keys: tuple[str, str]) -> str:
 
 
 @pytest.fixture
-async def server(database: Database, tmp_path: Path) -> AsyncIterator[RunningServer]:
+def bus() -> InProcessBus:
+    return InProcessBus()
+
+
+@pytest.fixture
+async def server(
+    database: Database, tmp_path: Path, bus: InProcessBus
+) -> AsyncIterator[RunningServer]:
     path = tmp_path / "partners.yaml"
     path.write_text(partners_text(("2026-11", OLD_KEY), ("2026-12", NEW_KEY)), encoding="utf-8")
-    running = await start_server(database, settings=Settings(cases_partners_path=str(path)))
+    settings = Settings(cases_partners_path=str(path))
+    running = await start_server(database, bus=bus, settings=settings)
     directory = running.parts.directory
     await directory.create_agent("101", PASSWORD, "Local/101@x", roles="agent,case_handler",
                                  password_cost=2**10)  # fmt: skip
@@ -218,7 +229,7 @@ async def test_agents_need_the_case_handler_role(server: RunningServer) -> None:
 
 
 async def test_cases_from_the_ivr_sms_and_a_partner_reach_the_agents_desktop(
-    server: RunningServer, database: Database, browser: Browser
+    server: RunningServer, database: Database, browser: Browser, bus: InProcessBus
 ) -> None:
     store = CaseStore(database, types.load())
     complaint = {"remedy_sought": "refund", "category": "delay"}
@@ -264,6 +275,12 @@ async def test_cases_from_the_ivr_sms_and_a_partner_reach_the_agents_desktop(
     await page.get_by_test_id("move-state").select_option("acknowledged")
     await page.get_by_test_id("move").click()
     await expect(page.get_by_test_id("detail-state")).to_have_text("اعلام وصول")
+    # An escalation reaches the page live, in the agent's language.
+    alert = CaseAlert(await store.get(by_text.tracking_number), EscalationAction.NOTIFY_OWNER,
+                      "205", datetime.now(UTC))  # fmt: skip
+    await bus.publish(alert)
+    alerts = page.get_by_test_id("alerts")
+    await expect(alerts.locator("li")).to_contain_text(f"مهلت پرونده {by_text.tracking_number}")
     await page.get_by_test_id("language").select_option("en")
     await expect(page.get_by_test_id("detail-state")).to_have_text("acknowledged")
     assert await page.evaluate("document.documentElement.dir") == "ltr"

@@ -8,11 +8,12 @@ const ROLE = "case_handler";
 const POLL_MS = 5000;
 const state = {
   lang: localStorage.getItem("tamas.lang") || "fa", team: localStorage.getItem("tamas.cases.team") || "",
-  types: [], teams: [], roles: [], current: null, timer: null, chart: null,
+  types: [], teams: [], roles: [], current: null, timer: null, chart: null, socket: null,
 };
 
 function words() { return window.TAMAS_CASES_I18N[state.lang] || window.TAMAS_CASES_I18N.fa; }
 function t(key) { return words()[key] || window.TAMAS_CASES_I18N.en[key] || key; }
+function fill(key, ...values) { return t(key).replace(/\{(\d)\}/g, (_, n) => values[Number(n)]); }
 // A code in the agent's language; an unknown one is "—", never the raw code.
 function code(prefix, value) {
   return words()[`${prefix}_${value}`] || window.TAMAS_CASES_I18N.en[`${prefix}_${value}`] || t("none");
@@ -75,9 +76,36 @@ async function start() {
   const types = await api("/api/cases/types");
   if (types.status === 200) { state.types = types.body.types; state.teams = types.body.teams; }
   drawChoices();
+  listen();
   await refresh();
   clearInterval(state.timer);
   state.timer = setInterval(refresh, POLL_MS);
+}
+
+// Escalations reach the page live: the desktop hub sends `case.alert` to the person a step is
+// for and to every supervisor (cases/escalation.py).
+function listen() {
+  if (state.socket) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  state.socket = socket;
+  socket.onmessage = (message) => {
+    let frame;
+    try { frame = JSON.parse(message.data); } catch (_) { return; }
+    if (frame.type === "case.alert") onAlert(frame.payload);
+  };
+  socket.onclose = (closing) => {
+    state.socket = null;
+    if (closing.code !== 4001 && closing.code !== 4003) setTimeout(listen, 3000);
+  };
+}
+
+function onAlert(alert) {
+  document.getElementById("alerts-panel").hidden = false;
+  const text = fill(`alert_${alert.action}`, alert.tracking_number, when(alert.due_at));
+  document.getElementById("alerts").prepend(el("li", { class: alert.overdue ? "late" : null, "data-case": alert.tracking_number,
+    onclick: () => openCase(alert.tracking_number) }, when(alert.at), " — ", text));
+  refresh();
 }
 
 function drawChoices() {
