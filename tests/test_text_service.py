@@ -216,3 +216,19 @@ async def test_a_slow_customer_file_gets_a_polite_try_later(database: Database) 
     reply = await service.receive("local", "slow-1", GOLD_PHONE, "debt")
     assert reply is not None and reply.outcome == Outcome.SYSTEM_ERROR
     assert reply.answer is not None and "later" in reply.answer
+
+
+async def test_tamas_messages_text_answers_one_text_from_the_terminal(
+    texting: Texting, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from argparse import Namespace
+
+    from integrations.messaging import command
+    from tamas.settings import Settings
+
+    settings = Settings(database_url=texting.database.url)
+    args = Namespace(action="text", sender="09121110000", body="بدهی")
+    assert await command.run(args, settings) == 0
+    printed = capsys.readouterr().out
+    assert "keyword: debt; language: fa; outcome: self_served" in printed
+    assert "۳۸٬۰۰۰٬۰۰۰ ریال" in printed

@@ -1,7 +1,8 @@
 """`tamas messages send`: drain the outbox's pending messages through whichever adapters the
 settings configure (SMS gateways, fax through the HTTP gateway or Asterisk, email over SMTP),
 once or every few seconds. Kinds without an adapter stay pending. `tamas messages receive`:
-take in received faxes and claims mailed in (integrations/messaging/receiving.py)."""
+take in received faxes and claims mailed in (integrations/messaging/receiving.py).
+`tamas messages text SENDER BODY`: answer one text as the text service would."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "receive",
         help="take in received faxes (fax_via asterisk) and claims mailed to the claims address",
     )
+    text = sub.add_parser(
+        "text", help="answer a text as if a customer sent it (the text service; a demo or check)"
+    )
+    text.add_argument("sender", help="the customer's number (+989121110000 or 09121110000)")
+    text.add_argument("body", help="what they text: «بدهی», debt, долг, claim 77001234...")
     fax = sub.add_parser("fax", help="fax a PDF now through Asterisk and say how it went")
     fax.add_argument("pdf", help="the PDF to fax")
     fax.add_argument("--to", required=True, help="the fax number (+982188776655 or 02188776655)")
@@ -117,6 +123,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         await migrations.require_current(database)
         if args.action == "receive":
             return await _receive(settings, database)
+        if args.action == "text":
+            return await _text(args.sender, args.body, settings, database)
         outbox = sender(settings, database)
         if not outbox.kinds:
             raise CommandError(
@@ -167,6 +175,27 @@ async def _fax(pdf: str, to: str, settings: Settings) -> int:
     finally:
         await line.close()
     print(f"fax sent: {report.summary} (channel {report.uniqueid})")
+    return 0
+
+
+async def _text(sender: str, body: str, settings: Settings, database: Database) -> int:
+    """One text through the text service; its answer is queued in the outbox like any other
+    (`tamas messages send` sends it)."""
+    import uuid
+
+    from integrations.customer_file.adapters import open_customer_file
+    from messaging import sms_channel
+    from tamas.errors import CommandError
+
+    service = sms_channel.text_service(settings, database, open_customer_file(settings, database))
+    reply = await service.receive("cli", uuid.uuid4().hex, sender, body)
+    if reply is None:
+        raise CommandError(f"{sender!r} is not a phone number")
+    print(f"keyword: {reply.keyword}; language: {reply.language}; outcome: {reply.outcome}")
+    if reply.answer is None:
+        print("not answered (past the hourly answers or the outbox's caps)")
+    else:
+        print(f"answer (outbox {reply.answer_id}): {reply.answer}")
     return 0
 
 
