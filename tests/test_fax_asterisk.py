@@ -255,6 +255,32 @@ async def test_a_number_that_does_not_answer_waits_for_the_next_round(
     assert not raised.value.permanent and not raised.value.uncertain
 
 
+async def test_a_channel_gone_without_a_fax_report_leaves_the_fax_uncertain(
+    asterisk_sandbox: Settings,
+) -> None:
+    # The answered leg runs a context with no fax report (as when a dialplan reload drops the
+    # h extension mid-fax); the far end hangs up after 2 s.
+    ami = AmiClient.from_settings(asterisk_sandbox, name="fax-test")
+    await ami.connect()
+    await ami.send_action({"Action": "Setvar", "Variable": variables.FAX_FLAKY_CALLS, "Value": "0"})
+    line = FaxLine.from_settings(
+        asterisk_sandbox,
+        ami,
+        dial="Local/{number}@tamas-fax-flaky",
+        context="tamas-caller",
+        attempt_timeout_s=60,
+        owns_ami=True,
+    )
+    try:
+        with pytest.raises(GatewayError) as raised:
+            await line.send_document(THEIR_NUMBER, two_pages(asterisk_sandbox), reference="lost")
+    finally:
+        await line.close()
+
+    assert raised.value.uncertain and not raised.value.permanent  # never sent twice blindly
+    assert "the channel hung up" in str(raised.value)
+
+
 # --- without Asterisk ------------------------------------------------------------------------
 
 

@@ -44,6 +44,9 @@ SEND_CONTEXT = "tamas-fax-send"
 EVENT = "TamasFax"
 # Seconds the far end may take to answer before the attempt counts as unanswered.
 RING_TIMEOUT_S = 45
+# The report comes from the channel's `h` extension, before its Hangup event; this long after
+# the Hangup with no report, none is coming.
+REPORT_AFTER_HANGUP_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class FaxLine:
         retry_wait_s: float = 30.0,
         owns_ami: bool = False,
         attachments: AttachmentSource | None = None,
+        context: str = SEND_CONTEXT,
     ) -> None:
         if "{number}" not in dial:
             raise ValueError(f"fax_dial {dial!r} has no {{number}} in it")
@@ -132,6 +136,7 @@ class FaxLine:
         self.retry_wait_s = retry_wait_s
         self.owns_ami = owns_ami
         self.attachments = attachments
+        self.context = context  # where the answered channel runs SendFAX
         self._prepared = False
 
     @classmethod
@@ -240,28 +245,39 @@ class FaxLine:
         )
 
     async def _attempt(self, channel: str, tiff: str, fax_id: str, attempt: Attempt) -> FaxReport:
-        done: asyncio.Future[FaxReport] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[FaxReport] = loop.create_future()
+        hung_up: asyncio.Future[None] = loop.create_future()
+        channel_id = f"tamas-fax-{uuid.uuid4().hex}"
 
-        def on_event(event: Any) -> None:
+        def on_report(event: Any) -> None:
             if str(event.get("UserEvent", "")) != EVENT:
                 return
             report = FaxReport.from_event(event)
             if report.direction == "send" and report.reference == fax_id and not done.done():
                 done.set_result(report)
 
-        self.ami.on_event("UserEvent", on_event)
+        def on_hangup(event: Any) -> None:
+            if str(event.get("Uniqueid", "")) == channel_id and not hung_up.done():
+                hung_up.set_result(None)
+
+        self.ami.on_event("UserEvent", on_report)
+        self.ami.on_event("Hangup", on_hangup)
         try:
             try:
                 result = await self.ami.originate(
                     channel,
-                    context=SEND_CONTEXT,
+                    context=self.context,
                     exten="s",
                     caller_id=self.station_id or None,
                     timeout_ms=RING_TIMEOUT_S * 1000,
+                    channel_id=channel_id,
                     variables={
                         variables.FAX_ID: fax_id,
                         variables.FAX_FILE: tiff,
                         variables.FAX_MAXRATE: str(attempt.max_rate_bps),
+                        # AMI splits an Originate's variables at commas: escaped, the list
+                        # reaches FAXOPT(modem) whole.
                         variables.FAX_MODEMS: attempt.modems.replace(",", "\\,"),
                         variables.FAX_ECM: "yes" if attempt.ecm else "no",
                         variables.FAX_STATION: self.station_id,
@@ -275,17 +291,28 @@ class FaxLine:
             if not result.answered:
                 # Busy, no answer, congestion: the line, not the fax; the next round tries.
                 raise GatewayError(f"fax number {result.reason_name}", permanent=False)
-            try:
-                return await asyncio.wait_for(done, self.attempt_timeout_s)
-            except TimeoutError as error:
-                # Answered, and no word of how it went: the far end may have the pages.
-                raise GatewayError(
-                    f"no fax report within {self.attempt_timeout_s:.0f} s",
-                    permanent=False,
-                    uncertain=True,
-                ) from error
+            return await self._report(done, hung_up)
         finally:
-            self.ami.remove_listener("UserEvent", on_event)
+            self.ami.remove_listener("UserEvent", on_report)
+            self.ami.remove_listener("Hangup", on_hangup)
+
+    async def _report(
+        self, done: asyncio.Future[FaxReport], hung_up: asyncio.Future[None]
+    ) -> FaxReport:
+        """The attempt's report. The `h` extension tells it before the channel is gone; a
+        channel gone without one (a dialplan reloaded mid-fax, a crash) is not waited for."""
+        try:
+            await asyncio.wait_for(
+                asyncio.wait((done, hung_up), return_when=asyncio.FIRST_COMPLETED),
+                self.attempt_timeout_s,
+            )
+            if not done.done():
+                await asyncio.wait_for(asyncio.shield(done), REPORT_AFTER_HANGUP_S)
+            return done.result()
+        except TimeoutError as error:
+            # Answered, and no word of how it went: the far end may have the pages.
+            why = "the channel hung up" if hung_up.done() else f"{self.attempt_timeout_s:.0f} s"
+            raise GatewayError(f"no fax report ({why})", permanent=False, uncertain=True) from error
 
 
 # ---------------------------------------------------------------- receiving
