@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import jdatetime
 import pytest
 from playwright.async_api import Browser, expect
 from popup_support import PASSWORD, RunningServer, logged_in, start_server
@@ -24,6 +25,7 @@ from cases.partners import TokenRefused
 from cases.store import CaseChannel, CaseRequest, CaseStore
 from cases.types import EscalationAction
 from integrations.database import Database
+from ivr.hours import TEHRAN
 from popup_server.audit import AuditRecord
 from tamas.bus import InProcessBus
 from tamas.settings import Settings
@@ -281,6 +283,17 @@ async def test_cases_from_the_ivr_sms_and_a_partner_reach_the_agents_desktop(
     await bus.publish(alert)
     alerts = page.get_by_test_id("alerts")
     await expect(alerts.locator("li")).to_contain_text(f"مهلت پرونده {by_text.tracking_number}")
+    # Reports: the partners' SLA compliance for today, on the Jalali calendar.
+    today = jdatetime.date.fromgregorian(date=datetime.now(TEHRAN).date())
+    await page.get_by_test_id("report-name").select_option("partners")
+    await page.get_by_test_id("report-from").fill(today.strftime("%Y/%m/%d"))
+    await page.get_by_test_id("report-to").fill((today + timedelta(days=1)).strftime("%Y/%m/%d"))
+    await page.get_by_test_id("report-show").click()
+    report = page.get_by_test_id("report")
+    await expect(report.locator("tbody tr")).to_have_count(1)
+    await expect(report.locator("tbody td").first).to_have_text("acme")
+    await expect(report.locator("th").nth(5)).to_have_text("رعایت مهلت")
+    assert "format=xlsx" in (await page.get_by_test_id("report-xlsx").get_attribute("href") or "")
     await page.get_by_test_id("language").select_option("en")
     await expect(page.get_by_test_id("detail-state")).to_have_text("acknowledged")
     assert await page.evaluate("document.documentElement.dir") == "ltr"

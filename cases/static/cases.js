@@ -8,7 +8,7 @@ const ROLE = "case_handler";
 const POLL_MS = 5000;
 const state = {
   lang: localStorage.getItem("tamas.lang") || "fa", team: localStorage.getItem("tamas.cases.team") || "",
-  types: [], teams: [], roles: [], current: null, timer: null, chart: null, socket: null,
+  types: [], teams: [], roles: [], current: null, timer: null, chart: null, socket: null, reportChart: null,
 };
 
 function words() { return window.TAMAS_CASES_I18N[state.lang] || window.TAMAS_CASES_I18N.fa; }
@@ -173,6 +173,55 @@ async function drawOverview() {
   });
 }
 
+// --- reports (supervisors) ----------------------------------------------------------------
+// A cell in the reader's language: codes through the translations, numbers in their digits.
+function cell(column, value, row) {
+  if (value === null || value === undefined) return t("none");
+  if (column === "category") return code("choice", value);
+  if (column === "type") return code("type", value);
+  if (column === "team") return code("team", value);
+  if (column === "step") return code("clause", String(row[0]).replace(".", "_"));
+  if (column === "met" || column === "sla_compliance") {
+    return new Intl.NumberFormat(locale().split("-u-")[0], { style: "percent", maximumFractionDigits: 1 }).format(value);
+  }
+  return typeof value === "number" ? number(value) : String(value);
+}
+
+async function showReport() {
+  const name = document.getElementById("report-name").value;
+  const query = `from=${encodeURIComponent(document.getElementById("report-from").value)}`
+    + `&to=${encodeURIComponent(document.getElementById("report-to").value)}`;
+  const reply = await api(`/api/cases/reports/${name}?${query}`);
+  document.getElementById("report-error").textContent = reply.status === 200 ? "" : (reply.body && reply.body.error) || t("none");
+  if (reply.status !== 200) return;
+  const { header, rows } = reply.body;
+  for (const format of ["csv", "xlsx"]) {
+    const link = document.getElementById(`report-${format}`);
+    link.href = `/api/cases/reports/${name}?${query}&format=${format}`;
+    link.hidden = false;
+  }
+  document.getElementById("report-head").replaceChildren(el("tr", {}, ...header.map((column) => el("th", {}, code("col", column)))));
+  document.getElementById("report-body").replaceChildren(...rows.map((row) => el("tr", {},
+    ...row.map((value, i) => el("td", {}, cell(header[i], value, row))))));
+  drawReportChart(header, rows);
+}
+
+function drawReportChart(header, rows) {
+  if (!window.Chart) return;
+  // Counts as bars, one per labelled row; labels are the leading text columns.
+  const counted = ["complaints", "resolved", "breached", "reached", "cases", "resolved_in_sla", "open_breached", "opened"];
+  const labels = rows.map((row) => header.map((column, i) => [column, row[i]])
+    .filter(([column]) => ["category", "clause", "partner", "month", "type", "team"].includes(column))
+    .map(([column, value]) => cell(column, value, row)).join(" · "));
+  const colours = ["#0b6e63", "#1e88e5", "#a4262c", "#e0a800", "#6a1b9a"];
+  const datasets = header.map((column, i) => [column, i]).filter(([column]) => counted.includes(column))
+    .map(([column, i], n) => ({ label: code("col", column), data: rows.map((row) => row[i]), backgroundColor: colours[n % colours.length] }));
+  if (state.reportChart) state.reportChart.destroy();
+  state.reportChart = new window.Chart(document.getElementById("report-chart"), {
+    type: "bar", data: { labels, datasets }, options: { animation: false, responsive: true, scales: { y: { beginAtZero: true } } },
+  });
+}
+
 async function openCase(number) {
   const reply = await api(`/api/cases/${encodeURIComponent(number)}`);
   if (reply.status !== 200) return;
@@ -257,6 +306,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("open-form").addEventListener("submit", openNew);
   document.getElementById("move").addEventListener("click", () => change({ state: document.getElementById("move-state").value }));
   document.getElementById("add-task").addEventListener("click", addTask);
+  document.getElementById("report-show").addEventListener("click", showReport);
   document.getElementById("add-note").addEventListener("click", () => {
     const note = document.getElementById("note");
     if (note.value.trim()) change({ note: note.value });
