@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "dialer_pacing_simulation": "bench.dialer_pacing_simulation",
     "campaign_selection": "bench.campaign_selection",
     "wallboard_live": "bench.wallboard_live",
+    "queue_report": "bench.queue_report",
     "dialer_answer_to_agent": "bench.dialer_answer_to_agent",
 }
 
