@@ -115,11 +115,13 @@ async def queue_totals(
         dialect = connection.dialect.name
         grain = {Period.ALL: "all", Period.HOUR: "hour"}.get(period, "day")
         if await sums.quarters_fit(connection, start, end, thresholds):
-            bucket, kind = sums.bucket(dialect, grain, zone, sums.QUARTER_MOMENT, sums.QUARTER)
+            bucket, kind = sums.bucket(
+                dialect, grain, zone, sums.QUARTER_MOMENT, sums.QUARTER, start, end
+            )
             query = sums.quarters_sums(start, end, bucket)
         else:
             moment = QueueCallRow.__table__.c.entered_at
-            bucket, kind = sums.bucket(dialect, grain, zone, moment, sums.CALL_QUARTER)
+            bucket, kind = sums.bucket(dialect, grain, zone, moment, sums.CALL_QUARTER, start, end)
             query = sums.calls_sums(start, end, thresholds, bucket)
         rows = await connection.execute(query)
         return [
