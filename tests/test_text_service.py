@@ -232,3 +232,25 @@ async def test_tamas_messages_text_answers_one_text_from_the_terminal(
     printed = capsys.readouterr().out
     assert "keyword: debt; language: fa; outcome: self_served" in printed
     assert "۳۸٬۰۰۰٬۰۰۰ ریال" in printed
+
+
+async def test_a_text_whose_worker_stopped_before_answering_is_taken_up_again(
+    texting: Texting,
+) -> None:
+    from sqlalchemy import update
+
+    from integrations.messaging.inbox import InboundMessage
+
+    kept = await texting.service.keep("local", "stopped-1", GOLD_PHONE, "debt")
+    assert kept is not None
+    assert await texting.service.take_up_unanswered() == 0  # its worker may still be at it
+    await texting.database.write(
+        update(InboundMessage).values(claimed_at=datetime.now(UTC) - timedelta(minutes=10))
+    )
+    assert await texting.service.take_up_unanswered() == 1
+    assert await texting.service.take_up_unanswered() == 0
+    async with texting.database.session() as session:
+        row = await session.get(InboundMessage, kept[0])
+        answers = list(await session.scalars(select(OutboundMessage)))
+    assert row is not None and row.status == "answered" and row.answer_id == answers[0].id
+    assert len(answers) == 1 and answers[0].body.startswith("Balance:")
