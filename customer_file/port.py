@@ -132,10 +132,13 @@ class CustomerFile(Protocol):
         due_at: datetime | None = None,
         note: str | None = None,
         linkedid: str | None = None,
+        channel: str | None = None,
     ) -> str:
-        """A task for an expert to call back (renewal request...); returns its tracking
-        number (digits the caller hears). One open request of a kind per phone number: asked
-        again while one is open, it returns that request's number and makes no new task."""
+        """A callback case for an expert to call back (renewal request...); returns its
+        tracking number (digits the caller hears). One open request of a kind per phone number:
+        asked again while one is open, it returns that request's number and opens no new case.
+        `channel`: a `cases.store.CaseChannel` value (sms, dialer...); by default a call's
+        (ivr) when there is a linkedid, else the desktop's."""
         ...
 
     async def callback_tasks_for_agent(
@@ -158,8 +161,10 @@ class CustomerFile(Protocol):
         recording_path: str | None = None,
         description: str | None = None,
         linkedid: str | None = None,
+        channel: str | None = None,
     ) -> str:
-        """Returns the complaint's tracking number."""
+        """Opens a complaint case (ISO 10002); returns its tracking number. `channel` as for
+        `create_callback_task`."""
         ...
 
     async def complaint_status(self, tracking_number: str) -> ComplaintView | None: ...
