@@ -32,6 +32,7 @@ from ivr.lockout import PinGuard
 from ivr.session import CallSession
 from ivr.speech import Voice
 from prompts.utterance import Utterance
+from tamas.asterisk import variables
 
 if TYPE_CHECKING:
     from integrations.messaging.outbox import Outbox
@@ -90,6 +91,15 @@ class Call:
         # Services that ended without giving the caller what they came for, and why.
         self.unserved: list[tuple[Outcome, str | None]] = []
         self._deliveries = 0
+        self._shown_menu: str | None = None
+
+    async def enter(self, menu: str) -> None:
+        """The caller is now in `menu` (or a direct line's service): on the record, and on
+        the channel for the supervisors' wallboard (one AGI command, only when it changes)."""
+        self.session.enter(menu)
+        if menu != self._shown_menu:
+            self._shown_menu = menu
+            await self.channel.set_variable(variables.MENU, menu)
 
     # --- speaking ------------------------------------------------------------------------
     @property
@@ -411,7 +421,7 @@ class Engine:
             call.delivered()
 
     async def _direct(self, call: Call, service: str) -> None:
-        call.session.enter(service)
+        await call.enter(service)
         try:
             await self._service(call, service)
         except GoBack:
@@ -464,7 +474,7 @@ class Engine:
         menu = self.book.menu(name)
         keys = [option.key for option in menu.options]
         while True:
-            call.session.enter(name)
+            await call.enter(name)
             try:
                 key = await call.choose(keys, menu.prompt, field=f"menu:{name}")
             except GoBack:
@@ -480,7 +490,7 @@ class Engine:
                 assert option.service is not None
                 if option.service == "agent":
                     raise AgentRequested
-                call.session.enter(option.service)
+                await call.enter(option.service)
                 await self._service(call, option.service)
             except GoBack:
                 continue

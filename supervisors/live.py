@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from ivr.hours import TEHRAN
 from popup_server.calls import device_of
+from tamas.asterisk import variables
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ _LOGGED_OFF_STATUSES = {"4", "5"}
 _IVR_CONTEXTS = {"tamas-ivr": "main", "tamas-ivr-line": "direct_line"}
 _IVR_EXITS = {"tamas-ivr-next", "tamas-ivr-queue", "tamas-ivr-unreachable"}
 # The variable the IVR sets (or the UserEvent it sends) when the caller enters a menu.
-MENU_VARIABLE = "TAMAS_MENU"
+MENU_VARIABLE = variables.MENU
 MENU_USER_EVENT = "tamasmenu"
 
 

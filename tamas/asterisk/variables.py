@@ -25,6 +25,10 @@ LOOKED_UP = "TAMAS_LOOKED_UP"
 # The direct line (201-209) the caller dialled: the service the IVR starts with.
 LINE = "TAMAS_LINE"
 
+# The menu or direct-line service the caller is in now (ivr/engine.py sets it on entering
+# each): the wallboard counts callers per menu from Asterisk's VarSet events.
+MENU = "TAMAS_MENU"
+
 # The agent desktop's click-to-call: the agent whose phone rings first.
 AGENT = "TAMAS_AGENT"
 
