@@ -1,7 +1,7 @@
 """A small SMS provider on loopback for tests, the demo and bench/sms_throughput.py: it
 speaks both built-in HTTP profiles (iran_rest: the key in the path, form fields, `return`
 and `entries`; generic: a bearer token and JSON), keeps what it took, answers status and
-delivery queries, holds texts for the pull inbox, and can push reports and texts to a webhook.
+delivery queries, and holds texts for the pull inbox.
 
 Failures on demand, as real providers have them: `fail_next` (5xx answers), `throttle_over_s`
 (429 past a rate), `drop_next` (the message is taken and the connection dropped before the
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +44,6 @@ class LocalSmsGateway:
     no_id_next: int = 0
     throttle_over_s: int | None = None
     refuse_numbers: set[str] = field(default_factory=set)
-    # Where reports and texts are pushed (generic profile), with this secret; "" none.
-    push_url: str = ""
-    push_secret: str = ""
     # Numbers whose messages end undelivered (all others are delivered).
     undeliverable: set[str] = field(default_factory=set)
     taken: dict[str, Taken] = field(default_factory=dict)
@@ -57,7 +54,6 @@ class LocalSmsGateway:
     _recent: deque[float] = field(default_factory=deque)
     _runner: web.AppRunner | None = None
     port: int = 0
-    pushed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
     def url(self) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.messaging import reports
 from integrations.messaging.outbox import Outbox
-from integrations.messaging.sms_http import ProfileGateway
+from integrations.messaging.sms_http import read_report, read_text
 from integrations.messaging.sms_profiles import HttpProfile
 from messaging import sms_channel
 from messaging.text_service import TextService
@@ -93,17 +93,12 @@ async def _pushed(request: web.Request, kind: str) -> tuple[HttpProfile, Mapping
     return profile, data
 
 
-def _gateway(profile: HttpProfile) -> ProfileGateway:
-    """A gateway object only to read the profile's pushed fields (it sends nothing)."""
-    return ProfileGateway(profile, "", "")
-
-
 async def inbound_text(request: web.Request) -> web.Response:
     try:
         profile, data = await _pushed(request, "text")
     except Refused as refused:
         return refused.response
-    text = _gateway(profile).text(data, profile.pushed["text"])
+    text = read_text(data, profile.pushed["text"])
     if text is None:
         return _error(400, "a text needs its id and sender")
     try:
@@ -122,7 +117,7 @@ async def delivery_report(request: web.Request) -> web.Response:
     except Refused as refused:
         return refused.response
     names = profile.pushed["report"]
-    report = _gateway(profile).report(data, names["id"], names["status"])
+    report = read_report(profile, data, names["id"], names["status"])
     if report is None:
         return _error(400, "a report needs a message id and a known status")
     try:

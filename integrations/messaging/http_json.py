@@ -38,7 +38,7 @@ class JsonGateway:
                 self.url, json=self.payload(message), headers=headers
             ) as response:
                 if 400 <= response.status < 500:
-                    detail = _without_recipient((await response.text())[:200], message.to)
+                    detail = without_recipient((await response.text())[:200], message.to)
                     raise GatewayError(
                         f"{self.what} refused ({response.status}): {detail}", permanent=True
                     )
@@ -96,7 +96,7 @@ class JsonGateway:
             self._session = None
 
 
-def _without_recipient(detail: str, to: str) -> str:
+def without_recipient(detail: str, to: str) -> str:
     """Providers like to echo the refused number; the log must not carry it."""
     # The full form first, or "+<recipient>" would be left behind.
     for form in (to, to.lstrip("+")):

@@ -19,7 +19,8 @@ from typing import Any
 
 import aiohttp
 
-from integrations.messaging.http_json import _without_recipient
+from integrations.messaging.http_json import without_recipient
+from integrations.messaging.outbox import DELIVERY_STATUSES
 from integrations.messaging.port import GatewayError, Outgoing
 from integrations.messaging.rates import SendingRate
 from integrations.messaging.sms_profiles import Endpoint, HttpProfile, dig
@@ -159,7 +160,7 @@ class ProfileGateway:
             return str(provider_id)
         if code in self.profile.retry:
             raise GatewayError(f"{self.provider} answered {code}: later", permanent=False)
-        detail = _without_recipient(str(dig(body, "return.message") or body)[:200], message.to)
+        detail = without_recipient(str(dig(body, "return.message") or body)[:200], message.to)
         raise GatewayError(f"{self.provider} refused ({code}): {detail}", permanent=True)
 
     async def find(self, reference: str) -> str | None:
@@ -211,19 +212,7 @@ class ProfileGateway:
         return reports
 
     def report(self, entry: Any, id_field: str, status_field: str) -> DeliveryReport | None:
-        """One report (polled or pushed) in our terms; None for a status the profile does
-        not map (or an entry without an id)."""
-        query = self.profile.status
-        provider_id = dig(entry, id_field)
-        raw = dig(entry, status_field)
-        if provider_id in (None, "") or raw is None:
-            return None
-        mapped = query.delivery.get(str(raw)) if query is not None else None
-        if mapped is None and query is None:
-            mapped = str(raw)  # a profile without a status map posts our own words
-        if mapped is None:
-            return None
-        return DeliveryReport(str(provider_id), mapped, None if mapped == "delivered" else str(raw))
+        return read_report(self.profile, entry, id_field, status_field)
 
     async def inbox(self, line: str = "") -> list[InboundText]:
         """Texts customers sent that the provider holds for us (read once: the provider
@@ -241,23 +230,10 @@ class ProfileGateway:
             raise GatewayError(f"inbox answered {status}", permanent=False)
         texts = []
         for entry in dig(body, inbox.entries) or []:
-            text = self.text(entry, inbox.entry)
+            text = read_text(entry, inbox.entry)
             if text is not None:
                 texts.append(text)
         return texts
-
-    def text(self, entry: Any, names: Mapping[str, str]) -> InboundText | None:
-        """One inbound text (pulled or pushed) in our terms; None when it lacks an id or sender."""
-        provider_id, sender = dig(entry, names["id"]), dig(entry, names["from"])
-        if provider_id in (None, "") or not sender:
-            return None
-        receiver = dig(entry, names["to"])
-        return InboundText(
-            str(provider_id),
-            str(sender),
-            None if receiver is None else str(receiver),
-            str(dig(entry, names["text"]) or ""),
-        )
 
     async def close(self) -> None:
         if self._session is not None:
@@ -265,3 +241,37 @@ class ProfileGateway:
             self._session = None
         if self.rate is not None:
             await self.rate.close()
+
+
+def read_report(
+    profile: HttpProfile, entry: Any, id_field: str, status_field: str
+) -> DeliveryReport | None:
+    """One report (polled or pushed) in our terms; None for a status the profile does not
+    map (or an entry without an id)."""
+    query = profile.status
+    provider_id = dig(entry, id_field)
+    raw = dig(entry, status_field)
+    if provider_id in (None, "") or raw is None:
+        return None
+    if query is not None:
+        mapped = query.delivery.get(str(raw))
+    else:
+        mapped = str(raw) if str(raw) in DELIVERY_STATUSES else None  # our own words
+    if mapped is None:
+        return None
+    return DeliveryReport(str(provider_id), mapped, None if mapped == "delivered" else str(raw))
+
+
+def read_text(entry: Any, names: Mapping[str, str]) -> InboundText | None:
+    """One text from a customer (pulled or pushed) in our terms; None when it lacks an id or
+    a sender."""
+    provider_id, sender = dig(entry, names["id"]), dig(entry, names["from"])
+    if provider_id in (None, "") or not sender:
+        return None
+    receiver = dig(entry, names["to"])
+    return InboundText(
+        str(provider_id),
+        str(sender),
+        None if receiver is None else str(receiver),
+        str(dig(entry, names["text"]) or ""),
+    )
