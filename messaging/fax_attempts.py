@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+# The status of a received fax whose report never came (FaxInbox.sweep): its pages are all
+# that is known.
+UNREPORTED = "UNREPORTED"
 # V.17 14400, V.29 9600, V.27ter 4800 and 2400: the rates res_fax's FAXOPT(maxrate) takes.
 RATES_BPS = (14400, 12000, 9600, 7200, 4800, 2400)
 
@@ -90,11 +93,18 @@ class FaxReport:
         return self.status == "SUCCESS" and self.pages > 0
 
     @property
+    def has_pages(self) -> bool:
+        """Pages to keep: a fax that succeeded, or one whose report was lost."""
+        return self.pages > 0 and self.status in {"SUCCESS", UNREPORTED}
+
+    @property
     def summary(self) -> str:
         """One line for the log and the outbox's answer; no number in it."""
         if self.succeeded:
             rate = f" at {self.rate_bps} bps" if self.rate_bps else ""
             return f"{self.pages} pages{rate}, ECM {'on' if self.ecm else 'off'}"
+        if self.status == UNREPORTED:
+            return f"{self.pages} pages, no report from Asterisk"
         why = self.error or self.status_text or "no fax session"
         return f"failed ({why}) after {self.pages} pages"
 

@@ -61,7 +61,7 @@ async def record_received_fax(
         channel="fax",
         direction="inbound",
         address=report.caller_number or report.remote_station,
-        outcome=Outcome.DELIVERED if report.succeeded else Outcome.UNDELIVERED,
+        outcome=Outcome.DELIVERED if report.has_pages else Outcome.UNDELIVERED,
         customer_id=customer_id,
         detail=detail(report),
         documents=documents,

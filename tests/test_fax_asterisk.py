@@ -9,8 +9,10 @@ import asyncio
 import dataclasses
 import io
 import logging
+import os
+import time
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from dialer_operators_support import TODAY
@@ -350,3 +352,36 @@ async def test_a_debt_fax_carries_the_statement_after_the_message_page(
     assert_reads(cover, "مانده بدهی و سررسیدها", "صورت‌حساب شما پیوست است.")
     assert_reads(statement, "صورت‌حساب بدهی", "علی رضایی گرامی،")
     assert fax_images.pdf_to_fax_tiff([cover, statement], tmp_path / "fax.tif") == 2
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_received_pages_whose_report_was_lost_are_still_taken_in(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = Settings()
+    spool = FaxSpool(tmp_path / "spool", PurePosixPath("/var/spool/asterisk/fax"))
+    incoming = spool.host / "incoming"
+    fax_images.pdf_to_fax_tiff(two_pages(settings), incoming / "tamas-lost;2.tif")
+    (incoming / "tamas-empty;2.tif").write_bytes(b"")  # answered, no page ever came
+    (incoming / "tamas-arriving;2.tif").write_bytes(b"II*\x00")  # still being written
+    an_hour_ago = time.time() - 3600
+    for name in ("tamas-lost;2.tif", "tamas-empty;2.tif"):
+        os.utime(incoming / name, (an_hour_ago, an_hour_ago))
+    records = InteractionRecords(database)
+    received_dir = tmp_path / "fax" / "received"
+
+    async def on_fax(fax: ReceivedFax) -> None:
+        await record_received_fax(records, fax.report, fax.pdf, documents_root=received_dir.parent)
+
+    inbox = FaxInbox(AmiClient.from_settings(settings), spool, received_dir, on_fax)
+    received_dir.mkdir(parents=True)
+
+    assert await inbox.sweep() == 2
+    async with database.session() as session:
+        rows = {row.linkedid: row for row in (await session.scalars(select(Interaction))).all()}
+    lost, empty = rows["fax-in:tamas-lost;2"], rows["fax-in:tamas-empty;2"]
+    assert lost.outcome == "delivered"
+    assert lost.outcome_detail == "UNREPORTED 2 pages, no report from Asterisk"
+    assert len(PdfReader(received_dir.parent / lost.inputs[0]["document"]).pages) == 2
+    assert (empty.outcome, empty.inputs) == ("undelivered", [])
+    assert sorted(path.name for path in incoming.iterdir()) == ["tamas-arriving;2.tif"]

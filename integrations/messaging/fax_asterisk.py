@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ SEND_CONTEXT = "tamas-fax-send"
 EVENT = "TamasFax"
 # Seconds the far end may take to answer before the attempt counts as unanswered.
 RING_TIMEOUT_S = 45
+# A received TIFF with no report this long after its last page is taken in by `sweep`.
+SWEEP_AFTER_S = 600.0
 # The report comes from the channel's `h` extension, before its Hangup event; this long after
 # the Hangup with no report, none is coming.
 REPORT_AFTER_HANGUP_S = 3.0
@@ -361,6 +364,39 @@ class FaxInbox:
         for task in list(self._busy):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def sweep(self, older_than_s: float = SWEEP_AFTER_S) -> int:
+        """Received TIFFs no report came for (Asterisk restarted or its dialplan reloaded
+        mid-fax, this process down when the report came): taken in with the pages they hold,
+        status UNREPORTED. How many."""
+        cutoff = time.time() - older_than_s
+        found = 0
+        for tiff in sorted((self.spool.host / "incoming").glob("*.tif")):
+            try:
+                if tiff.stat().st_mtime > cutoff:
+                    continue  # perhaps still arriving
+                pages = await asyncio.to_thread(fax_images.page_count, tiff)
+            except (OSError, fax_images.FaxImageError):
+                pages = 0
+            report = FaxReport(
+                direction="receive",
+                reference="",
+                status=fax_attempts.UNREPORTED,
+                status_text="no report from Asterisk",
+                error="",
+                pages=pages,
+                rate_bps=None,
+                ecm=False,
+                remote_station="",
+                caller_number="",
+                uniqueid=tiff.stem,
+                file=str(self.spool.asterisk / "incoming" / tiff.name),
+            )
+            await self._take(report)
+            if pages == 0:
+                tiff.unlink(missing_ok=True)  # nothing in it: recorded as undelivered
+            found += 1
+        return found
 
     def _on_event(self, event: Any) -> None:
         if str(event.get("UserEvent", "")) != EVENT:

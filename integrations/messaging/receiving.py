@@ -25,6 +25,8 @@ from tamas.asterisk.ami import AmiClient
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
+# How often received faxes left without a report are looked for (FaxInbox.sweep).
+SWEEP_EVERY_S = 300.0
 
 
 def received_faxes_dir(settings: Settings) -> Path:
@@ -94,7 +96,12 @@ async def receive(settings: Settings, database: Database, customer_file: Custome
                 "and inbound_claims_address for claims by email"
             )
         print(f"receiving {'; '.join(running)}", flush=True)
-        await asyncio.Event().wait()
+        while True:
+            if inbox is not None:
+                swept = await inbox.sweep()
+                if swept:
+                    log.warning("%d received faxes had no report; taken in as found", swept)
+            await asyncio.sleep(SWEEP_EVERY_S)
     finally:
         if server is not None:
             server.close()
