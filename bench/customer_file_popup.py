@@ -3,7 +3,7 @@
     python -m bench customer_file_popup [--database both|postgresql|sqlite] [--files 500]
 
 On a demo data set (its own database: `tamas_bench_file` on the local PostgreSQL, or a SQLite
-file), with calls, open complaints and callback tasks added for the customers timed. Times
+file), with calls, an open complaint case and a callback case added for the customers timed. Times
 the adapter's method and, in the same run on the same customers, the naive way: ORM entities
 with `selectinload` of their relationships, one session, a statement per kind of record. Both
 must build the same file; the benchmark checks that for every customer before timing.
@@ -20,16 +20,25 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import selectinload
 
+from cases.caller_requests import (
+    CALLBACK_TYPES,
+    COMPLAINT_TYPE,
+    CallerRequestRow,
+    callback_view,
+    complaint_view,
+)
+from cases.tables import CaseRow, CaseTaskRow
 from customer_file.debt import summarize_debt
 from customer_file.identifiers import mask_digits
 from customer_file.views import (
@@ -45,19 +54,11 @@ from integrations.customer_file.customers import Customer
 from integrations.customer_file.payments import Cheque, Installment
 from integrations.customer_file.policies import Policy
 from integrations.customer_file.rows import (
-    callback_view,
     cheque_view,
     claim_view,
-    complaint_view,
     customer_summary,
     policy_view,
     shareholder_view,
-)
-from integrations.customer_file.service_requests import (
-    OPEN_CALLBACK_STATUSES,
-    OPEN_COMPLAINT_STATUSES,
-    CallbackTask,
-    Complaint,
 )
 from integrations.customer_file.shareholders import Shareholder
 from integrations.customer_file.sql import SqlCustomerFile
@@ -111,8 +112,11 @@ async def _prepare(url: str, customers: int, files: int) -> list[int]:
             ids = list(holders)
             random.Random(1).shuffle(ids)
             ids = ids[:files]
-            if not await connection.scalar(select(func.count()).select_from(Interaction)):
+            fresh = not await connection.scalar(select(func.count()).select_from(Interaction))
+            if fresh:
                 await _add_own_records(InteractionRecords(database), connection, ids)
+        if fresh:
+            await _add_requests(SqlCustomerFile(database), ids)
     finally:
         await database.dispose()
     return ids
@@ -140,43 +144,57 @@ async def _add_own_records(
         for customer_id in ids
         for n in range(CALLS_PER_CUSTOMER)
     ]
-    complaints = [
-        {
-            "tracking_number": f"7{index:07d}",
-            "customer_id": customer_id,
-            "category": "service",
-            "status": "received",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for index, customer_id in enumerate(ids)
-    ]
-    tasks = [
-        {
-            "tracking_number": f"5{index:07d}",
-            "kind": "renewal",
-            "customer_id": customer_id,
-            # One open request per number and kind (migration 0008): each its own number.
-            "phone": f"+98912{index:07d}",
-            "status": "open",
-            "created_at": now,
-        }
-        for index, customer_id in enumerate(ids)
-    ]
     await records.import_records(calls, connection)
-    await connection.execute(insert(Complaint), complaints)
-    await connection.execute(insert(CallbackTask), tasks)
+
+
+async def _add_requests(customer_file: SqlCustomerFile, ids: list[int]) -> None:
+    """An open complaint and an open callback case for each customer (one open request per
+    number and kind: each its own number)."""
+    for index, customer_id in enumerate(ids):
+        await customer_file.create_complaint("service", customer_id=customer_id)
+        await customer_file.create_callback_task(
+            "renewal", f"+98912{index:07d}", customer_id=customer_id
+        )
 
 
 def _open_requests(
-    record: type[Complaint] | type[CallbackTask], statuses: tuple[str, ...], customer_id: int
-) -> Select[Any]:
-    """A customer's open complaints or callback requests, newest first (the naive way: whole
-    ORM entities)."""
+    types: Sequence[str], customer_id: int
+) -> Select[CaseRow, CallerRequestRow, CaseTaskRow]:
+    """A customer's open complaint or callback cases, newest first (the naive way: whole ORM
+    entities, the case with its request and task)."""
     return (
-        select(record)
-        .where(record.customer_id == customer_id, record.status.in_(statuses))
-        .order_by(record.created_at.desc(), record.id.desc())
+        select(CaseRow, CallerRequestRow, CaseTaskRow)
+        .outerjoin(CallerRequestRow, CallerRequestRow.case_id == CaseRow.id)
+        .outerjoin(CaseTaskRow, CaseTaskRow.id == CallerRequestRow.task_id)
+        .where(
+            CaseRow.customer_id == customer_id,
+            CaseRow.type.in_(types),
+            CaseRow.status == "open",
+        )
+        .order_by(CaseRow.opened_at.desc(), CaseRow.id.desc())
+    )
+
+
+def _flat(case: CaseRow, request: CallerRequestRow | None, task: CaseTaskRow | None) -> Any:
+    """The three entities as the one row the views read."""
+    return SimpleNamespace(
+        tracking_number=case.tracking_number,
+        type=case.type,
+        state=case.state,
+        status=case.status,
+        owner=case.owner,
+        customer_id=case.customer_id,
+        case_phone=case.phone,
+        fields=case.fields,
+        opened_at=case.opened_at,
+        updated_at=case.updated_at,
+        summary=case.summary,
+        kind=request.kind if request else None,
+        phone=request.phone if request else None,
+        policy_number=request.policy_number if request else None,
+        recording_path=request.recording_path if request else None,
+        outcome=request.outcome if request else None,
+        control_at=task.control_at if task else None,
     )
 
 
@@ -223,12 +241,8 @@ async def naive_customer_file(database: Database, customer_id: int) -> CustomerF
                 .options(selectinload(Shareholder.dividends))
             )
         ).first()
-        complaints = await session.scalars(
-            _open_requests(Complaint, OPEN_COMPLAINT_STATUSES, customer_id)
-        )
-        tasks = await session.scalars(
-            _open_requests(CallbackTask, OPEN_CALLBACK_STATUSES, customer_id)
-        )
+        complaints = await session.execute(_open_requests((COMPLAINT_TYPE,), customer_id))
+        tasks = await session.execute(_open_requests(CALLBACK_TYPES, customer_id))
         calls = await session.scalars(
             select(Interaction)
             .where(Interaction.customer_id == customer_id)
@@ -260,8 +274,8 @@ async def naive_customer_file(database: Database, customer_id: int) -> CustomerF
                 today=date.today(),
             ),
             shareholder=None if holder is None else shareholder_view(holder),
-            open_complaints=tuple(complaint_view(c) for c in complaints),
-            open_callback_tasks=tuple(callback_view(task) for task in tasks),
+            open_complaints=tuple(complaint_view(_flat(*row)) for row in complaints),
+            open_callback_tasks=tuple(callback_view(_flat(*row)) for row in tasks),
             recent_interactions=tuple(interaction_view(record) for record in calls),
         )
 
