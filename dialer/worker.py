@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
@@ -27,13 +26,14 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 from dialer import eligibility, kinds
+from dialer.abandons import AbandonCount
 from dialer.attempts import (
     ANSWERED,
     Attempts,
+    InFlight,
     PersonInCall,
     Settled,
     UnknownAttempt,
@@ -42,6 +42,8 @@ from dialer.attempts import (
 from dialer.campaigns import Campaign, Campaigns, ClaimedTarget
 from dialer.kinds import CampaignKind, Mode
 from dialer.originate import CallEnd, CallOptions, CallWatcher, dial_string, outcome_of, place
+from dialer.pacing import FloorState, SettledCall, calls_to_place
+from dialer.trunks import TrunkGate
 from integrations import migrations
 from integrations.database import Database
 from interactions.outcomes import Outcome
@@ -61,14 +63,6 @@ STALE_CLAIM = timedelta(minutes=2)
 HISTORY = timedelta(hours=1)
 # A person who answered this recently may still be on the way to an agent (AMD, the queue).
 ON_THE_WAY = timedelta(seconds=7)
-
-
-def _optional(name: str) -> ModuleType | None:
-    """dialer.pacing and dialer.trunks, when installed (the worker runs without them)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -95,22 +89,19 @@ async def queue_floor(ami: AmiClient, queue: str) -> QueueFloor:
     return QueueFloor(logged_in, free)
 
 
-def settled_calls(rows: Sequence[Settled]) -> list[Any]:
-    """The campaign's settled attempts as pacing's `SettledCall`s (empty without pacing)."""
-    pacing = _optional("dialer.pacing")
-    if pacing is None:
-        return []
+def settled_calls(rows: Sequence[Settled]) -> list[SettledCall]:
+    """The campaign's settled attempts as pacing's `SettledCall`s, oldest first."""
+    answered_outcomes = {outcome.value for outcome in ANSWERED}
     calls = []
     for row in rows:
-        answered = row.outcome in {outcome.value for outcome in ANSWERED}
         rang_until = row.answered_at or row.ended_at
         handle_s = None
         if row.outcome == Outcome.TO_AGENT.value and row.answered_at is not None:
             handle_s = (row.ended_at - row.answered_at).total_seconds()
         calls.append(
-            pacing.SettledCall(
+            SettledCall(
                 ended_at=row.ended_at,
-                answered=answered,
+                answered=row.outcome in answered_outcomes,
                 abandoned=row.outcome == Outcome.ABANDONED.value,
                 ring_s=max(0.0, (rang_until - row.created_at).total_seconds()),
                 handle_s=handle_s,
@@ -147,9 +138,7 @@ class DialerWorker:
         self.campaigns = Campaigns(database)
         self.attempts = Attempts(database, InteractionRecords(database))
         self.watcher = CallWatcher(ami, on_answer=self._answered)
-        trunks = _optional("dialer.trunks")
-        self.gate = trunks.TrunkGate(database) if trunks is not None else None
-        self.pacing = _optional("dialer.pacing")
+        self.gate = TrunkGate(database)
         self._calls: dict[str, asyncio.Task[None]] = {}
         self._known: dict[int, Campaign] = {}
         self._missing_once: set[str] = set()
@@ -239,7 +228,7 @@ class DialerWorker:
                 placed += 1
         return placed
 
-    async def _slots(self, campaign: Campaign, in_flight: Sequence[Any], now: datetime) -> int:
+    async def _slots(self, campaign: Campaign, in_flight: Sequence[InFlight], now: datetime) -> int:
         room = self.settings.dialer_max_channels - len(in_flight)
         if campaign.mode == Mode.BROADCAST.value:
             return room
@@ -253,23 +242,32 @@ class DialerWorker:
             for call in in_flight
             if call.answered_at is None or call.answered_at > now - ON_THE_WAY
         )
-        if campaign.mode == Mode.PREDICTIVE.value and self.pacing is not None:
-            history = await self.attempts.settled_since(campaign.id, now - HISTORY)
-            wanted = self.pacing.calls_to_place(
-                self.pacing.FloorState(
-                    mode=campaign.mode,
-                    agents_logged_in=floor.logged_in,
-                    agents_free=floor.free,
-                    in_flight=on_the_way,
-                    max_channels=self.settings.dialer_max_channels,
-                ),
-                settled_calls(history),
-                campaign.abandon_target,
-                now,
+        window = timedelta(seconds=campaign.abandon_window_s)
+        history: list[SettledCall] = []
+        in_window = None
+        if campaign.mode == Mode.PREDICTIVE.value:
+            history = settled_calls(await self.attempts.settled_since(campaign.id, now - HISTORY))
+            # The abandon rate is held over the campaign's whole window (30 days by default):
+            # counted by the database, not read call by call.
+            counts = await self.attempts.outcome_counts(campaign.id, since=now - window)
+            in_window = AbandonCount(
+                answered=sum(counts.get(outcome.value, 0) for outcome in ANSWERED),
+                abandoned=counts.get(Outcome.ABANDONED.value, 0),
             )
-        else:
-            # Progressive (and predictive until pacing is installed): one call per free agent.
-            wanted = floor.free - on_the_way
+        wanted = calls_to_place(
+            FloorState(
+                mode=campaign.mode,
+                agents_logged_in=floor.logged_in,
+                agents_free=floor.free,
+                in_flight=on_the_way,
+                max_channels=self.settings.dialer_max_channels,
+            ),
+            history,
+            campaign.abandon_target,
+            now,
+            window=window,
+            in_window=in_window,
+        )
         return min(int(wanted), room)
 
     async def _admit(
@@ -278,7 +276,7 @@ class DialerWorker:
         """Each target with its ChannelId, as far as the trunk's limits allow now; the others
         are put back, due at once."""
         chosen = [(new_channel_id(), target) for target in targets]
-        if self.gate is None or not chosen:
+        if not chosen:
             return chosen
         allowed = set(
             await self.gate.admit(
@@ -359,8 +357,7 @@ class DialerWorker:
         return outcome
 
     async def _release_gate(self, channel_id: str) -> None:
-        if self.gate is not None:
-            await self.gate.release(channel_id)
+        await self.gate.release(channel_id)
 
     def _answered(self, channel_id: str, at: datetime) -> None:
         task = asyncio.ensure_future(self.attempts.note(channel_id, answered_at=at))
@@ -384,8 +381,7 @@ class DialerWorker:
         those gone for good. How many were settled."""
         now = self.clock()
         await self.campaigns.release_stale_claims(now - STALE_CLAIM)
-        if self.gate is not None:
-            await self.gate.release_stale(now)
+        await self.gate.release_stale(now)
         in_flight = await self.attempts.in_flight()
         if not in_flight:
             return 0

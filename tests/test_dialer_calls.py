@@ -279,3 +279,27 @@ async def test_a_progressive_campaign_calls_one_person_per_free_agent(
     # Two agents: never more than two people called at once.
     assert max(seen_at_once) <= 2
     assert (await Campaigns(database).named("renewals")).state == "running"
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_predictive_campaign_dials_only_while_agents_are_logged_in(
+    asterisk_sandbox: Settings, database: Database
+) -> None:
+    phones = [number("01", 300 + n) for n in range(4)]
+    async with dialer(asterisk_sandbox, database) as d:
+        campaign = await d.campaign("overdue", "overdue_installment", phones)
+        assert campaign.mode == "predictive"
+        # A queue nobody is logged in to: no call at all, however many targets wait.
+        staffed = d.worker.settings
+        d.worker.settings = replace(staffed, dialer_queue="nobody-logged-in")
+        assert await d.worker.round() == 0
+        assert await d.attempts.in_flight(campaign.id) == []
+        # The agents log in: the campaign runs, every person answered reaches one of them
+        # (too few calls yet to predict from: one call per free agent).
+        d.worker.settings = staffed
+        await d.run_until_done(campaign)
+        outcomes = await d.outcomes(campaign)
+        status = await campaign_status(d.campaigns, d.attempts, "overdue", datetime.now(UTC))
+
+    assert outcomes == {phone: ["to_agent"] for phone in phones}
+    assert (status["answered"], status["abandoned"], status["abandon_rate"]) == (4, 0, 0.0)
