@@ -137,3 +137,16 @@ async def server(database: Database) -> AsyncIterator[RunningServer]:
     agents or settings defines its own `server`)."""
     async with serving(database, "101") as running:
         yield running
+
+
+@pytest.fixture
+async def sms_provider() -> AsyncIterator[Any]:
+    """A local SMS provider on a loopback port speaking both built-in HTTP profiles
+    (bench/local_sms_gateway.py), stopped after."""
+    from bench.local_sms_gateway import LocalSmsGateway
+
+    local = await LocalSmsGateway().start()
+    try:
+        yield local
+    finally:
+        await local.stop()

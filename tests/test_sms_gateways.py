@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,6 @@ from integrations.messaging.sms_http import ProfileGateway
 PROFILES = sms_profiles.load()
 CUSTOMER = "+989121234567"
 PERSIAN = "بیمه‌گذار گرامی، قسط بیمه‌نامه شما در ۱۴۰۵/۱۰/۰۱ سررسید می‌شود. " * 2
-
-
-@pytest.fixture
-async def gateway() -> AsyncIterator[LocalSmsGateway]:
-    local = await LocalSmsGateway().start()
-    try:
-        yield local
-    finally:
-        await local.stop()
 
 
 def profile_gateway(
@@ -57,10 +47,10 @@ async def row(database: Database, message_id: int) -> OutboundMessage:
 
 @pytest.mark.parametrize("profile", ["iran_rest", "generic"])
 async def test_message_is_sent_once_with_the_providers_id_and_its_delivery_report_matched(
-    database: Database, gateway: LocalSmsGateway, profile: str
+    database: Database, sms_provider: LocalSmsGateway, profile: str
 ) -> None:
     message_id = await queue(database)
-    adapter = profile_gateway(gateway, profile)
+    adapter = profile_gateway(sms_provider, profile)
     sender = OutboxSender(database, adapter)
     try:
         assert (await sender.send_pending()).sent == 1
@@ -69,12 +59,12 @@ async def test_message_is_sent_once_with_the_providers_id_and_its_delivery_repor
         await sender.close()
     sent = await row(database, message_id)
     assert sent.status == "sent" and sent.provider == profile and sent.parts == 2
-    [taken] = gateway.taken.values()
+    [taken] = sms_provider.taken.values()
     assert sent.provider_id == taken.provider_id and taken.text == PERSIAN
     assert taken.reference == str(message_id)
 
-    gateway.deliver_all()
-    assert await reports.poll(Outbox(database), profile_gateway(gateway, profile)) == 1
+    sms_provider.deliver_all()
+    assert await reports.poll(Outbox(database), profile_gateway(sms_provider, profile)) == 1
     delivered = await row(database, message_id)
     assert delivered.delivery_status == "delivered" and delivered.delivered_at is not None
 
@@ -102,13 +92,13 @@ async def test_nothing_is_lost_while_the_provider_is_down_and_sent_once_when_bac
 
 
 async def test_provider_errors_defer_and_refusals_fail_for_good(
-    database: Database, gateway: LocalSmsGateway
+    database: Database, sms_provider: LocalSmsGateway
 ) -> None:
-    gateway.fail_next = 1
-    gateway.refuse_numbers = {"+989121111111"}
+    sms_provider.fail_next = 1
+    sms_provider.refuse_numbers = {"+989121111111"}
     deferred = await queue(database)
     refused = await queue(database, to="+989121111111")
-    sender = OutboxSender(database, profile_gateway(gateway))
+    sender = OutboxSender(database, profile_gateway(sms_provider))
     try:
         first = await sender.send_pending()
         assert (first.deferred, first.failed) == (1, 1)
@@ -121,61 +111,61 @@ async def test_provider_errors_defer_and_refusals_fail_for_good(
 
 @pytest.mark.parametrize("failure", ["drop_next", "no_id_next", "slow"])
 async def test_an_unanswered_send_is_settled_by_the_status_query_never_sent_twice(
-    database: Database, gateway: LocalSmsGateway, failure: str
+    database: Database, sms_provider: LocalSmsGateway, failure: str
 ) -> None:
     if failure == "slow":
-        gateway.delay_s = 0.5
+        sms_provider.delay_s = 0.5
     else:
-        setattr(gateway, failure, 1)
+        setattr(sms_provider, failure, 1)
     message_id = await queue(database)
-    sender = OutboxSender(database, profile_gateway(gateway, timeout_s=0.3))
+    sender = OutboxSender(database, profile_gateway(sms_provider, timeout_s=0.3))
     try:
         assert (await sender.send_pending()).uncertain == 1
-        gateway.delay_s = 0.0
+        sms_provider.delay_s = 0.0
         assert (await sender.send_pending()).sent == 1
     finally:
         await sender.close()
     sent = await row(database, message_id)
-    [taken] = gateway.taken.values()
+    [taken] = sms_provider.taken.values()
     assert sent.status == "sent" and sent.provider_id == taken.provider_id
 
 
 async def test_an_uncertain_send_the_provider_never_got_is_sent_again(
-    database: Database, gateway: LocalSmsGateway
+    database: Database, sms_provider: LocalSmsGateway
 ) -> None:
     message_id = await queue(database)
-    gateway.delay_s = 0.5
-    sender = OutboxSender(database, profile_gateway(gateway, timeout_s=0.1))
+    sms_provider.delay_s = 0.5
+    sender = OutboxSender(database, profile_gateway(sms_provider, timeout_s=0.1))
     try:
         assert (await sender.send_pending()).uncertain == 1
         # The provider lost it after all (restarted mid-request).
-        gateway.taken.clear()
-        gateway.by_reference.clear()
-        gateway.delay_s = 0.0
+        sms_provider.taken.clear()
+        sms_provider.by_reference.clear()
+        sms_provider.delay_s = 0.0
         await sender.send_pending()  # the status query says never got: pending, then sent
         await sender.send_pending()
     finally:
         await sender.close()
     assert (await row(database, message_id)).status == "sent"
-    assert len(gateway.taken) == 1
+    assert len(sms_provider.taken) == 1
 
 
 async def test_throttled_sends_are_waited_out_and_sent_once(
-    database: Database, gateway: LocalSmsGateway
+    database: Database, sms_provider: LocalSmsGateway
 ) -> None:
-    gateway.throttle_over_s = 2
+    sms_provider.throttle_over_s = 2
     for _ in range(4):
         await queue(database, body="debt", to=f"+98912123456{_}")
-    sender = OutboxSender(database, profile_gateway(gateway))
+    sender = OutboxSender(database, profile_gateway(sms_provider))
     try:
         assert (await sender.send_pending()).sent == 4
     finally:
         await sender.close()
-    assert len(gateway.taken) == 4
+    assert len(sms_provider.taken) == 4
 
 
 async def test_the_sending_rate_holds_across_processes_through_redis(
-    gateway: LocalSmsGateway,
+    sms_provider: LocalSmsGateway,
 ) -> None:
     per_s = 8
     # Two windows on one Redis: what two sender processes hold.

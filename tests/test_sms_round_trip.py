@@ -7,10 +7,9 @@ The same over SMPP: the text as deliver_sm, the answer as submit_sm, the receipt
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import aiohttp
-import pytest
 from ivr_support import GOLD_PHONE, build_customer_file
 from popup_support import serving
 from sqlalchemy import select
@@ -31,26 +30,17 @@ from tamas.settings import Settings
 SECRET = "webhook-secret"
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[LocalSmsGateway]:
-    local = await LocalSmsGateway().start()
-    try:
-        yield local
-    finally:
-        await local.stop()
-
-
 async def answers(database: Database) -> list[OutboundMessage]:
     async with database.session() as session:
         return list(await session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
 
 
 async def test_debt_texted_to_the_pull_inbox_is_answered_sent_and_its_report_matched(
-    database: Database, gateway: LocalSmsGateway
+    database: Database, sms_provider: LocalSmsGateway
 ) -> None:
     await build_customer_file(database)
     settings = Settings(
-        sms_gateway_url=gateway.url, sms_gateway_token=API_KEY, sms_profile="iran_rest",
+        sms_gateway_url=sms_provider.url, sms_gateway_token=API_KEY, sms_profile="iran_rest",
         sms_sender="3000", sms_rate_per_s=50,
     )  # fmt: skip
     adapter = sms_channel.http_gateway(settings)
@@ -58,13 +48,13 @@ async def test_debt_texted_to_the_pull_inbox_is_answered_sent_and_its_report_mat
     service = sms_channel.text_service(settings, database, SqlCustomerFile(database))
     sender = OutboxSender(database, adapter)
     try:
-        gateway.text_from(GOLD_PHONE, "بدهی")
+        sms_provider.text_from(GOLD_PHONE, "بدهی")
         polled = await sms_channel.poll_once(adapter, service, Outbox(database))
         assert polled.texts == 1
         assert (await sender.send_pending()).sent == 1
-        [taken] = gateway.taken.values()
+        [taken] = sms_provider.taken.values()
         assert taken.to == GOLD_PHONE and "مانده بدهی" in taken.text
-        gateway.deliver_all()
+        sms_provider.deliver_all()
         assert (await sms_channel.poll_once(adapter, service, Outbox(database))).reports == 1
     finally:
         await sender.close()
@@ -77,7 +67,7 @@ async def test_debt_texted_to_the_pull_inbox_is_answered_sent_and_its_report_mat
 
 
 async def test_texts_and_reports_pushed_to_the_webhook_need_the_secret_and_count_once(
-    database: Database, gateway: LocalSmsGateway
+    database: Database, sms_provider: LocalSmsGateway
 ) -> None:
     await build_customer_file(database)
     settings = Settings(sms_webhook_secret=SECRET)
@@ -95,13 +85,14 @@ async def test_texts_and_reports_pushed_to_the_webhook_need_the_secret_and_count
         [answer] = await answers(database)
         assert answer.body.startswith("Balance:")
 
-        adapter = ProfileGateway(sms_profiles.load()["generic"], f"{gateway.url}/generic", API_KEY)
+        generic = sms_profiles.load()["generic"]
+        adapter = ProfileGateway(generic, f"{sms_provider.url}/generic", API_KEY)
         sender = OutboxSender(database, adapter)
         try:
             assert (await sender.send_pending()).sent == 1
         finally:
             await sender.close()
-        [taken] = gateway.taken.values()
+        [taken] = sms_provider.taken.values()
         report = {"id": taken.provider_id, "status": "delivered", "secret": SECRET}
         async with client.get(f"{app.base}/api/messaging/sms/generic/reports", params=report) as r:
             assert r.status == 200 and (await r.json())["matched"] == 1
