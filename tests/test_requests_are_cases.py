@@ -19,7 +19,7 @@ OLD_ROWS = (
     "INSERT INTO complaints (tracking_number, customer_id, caller_number, category, status,"
     " recording_path, description, linkedid, created_at, updated_at) VALUES"
     " ('71234567', NULL, '+989121234567', 'billing', 'in_review', 'complaints/a.wav', NULL,"
-    " '1700000000.1', '2026-11-20 08:00:00', '2026-11-21 09:00:00'),"
+    " '1700000000.1', '2026-11-20 08:00:00', '2026-11-21 06:00:00'),"
     " ('77654321', NULL, '+989121234567', 'service', 'rejected', NULL, 'late payment',"
     " NULL, '2026-11-01 08:00:00', '2026-11-05 09:00:00')",
     "INSERT INTO callback_tasks (tracking_number, kind, customer_id, phone, policy_number,"
@@ -89,6 +89,12 @@ async def test_old_complaints_and_callbacks_become_cases_their_numbers_still_fin
         events = (await session.scalars(select(CaseEventRow.kind))).all()
         tasks = (await session.scalars(select(CaseTaskRow))).all()
     assert set(cases) == {"complaint", "renewal_callback", "callback"}
+    # Clocks from the moved timeline: the complaint in review was acknowledged in time (Saturday
+    # 09:30 Tehran, the first working morning after a Friday complaint), and
+    # its resolution is long overdue, so the SLA scan sees it at once.
+    open_complaint = await customer_file.own_records.requests.store.get(complaint.tracking_number)
+    assert open_complaint.breached == ("resolution",)
+    assert open_complaint.next_due_at is not None and open_complaint.next_due_clock == "resolution"
     assert sorted(r.legacy_number or "" for r in requests) == [
         "51234567",
         "59999999",

@@ -4,8 +4,8 @@ its case, and the unique key that keeps one open callback per number and kind), 
 when it was), its callback task, and its old 8-digit number kept so a customer's number still
 finds it. The old tables stay, read-only (nothing writes them since this revision).
 
-Open moved cases get their deadlines at their next step (the store recomputes them from the
-timeline); until then the SLA scan does not see them.
+Each moved case's deadlines are computed from its timeline as the store would (an old open
+request is usually breached already: the SLA scan and escalation see it at once).
 
 Revision ID: 0023
 Revises: 0022
@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from alembic import op
 
 from cases import types as case_types
+from cases.calendar import iranian_holidays
 from cases.caller_requests import CALLBACK_REASON, CASE_CATEGORY, REMEDY_IN_RECORDING
+from cases.sla import ClockEvent, ClockEventKind, compute_clocks
 from cases.tracking import new_tracking_number
 
 revision: str = "0023"
@@ -31,6 +33,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Old status -> (case state, case status) on the workflows of cases/types.yaml.
+# A complaint in review was acknowledged, a task assigned was taken: both first responses.
+RESPONDED = frozenset({"in_review", "assigned"})
 COMPLAINT_STATES = {
     "received": ("received", "open"),
     "in_review": ("investigating", "open"),
@@ -44,6 +48,7 @@ CALLBACK_STATES = {
     "cancelled": ("closed", "closed"),
 }
 
+CLOCK_COLUMNS = ("first_response_due_at", "resolution_due_at")
 _meta = sa.MetaData()
 _cases = sa.Table(
     "cases",
@@ -55,7 +60,9 @@ _cases = sa.Table(
     sa.Column("breached"),
     sa.Column("fields", sa.JSON()),
     *(sa.Column(name, sa.DateTime(timezone=True)) for name in ("opened_at", "updated_at")),
-    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    *(sa.Column(name, sa.DateTime(timezone=True)) for name in ("resolved_at", "next_due_at")),
+    *(sa.Column(name, sa.DateTime(timezone=True)) for name in CLOCK_COLUMNS),
+    sa.Column("next_due_clock"),
 )
 _events = sa.Table(
     "case_events",
@@ -134,6 +141,8 @@ class _Mover:
         self.bind = bind
         self.requests = requests
         self.types = case_types.load()
+        self.holidays = iranian_holidays()
+        self.now = datetime.now(UTC)
         self.taken = {row[0] for row in bind.execute(sa.text("SELECT tracking_number FROM cases"))}
 
     def move(self) -> None:
@@ -254,12 +263,40 @@ class _Mover:
             },
             {"kind": "sla_set", "at": created, "data": sla},
         ]
+        if row["status"] in RESPONDED:
+            events.append({"kind": "responded", "at": updated, "data": {}})
         if status != "open":
             events.append({"kind": "resolved", "at": updated, "data": {"was": row["status"]}})
         for event in events:
             self.bind.execute(
                 _events.insert().values(case_id=case_id, actor="system", note="", **event)
             )
+        log = [
+            ClockEvent(
+                event["at"],
+                ClockEventKind(event["kind"]),
+                case_type.sla if event["kind"] == "sla_set" else None,
+            )
+            for event in events
+        ]
+        calendar = self.types.teams[case_type.team].calendar(self.holidays)
+        clocks = compute_clocks(log, calendar, self.now)
+        next_due = clocks.next_due
+        self.bind.execute(
+            _cases.update()
+            .where(_cases.c.id == case_id)
+            .values(
+                first_response_due_at=clocks.first_response.due,
+                resolution_due_at=clocks.resolution.due,
+                next_due_at=next_due[1] if next_due else None,
+                next_due_clock=next_due[0].value if next_due else None,
+                breached=",".join(
+                    clock.name.value
+                    for clock in (clocks.first_response, clocks.resolution)
+                    if clock.breached
+                ),
+            )
+        )
         return case_id, case_type.team
 
     def _request(self, row: Any, case_id: int, **values: Any) -> None:
