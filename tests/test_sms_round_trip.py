@@ -135,3 +135,30 @@ async def until(check: Callable[[], bool], rows: list[OutboundMessage], database
             return
         await asyncio.sleep(0.02)
     raise AssertionError("not in time")
+
+
+async def test_a_provider_pushing_form_fields_is_read_by_its_profiles_names(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    settings = Settings(sms_webhook_secret=SECRET)
+    text = {"messageid": "881", "from": GOLD_PHONE, "to": "3000", "message": "قسط"}
+    async with serving(database, settings=settings) as app, aiohttp.ClientSession() as client:
+        base = f"{app.base}/api/messaging/sms/iran_rest"
+        params = {"secret": SECRET}
+        async with client.post(f"{base}/inbound", data=text, params=params) as pushed:
+            assert pushed.status == 200 and (await pushed.json())["status"] == "answered"
+        [answer] = await answers(database)
+        assert answer.body.startswith("اقساط:")
+        async with database.session() as session:
+            row = await session.get(OutboundMessage, answer.id)
+            assert row is not None
+            row.status, row.provider, row.provider_id = "sent", "iran_rest", "77"
+            await session.commit()
+        report = {"messageid": "77", "status": "11"}  # 11: undelivered
+        async with client.post(f"{base}/reports", data=report, params=params) as pushed:
+            assert (await pushed.json())["matched"] == 1
+        async with client.post(f"{base}/reports", data={"messageid": "77"}, params=params) as bad:
+            assert bad.status == 400
+    [answer] = await answers(database)
+    assert (answer.delivery_status, answer.delivery_error) == ("undelivered", "11")
