@@ -238,6 +238,7 @@ async def test_a_fax_dropped_on_the_first_attempt_goes_slower_without_ecm(
     async with database.session() as session:
         message = await session.get(OutboundMessage, row)
     assert message is not None and message.status == "sent" and message.provider_id
+    assert (message.provider, message.delivery_status) == ("asterisk", "delivered")
 
 
 async def test_a_number_that_does_not_answer_waits_for_the_next_round(

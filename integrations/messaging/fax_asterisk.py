@@ -110,6 +110,11 @@ class FaxLine:
     """Sends faxes through Asterisk; an outbox adapter (`send`) and a direct API
     (`send_document`). One fax at a time per call; several may run at once."""
 
+    # The outbox row's provider; and SendFAX's SUCCESS is the receiving machine's own
+    # confirmation of every page, so a sent fax is a delivered one (gateway.OutboxSender).
+    provider = "asterisk"
+    confirms_delivery = True
+
     def __init__(
         self,
         ami: AmiClient,

@@ -147,6 +147,7 @@ class OutboxSender:
         status: Status,
         provider_id: str | None = None,
         taken_by: tuple[str | None, int | None] = (None, None),
+        confirmed: bool = False,
     ) -> None:
         values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_at": None}
         if status == "sent":
@@ -156,6 +157,8 @@ class OutboxSender:
             provider, parts = taken_by
             if provider is not None:
                 values.update(provider=provider, parts=parts)
+            if confirmed:
+                values.update(delivery_status="delivered", delivered_at=values["sent_at"])
         async with self.database.autocommit() as connection:
             await connection.execute(
                 update(OutboundMessage)
@@ -184,7 +187,10 @@ class OutboxSender:
         for row in await self._claim(kind, "pending", "sending"):
             status, provider_id = await self._send_one(adapter, row)
             # One write per message: a crash mid-batch re-sends nothing already sent.
-            await self._settle(row.id, status, provider_id, _taken_by(adapter, row))
+            # An adapter whose hand-over is the recipient's own confirmation (a fax: the
+            # receiving machine acknowledged every page) has the delivery with the send.
+            confirmed = bool(getattr(adapter, "confirms_delivery", False))
+            await self._settle(row.id, status, provider_id, _taken_by(adapter, row), confirmed)
             if status == "sent":
                 result.sent += 1
             elif status == "failed":
