@@ -6,6 +6,7 @@ cases; on SQLite and PostgreSQL, concurrent requests included."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from ivr_support import (
     STRANGER_PHONE,
@@ -15,7 +16,7 @@ from ivr_support import (
 )
 from sqlalchemy import func, select
 
-from cases.caller_requests import CALLBACK_TYPES
+from cases.caller_requests import CALLBACK_TYPES, STALE_CLAIM, CallerRequestRow
 from cases.tables import CaseRow, CaseTaskRow
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
@@ -95,3 +96,38 @@ async def test_pressing_9_many_times_leaves_one_callback_task(database: Database
     assert case is not None and (case.type, case.channel) == ("callback", "ivr")
     # Every repeated request told the caller the one tracking number.
     assert caller.heard.count(say_digits(case.tracking_number, "en").text) >= 2
+
+
+async def test_a_request_that_died_before_its_case_does_not_block_the_number(
+    database: Database,
+) -> None:
+    # A claimant killed between claiming the key and opening its case leaves the key empty.
+    async with database.session() as db:
+        db.add(
+            CallerRequestRow(
+                open_key="callback:+989121112255:callback",
+                kind="callback",
+                phone="+989121112255",
+                claimed_at=datetime.now(UTC) - STALE_CLAIM - timedelta(seconds=1),
+            )
+        )
+        await db.commit()
+
+    number = await SqlCustomerFile(database).create_callback_task("callback", "09121112255")
+
+    assert number.startswith("3") and await _open_tasks(database) == 1
+
+
+async def test_two_agents_taking_one_callback_at_once_one_gets_it(database: Database) -> None:
+    customer_file = SqlCustomerFile(database)
+    number = await customer_file.create_callback_task("claim_followup", "09121112266")
+
+    taken = await asyncio.gather(
+        *(customer_file.update_callback_task(number, agent, "assigned") for agent in ("1", "2"))
+    )
+
+    assert sorted(taken) == [False, True]
+    [task] = await customer_file.callback_tasks_for_agent("1") + (
+        await customer_file.callback_tasks_for_agent("2", include_unassigned=False)
+    )
+    assert task.assigned_agent == ("1" if taken[0] else "2")
