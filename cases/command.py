@@ -96,12 +96,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _line(case: CaseView | DueCase) -> str:
-    due = case.next_due_at.isoformat(timespec="minutes") if case.next_due_at else "-"
+    due = _tehran(case.next_due_at) if case.next_due_at else "-"
     breached = f" BREACHED:{','.join(case.breached)}" if case.breached else ""
     return (
         f"{case.tracking_number}  {case.type:26} {case.state:16} {case.priority:7} "
         f"{case.team:14} {case.owner or '-':6} due {due} ({case.next_due_clock or '-'}){breached}"
     )
+
+
+def _tehran(moment: datetime) -> str:
+    """A moment as the contact centre's clock shows it (the command prints for its staff)."""
+    return moment.astimezone(TEHRAN).strftime("%Y-%m-%d %H:%M")
 
 
 def _hours(span: timedelta | None) -> str:
@@ -203,11 +208,11 @@ async def _act(args: argparse.Namespace, settings: Settings, store: CaseStore) -
             print(f"  {case.summary}  fields: {json.dumps(case.fields, ensure_ascii=False)}")
             for entry in timeline:
                 extra = json.dumps(entry.data, ensure_ascii=False) if entry.data else ""
-                print(f"  {entry.at.isoformat(timespec='minutes')} {entry.kind:12} "
+                print(f"  {_tehran(entry.at)} {entry.kind:12} "
                       f"{entry.actor:18} {entry.note} {extra}")  # fmt: skip
             for task in tasks:
                 done = "done" if task.done_at else "open"
-                print(f"  task {task.id} [{done}] {task.control_at:%Y-%m-%d %H:%M} {task.title}")
+                print(f"  task {task.id} [{done}] {_tehran(task.control_at)} {task.title}")
     elif args.action == "scan":
         return await _scan(args, settings, store)
     elif args.action == "central-sync":
