@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from cases import partners, reports, types
 from cases.central import CentralComplaints, CentralSync
 from cases.escalation import DueCase, SlaScan
-from cases.notices import CaseNotices
+from cases.notices import CaseNotices, NotifyBy
 from cases.registry import from_settings
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, CaseView
 from cases.tasks import CaseTasks
@@ -60,8 +60,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--summary", default="")
     create.add_argument("--channel", choices=[c.value for c in CaseChannel], default="desktop")
     create.add_argument("--by", default="cli", help="who opens it (agent:101)")
-    for name in ("phone", "national-id", "company-id", "line", "region", "tier", "partner"):
+    for name in (
+        "phone",
+        "national-id",
+        "company-id",
+        "line",
+        "region",
+        "tier",
+        "partner",
+        "email",
+    ):
         create.add_argument(f"--{name}")
+    create.add_argument("--language", choices=("fa", "en", "ru"), default="fa")
+    create.add_argument(
+        "--notify-by",
+        choices=[n.value for n in NotifyBy],
+        default="sms",
+        help="tell the customer by",
+    )
     listing = sub.add_parser("list", help="open cases, most urgent deadline first")
     listing.add_argument("--team")
     listing.add_argument("--owner")
@@ -175,6 +191,9 @@ async def _act(args: argparse.Namespace, settings: Settings, store: CaseStore) -
                 region=args.region,
                 tier=args.tier,
                 partner=args.partner,
+                language=args.language,
+                notify_by=NotifyBy(args.notify_by),
+                email=args.email,
             )
         )
         _print(case.as_dict()) if args.json else print(f"opened {_line(case)}")
