@@ -18,7 +18,7 @@ from integrations import migrations
 from integrations.database import Database
 from supervisors import metrics, reports
 from supervisors.events import EventStore
-from supervisors.ingest import QueueLogIngester, default_queue_log
+from supervisors.ingest import CelIngester, QueueLogIngester, default_queue_log, follow_cel
 from tamas.errors import CommandError
 from tamas.settings import Settings
 
@@ -139,16 +139,18 @@ async def _ingest(args: argparse.Namespace, settings: Settings, store: EventStor
         if settings.report_queue_log
         else default_queue_log(settings.sandbox_dir)
     )
-    ingester = QueueLogIngester(store, path)
+    queue_log = QueueLogIngester(store, path)
+    cel = CelIngester(store)
     if not args.follow:
-        added = await ingester.ingest()
-        print(f"{path}: {added} new events ({ingester.bad_lines} unreadable lines skipped)")
+        added = await queue_log.ingest()
+        print(f"{path}: {added} new events ({queue_log.bad_lines} unreadable lines skipped)")
+        print(f"CEL: {await cel.ingest()} new transfers behind Local channels")
         return 0
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    print(f"following {path} (Ctrl-C to stop)", file=sys.stderr)
-    await ingester.follow(stop, args.poll)
+    print(f"following {path} and Asterisk's CEL (Ctrl-C to stop)", file=sys.stderr)
+    await asyncio.gather(queue_log.follow(stop, args.poll), follow_cel(cel, stop, args.poll))
     return 0

@@ -41,6 +41,9 @@ from supervisors.tables import (
     QueueQuarterRow,
 )
 
+# The source of the transfers read from Asterisk's CEL (supervisors/ingest.py).
+CEL = "cel"
+
 
 def _key(text: str, repeat: int) -> str:
     digest = hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
@@ -316,6 +319,30 @@ class EventStore:
             )
             return [_event(row) for row in rows]
 
+    async def load_call(self, callid: str) -> list[QueueEvent]:
+        """Every stored event of one queue call, in order."""
+        async with self.database.autocommit() as connection:
+            rows = await connection.execute(
+                select(QueueEventRow)
+                .where(QueueEventRow.callid == callid)
+                .order_by(QueueEventRow.at, QueueEventRow.id)
+            )
+            return [_event(row) for row in rows]
+
+    async def agents_seen(self, since: datetime) -> set[str]:
+        """Member names that answered, rang, logged in or paused since `since`."""
+        async with self.database.autocommit() as connection:
+            rows = await connection.scalars(
+                select(QueueEventRow.agent)
+                .where(
+                    QueueEventRow.event.in_(sorted(_MEMBER_EVENTS)),
+                    QueueEventRow.at >= since,
+                    QueueEventRow.agent != "NONE",
+                )
+                .distinct()
+            )
+            return set(rows)
+
     async def calls_between(self, start: datetime, end: datetime) -> list[QueueCallRow]:
         async with self.database.session() as session:
             rows = await session.scalars(
@@ -406,12 +433,13 @@ def call_row(call: metrics.QueueCall) -> dict[str, Any]:
     }
 
 
+_MEMBER_EVENTS = frozenset({"CONNECT", "RINGNOANSWER", "ADDMEMBER", "PAUSE", "UNPAUSE"})
+
+
 def known_agents(events: Iterable[QueueEvent]) -> set[str]:
     """Member names seen in the events (who answered, was rung, logged in or paused)."""
     return {
         event.agent
         for event in events
-        if event.agent
-        and event.agent != "NONE"
-        and event.event in {"CONNECT", "RINGNOANSWER", "ADDMEMBER", "PAUSE", "UNPAUSE"}
+        if event.agent and event.agent != "NONE" and event.event in _MEMBER_EVENTS
     }

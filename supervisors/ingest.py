@@ -11,12 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
+import re
 from dataclasses import dataclass, replace
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
-from supervisors.events import BadLine, EventStore, Position, QueueEvent, parse_queue_log_line
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from supervisors.events import (
+    CEL,
+    BadLine,
+    EventStore,
+    Position,
+    QueueEvent,
+    known_agents,
+    parse_queue_log_line,
+)
+from supervisors.metrics import LOCAL_TRANSFER, agent_for_extension
+from supervisors.tables import AsteriskCelRow
 
 log = logging.getLogger(__name__)
 
@@ -171,3 +187,94 @@ def _read_at(path: Path, offset: int, size: int) -> bytes:
 def default_queue_log(sandbox_dir: Path) -> Path:
     """The sandbox Asterisk's queue_log (a real deployment sets `report_queue_log`)."""
     return sandbox_dir.resolve() / "root/var/log/asterisk/queue_log"
+
+
+# ---------------------------------------------------------------- CEL: transfers behind Local
+
+CEL_SOURCE = "cel:asterisk_cel"
+_TRANSFERS = {"BLINDTRANSFER": "blind", "ATTENDEDTRANSFER": "attended"}
+# The extension in a channel name: PJSIP/101-0000002a, Local/101@tamas-agents-00000012;2.
+_EXTENSION = re.compile(r"^(?:Local|PJSIP|SIP|IAX2)/(\d+)")
+CEL_BATCH = 1000
+
+
+class CelIngester:
+    """Reads the transfers in Asterisk's CEL (written by cel_pgsql into asterisk_cel) into the
+    store as `metrics.LOCAL_TRANSFER` events of the queue call they move on, from the last CEL
+    id read. queue_log never sees an agent's phone transferring the caller on the far side of
+    a Local channel: without these, the first agent is credited the whole call."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def ingest(self) -> int:
+        added = 0
+        while True:
+            position = await self.store.position(CEL_SOURCE)
+            async with self.store.database.autocommit() as connection:
+                if connection.dialect.name != "postgresql":
+                    return added  # Asterisk writes CEL into PostgreSQL only
+                rows = list(
+                    await connection.execute(
+                        select(AsteriskCelRow)
+                        .where(
+                            AsteriskCelRow.id > position.offset,
+                            AsteriskCelRow.eventtype.in_(list(_TRANSFERS)),
+                        )
+                        .order_by(AsteriskCelRow.id)
+                        .limit(CEL_BATCH)
+                    )
+                )
+            if not rows:
+                return added
+            events = [event for row in rows if (event := await self._transfer(row)) is not None]
+            moved = replace(position, offset=rows[-1].id)
+            added += await self.store.add(events, moved)
+
+    async def _transfer(self, row: Any) -> QueueEvent | None:
+        channel = row.channame or ""
+        if channel.startswith("Local/") and channel.endswith(";1"):
+            # The queue's own member channel transferred: queue_log wrote that transfer.
+            return None
+        found = _EXTENSION.match(channel)
+        if found is None or not row.linkedid:
+            return None
+        try:
+            extra = json.loads(row.extra or "{}")
+        except ValueError:
+            extra = {}
+        target = str(extra.get("extension") or "")
+        if not target:
+            match = _EXTENSION.match(str(extra.get("transfer_target_channel_name") or ""))
+            target = match.group(1) if match else ""
+        call = await self.store.load_call(row.linkedid)
+        if not call or not target:
+            return None  # not a queue call (or nowhere to credit the rest of it)
+        # Who the target is: a member seen lately (the transfer may go to an agent who has
+        # taken no call of this queue yet).
+        agents = known_agents(call) | await self.store.agents_seen(call[0].at - timedelta(days=7))
+        queue = next(event.queue for event in reversed(call) if event.event == "ENTERQUEUE")
+        at = row.eventtime if row.eventtime.tzinfo else row.eventtime.replace(tzinfo=UTC)
+        return QueueEvent(
+            at=at,
+            callid=row.linkedid,
+            queue=queue,
+            agent=agent_for_extension(found.group(1), agents),
+            event=LOCAL_TRANSFER,
+            data=(_TRANSFERS[row.eventtype], agent_for_extension(target, agents)),
+            source=CEL,
+            key=hashlib.sha1(f"cel|{row.id}|{row.uniqueid}|{at.isoformat()}".encode()).hexdigest(),
+        )
+
+
+async def follow_cel(cel: CelIngester, stop: asyncio.Event, poll_s: float = 0.5) -> None:
+    """Read new CEL transfers until `stop` is set; a database hiccup is retried."""
+    while not stop.is_set():
+        try:
+            await cel.ingest()
+        except (OSError, SQLAlchemyError) as error:
+            log.warning("cannot read Asterisk's CEL (%s); trying again", type(error).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), poll_s)
+        except TimeoutError:
+            pass

@@ -1,12 +1,22 @@
 """The supervisors' tables. Each is written by `supervisors/events.py` alone (`EventStore`):
 the queue events, one row per queue call derived from them, the calls' sums per quarter hour
-and queue that the reports read, and where each ingestion source stopped reading."""
+and queue that the reports read, and where each ingestion source stopped reading. Beside
+them, the tables Asterisk itself writes its CEL and CDR into on PostgreSQL, read only."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from integrations.database import Base, UtcDateTime
@@ -116,3 +126,61 @@ class IngestPosition(Base):
     last_line: Mapped[str] = mapped_column(Text, default="")
     repeat: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AsteriskCelRow(Base):
+    """Asterisk's own channel event log, written by its cel_pgsql module when the database is
+    PostgreSQL (tamas/asterisk/config.py): never by Tamas. The ingester reads the transfers
+    from it (by id, in order) that queue_log cannot see."""
+
+    __tablename__ = "asterisk_cel"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    eventtype: Mapped[str] = mapped_column(String(30))
+    eventtime: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    userdeftype: Mapped[str | None] = mapped_column(String(255))
+    cid_name: Mapped[str | None] = mapped_column(String(80))
+    cid_num: Mapped[str | None] = mapped_column(String(80))
+    cid_ani: Mapped[str | None] = mapped_column(String(80))
+    cid_rdnis: Mapped[str | None] = mapped_column(String(80))
+    cid_dnid: Mapped[str | None] = mapped_column(String(80))
+    exten: Mapped[str | None] = mapped_column(String(80))
+    context: Mapped[str | None] = mapped_column(String(80))
+    channame: Mapped[str | None] = mapped_column(String(80))
+    appname: Mapped[str | None] = mapped_column(String(80))
+    appdata: Mapped[str | None] = mapped_column(String(512))
+    amaflags: Mapped[int | None] = mapped_column(Integer)
+    accountcode: Mapped[str | None] = mapped_column(String(32))
+    peeraccount: Mapped[str | None] = mapped_column(String(32))
+    uniqueid: Mapped[str | None] = mapped_column(String(150))
+    linkedid: Mapped[str | None] = mapped_column(String(150), index=True)
+    userfield: Mapped[str | None] = mapped_column(String(255))
+    peer: Mapped[str | None] = mapped_column(String(80))
+    extra: Mapped[str | None] = mapped_column(Text)
+
+
+class AsteriskCdrRow(Base):
+    """Asterisk's call detail records, written by its cdr_pgsql module (never by Tamas)."""
+
+    __tablename__ = "asterisk_cdr"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    calldate: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    clid: Mapped[str | None] = mapped_column(String(80))
+    src: Mapped[str | None] = mapped_column(String(80))
+    dst: Mapped[str | None] = mapped_column(String(80))
+    dcontext: Mapped[str | None] = mapped_column(String(80))
+    channel: Mapped[str | None] = mapped_column(String(80))
+    dstchannel: Mapped[str | None] = mapped_column(String(80))
+    lastapp: Mapped[str | None] = mapped_column(String(80))
+    lastdata: Mapped[str | None] = mapped_column(String(512))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    billsec: Mapped[int | None] = mapped_column(Integer)
+    disposition: Mapped[str | None] = mapped_column(String(45))
+    amaflags: Mapped[int | None] = mapped_column(Integer)
+    accountcode: Mapped[str | None] = mapped_column(String(32))
+    uniqueid: Mapped[str | None] = mapped_column(String(150))
+    linkedid: Mapped[str | None] = mapped_column(String(150), index=True)
+    userfield: Mapped[str | None] = mapped_column(String(255))
+    peeraccount: Mapped[str | None] = mapped_column(String(32))
+    sequence: Mapped[int | None] = mapped_column(Integer)

@@ -89,14 +89,20 @@ MODULES: tuple[str, ...] = (
 )
 
 
-def modules_conf(available: set[str] | None = None) -> str:
+# Asterisk writing CEL and CDR straight into Tamas's PostgreSQL (asterisk_cel, asterisk_cdr),
+# loaded only when the database is PostgreSQL (see records_to_postgresql).
+POSTGRESQL_RECORD_MODULES = ("cdr_pgsql.so", "cel_pgsql.so")
+
+
+def modules_conf(available: set[str] | None = None, settings: Settings | None = None) -> str:
     """`available` filters out modules this Asterisk build does not ship (sid moves)."""
     lines = [
         "; Written by tamas (tamas/asterisk/config.py); edits are overwritten.",
         "[modules]",
         "autoload=no",
     ]
-    for module in MODULES:
+    extra = POSTGRESQL_RECORD_MODULES if settings and records_to_postgresql(settings) else ()
+    for module in (*MODULES, *extra):
         if available is None or module in available:
             lines.append(f"load => {module}")
     return "\n".join(lines) + "\n"
@@ -290,3 +296,27 @@ def cel_conf() -> str:
         "; Written by tamas.\n[general]\nenable = yes\napps = all\nevents = ALL\n"
         "[manager]\nenabled = yes\n"
     )
+
+
+def records_to_postgresql(settings: Settings) -> dict[str, str]:
+    """cel_pgsql.conf and cdr_pgsql.conf pointing Asterisk at Tamas's own database, when it
+    is PostgreSQL (else nothing: SQLite has no server Asterisk could write to). The
+    supervisors' ingester reads asterisk_cel from there (supervisors/ingest.py)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() != "postgresql":
+        return {}
+    connection = [
+        f"hostname={url.host or '127.0.0.1'}",
+        f"port={url.port or 5432}",
+        f"dbname={url.database}",
+        f"user={url.username or 'postgres'}",
+    ]
+    if url.password:
+        connection.append(f"password={url.password}")
+    common = "\n".join(["; Written by tamas from its database_url.", "[global]", *connection])
+    return {
+        "cel_pgsql.conf": common + "\ntable=asterisk_cel\nappname=asterisk-cel\n",
+        "cdr_pgsql.conf": common + "\ntable=asterisk_cdr\nencoding=UTF8\n",
+    }

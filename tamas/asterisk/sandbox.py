@@ -201,7 +201,7 @@ def write_config(settings: Settings) -> None:
     included = [*dialplan_files(), config.GENERATED_DIALPLAN]
     files = {
         "asterisk.conf": ASTERISK_CONF_EXAMPLE.read_text(encoding="utf-8"),
-        "modules.conf": config.modules_conf(available),
+        "modules.conf": config.modules_conf(available, settings),
         "manager.conf": config.manager_conf(settings),
         "extensions.conf": config.extensions_conf(settings, included, lines),
         "queues.conf": config.queues_conf(lines),
@@ -210,6 +210,7 @@ def write_config(settings: Settings) -> None:
         "cdr.conf": config.cdr_conf(),
         "cdr_manager.conf": config.cdr_conf(),
         "cel.conf": config.cel_conf(),
+        **config.records_to_postgresql(settings),
     }
     for name, text in files.items():
         _write(etc / name, text, 0o640)

@@ -105,9 +105,65 @@ def upgrade() -> None:
         sa.Column("repeat", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    # Written by Asterisk itself (cel_pgsql, cdr_pgsql), read by the ingester.
+    text = {name: sa.String(length=80) for name in ("clid", "src", "dst", "dcontext")}
+    op.create_table(
+        "asterisk_cel",
+        sa.Column("id", sa.BigInteger(), primary_key=True),
+        sa.Column("eventtype", sa.String(length=30), nullable=False),
+        sa.Column("eventtime", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("userdeftype", sa.String(length=255), nullable=True),
+        *(
+            sa.Column(name, sa.String(length=80), nullable=True)
+            for name in (
+                "cid_name",
+                "cid_num",
+                "cid_ani",
+                "cid_rdnis",
+                "cid_dnid",
+                "exten",
+                "context",
+                "channame",
+                "appname",
+            )
+        ),
+        sa.Column("appdata", sa.String(length=512), nullable=True),
+        sa.Column("amaflags", sa.Integer(), nullable=True),
+        sa.Column("accountcode", sa.String(length=32), nullable=True),
+        sa.Column("peeraccount", sa.String(length=32), nullable=True),
+        sa.Column("uniqueid", sa.String(length=150), nullable=True),
+        sa.Column("linkedid", sa.String(length=150), nullable=True),
+        sa.Column("userfield", sa.String(length=255), nullable=True),
+        sa.Column("peer", sa.String(length=80), nullable=True),
+        sa.Column("extra", sa.Text(), nullable=True),
+    )
+    op.create_index("ix_asterisk_cel_linkedid", "asterisk_cel", ["linkedid"])
+    op.create_table(
+        "asterisk_cdr",
+        sa.Column("id", sa.BigInteger(), primary_key=True),
+        sa.Column("calldate", sa.DateTime(timezone=True), nullable=False),
+        *(sa.Column(name, kind, nullable=True) for name, kind in text.items()),
+        sa.Column("channel", sa.String(length=80), nullable=True),
+        sa.Column("dstchannel", sa.String(length=80), nullable=True),
+        sa.Column("lastapp", sa.String(length=80), nullable=True),
+        sa.Column("lastdata", sa.String(length=512), nullable=True),
+        sa.Column("duration", sa.Integer(), nullable=True),
+        sa.Column("billsec", sa.Integer(), nullable=True),
+        sa.Column("disposition", sa.String(length=45), nullable=True),
+        sa.Column("amaflags", sa.Integer(), nullable=True),
+        sa.Column("accountcode", sa.String(length=32), nullable=True),
+        sa.Column("uniqueid", sa.String(length=150), nullable=True),
+        sa.Column("linkedid", sa.String(length=150), nullable=True),
+        sa.Column("userfield", sa.String(length=255), nullable=True),
+        sa.Column("peeraccount", sa.String(length=32), nullable=True),
+        sa.Column("sequence", sa.Integer(), nullable=True),
+    )
+    op.create_index("ix_asterisk_cdr_linkedid", "asterisk_cdr", ["linkedid"])
 
 
 def downgrade() -> None:
+    op.drop_table("asterisk_cdr")
+    op.drop_table("asterisk_cel")
     op.drop_table("supervisor_ingest_positions")
     op.drop_table("supervisor_queue_quarters")
     op.drop_table("supervisor_queue_calls")
