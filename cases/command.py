@@ -94,6 +94,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--every", type=float, metavar="SECONDS", help="with --escalate: run until stopped"
     )
     sub.add_parser("types", help="check the types file and print its types")
+    sub.add_parser("recompute", help="open cases' deadlines again, after the calendar changed")
     sub.add_parser("central-sync", help="export complaints to the central complaint system")
     report = sub.add_parser("report", help="a report for a period (docs/cases.md)")
     report.add_argument("name", choices=reports.REPORTS)
@@ -234,6 +235,8 @@ async def _act(args: argparse.Namespace, settings: Settings, store: CaseStore) -
                 print(f"  task {task.id} [{done}] {_tehran(task.control_at)} {task.title}")
     elif args.action == "scan":
         return await _scan(args, settings, store)
+    elif args.action == "recompute":
+        print(f"deadlines recomputed for {await store.recompute_open()} open cases")
     elif args.action == "central-sync":
         if not settings.cases_central_url:
             raise CommandError("cases_central_url is not set: complaints are not exported")

@@ -8,7 +8,7 @@ stale).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -479,14 +479,28 @@ class CaseStore:
             await session.commit()
             return case_view(row)
 
-    async def recompute_all(self, tracking_numbers: Sequence[str]) -> None:
-        """Deadlines again from each timeline: after the calendar (holidays file, a team's
-        hours) changed."""
-        for number in tracking_numbers:
+    async def recompute_open(self, batch: int = 500) -> int:
+        """Every open case's deadlines again from its timeline, after the calendar changed (the
+        override file got a year's official holidays, a team's hours changed); how many."""
+        done, after = 0, 0
+        while True:
             async with self.database.session() as session:
-                row = await self._row(session, number)
-                await self._recompute(session, row, self.clock())
+                rows = (
+                    await session.scalars(
+                        select(CaseRow)
+                        .where(CaseRow.status == "open", CaseRow.id > after)
+                        .order_by(CaseRow.id)
+                        .limit(batch)
+                    )
+                ).all()
+                if not rows:
+                    return done
+                now = self.clock()
+                for row in rows:
+                    await self._recompute(session, row, now)
                 await session.commit()
+            done += len(rows)
+            after = rows[-1].id
 
     # --- inside --------------------------------------------------------------------------
 

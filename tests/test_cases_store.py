@@ -5,10 +5,12 @@ tasks with control dates, and the customer's satisfaction."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from cases import types
+from cases.calendar import iranian_holidays
 from cases.store import CaseChannel, CaseError, CaseRequest, CaseStore, TimelineKind
 from cases.tasks import CaseTasks
 from cases.tracking import canonical_tracking_number
@@ -259,3 +261,26 @@ async def test_reassigning_to_another_team_counts_on_its_hours(
     assert case.first_response_due_at == at("2025-10-18 09:00")
     assert case.owner == "401"
     assert [c.id for c in await store.find(owner="401")] == [case.id]
+
+
+async def test_official_holidays_announced_late_move_open_cases_deadlines(
+    database: Database, clock: Clock, tmp_path: Path
+) -> None:
+    estimates, official = tmp_path / "estimates.yaml", tmp_path / "official.yaml"
+    estimates.write_text("every_year: []\ndates: []\n", encoding="utf-8")
+    # Eid al-Fitr 1408 announced a day later than the package's estimate (Tue-Wed).
+    official.write_text(
+        'every_year: []\ndates:\n  - {date: "1408-11-18", name: Eid}\n'
+        '  - {date: "1408-11-19", name: Eid}\n',
+        encoding="utf-8",
+    )
+    clock.at("2030-02-04 15:00")  # Monday
+    before = CaseStore(database, CASE_TYPES, iranian_holidays(estimates), clock)
+    case = await before.open_case(
+        CaseRequest("loss_estimate", CaseChannel.DESKTOP, "agent:1", fields={"claim_number": "C"})
+    )
+    # 4 h: Monday 1 h, Tuesday and Wednesday off (estimated Eid), Thursday 3 h.
+    assert case.first_response_due_at == at("2030-02-07 11:00")
+    after = CaseStore(database, CASE_TYPES, iranian_holidays(official), clock)
+    assert await after.recompute_open() == 1
+    assert (await after.get(case.tracking_number)).first_response_due_at == at("2030-02-05 11:00")
