@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "wallboard_live": "bench.wallboard_live",
     "queue_report": "bench.queue_report",
     "dialer_answer_to_agent": "bench.dialer_answer_to_agent",
+    "dialer_pacing_sandbox": "bench.dialer_pacing_sandbox",
 }
 
 
