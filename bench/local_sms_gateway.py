@@ -139,8 +139,11 @@ class LocalSmsGateway:
 
     # --- iran_rest --------------------------------------------------------------------
     @staticmethod
-    def _iran(status: int, entries: list[dict[str, Any]] | None = None) -> web.Response:
-        body = {"return": {"status": status, "message": "ok" if status == 200 else "error"}}
+    def _iran(
+        status: int, entries: list[dict[str, Any]] | None = None, message: str = ""
+    ) -> web.Response:
+        text = message or ("ok" if status == 200 else "error")
+        body = {"return": {"status": status, "message": text}}
         body["entries"] = entries  # type: ignore[assignment]
         return web.json_response(body, status=status)
 
@@ -156,7 +159,11 @@ class LocalSmsGateway:
         if code == DROP:
             return self._dropped(request)
         if code != 200:
-            return self._iran(code)
+            # As real providers do, a refusal quotes the number it refused.
+            receptor = str(form.get("receptor", ""))
+            return self._iran(
+                code, message=f"receptor {receptor} is invalid" if code == 411 else ""
+            )
         entry = {"messageid": provider_id, "status": 1} if provider_id else {"status": 1}
         return self._iran(200, [entry])
 

@@ -92,10 +92,10 @@ async def test_nothing_is_lost_while_the_provider_is_down_and_sent_once_when_bac
 
 
 async def test_provider_errors_defer_and_refusals_fail_for_good(
-    database: Database, sms_provider: LocalSmsGateway
+    database: Database, sms_provider: LocalSmsGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     sms_provider.fail_next = 1
-    sms_provider.refuse_numbers = {"+989121111111"}
+    sms_provider.refuse_numbers = {"09121111111"}  # iran_rest writes numbers as dialled
     deferred = await queue(database)
     refused = await queue(database, to="+989121111111")
     sender = OutboxSender(database, profile_gateway(sms_provider))
@@ -107,6 +107,9 @@ async def test_provider_errors_defer_and_refusals_fail_for_good(
     finally:
         await sender.close()
     assert (await row(database, deferred)).status == "sent"
+    # The provider quoted the refused number; the log line names the row instead.
+    assert "refused (411): receptor <recipient> is invalid" in caplog.text
+    assert "9121111111" not in caplog.text
 
 
 @pytest.mark.parametrize("failure", ["drop_next", "no_id_next", "slow"])

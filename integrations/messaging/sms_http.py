@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import phonenumbers
 
 from integrations.messaging.http_json import without_recipient
 from integrations.messaging.outbox import DELIVERY_STATUSES
@@ -125,7 +126,11 @@ class ProfileGateway:
 
     # --- sending ------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
-        values = {"to": message.to, "text": message.body, "reference": message.reference}
+        values = {
+            "to": recipient(message.to, self.profile.number_format),
+            "text": message.body,
+            "reference": message.reference,
+        }
         if self.sender:
             values["sender"] = self.sender
         for _ in range(THROTTLED_TRIES):
@@ -160,7 +165,9 @@ class ProfileGateway:
             return str(provider_id)
         if code in self.profile.retry:
             raise GatewayError(f"{self.provider} answered {code}: later", permanent=False)
-        detail = without_recipient(str(dig(body, "return.message") or body)[:200], message.to)
+        detail = str(dig(body, "return.message") or body)[:200]
+        for written in (message.to, recipient(message.to, self.profile.number_format)):
+            detail = without_recipient(detail, written)
         raise GatewayError(f"{self.provider} refused ({code}): {detail}", permanent=True)
 
     async def find(self, reference: str) -> str | None:
@@ -275,3 +282,18 @@ def read_text(entry: Any, names: Mapping[str, str]) -> InboundText | None:
         None if receiver is None else str(receiver),
         str(dig(entry, names["text"]) or ""),
     )
+
+
+def recipient(e164: str, number_format: str) -> str:
+    """The number as the profile writes it (e164, digits, or national as dialled at home)."""
+    if number_format == "digits":
+        return e164.lstrip("+")
+    if number_format == "national":
+        try:
+            number = phonenumbers.parse(e164, None)
+        except phonenumbers.NumberParseException:
+            return e164
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(
+            " ", ""
+        )
+    return e164

@@ -15,6 +15,9 @@ from integrations.messaging.outbox import DELIVERY_STATUSES
 
 BUILT_IN = Path(__file__).with_name("sms_profiles.yaml")
 AUTHS = ("path", "bearer")
+# How a profile writes the recipient: +989121234567, 989121234567, or as dialled at home
+# (09121234567, what Iranian providers' `receptor` takes).
+NUMBER_FORMATS = ("e164", "digits", "national")
 OUR_FIELDS = frozenset({"to", "text", "sender", "reference", "ids", "line"})
 
 
@@ -72,6 +75,7 @@ class HttpProfile:
     inbox: Inbox | None = None
     # The provider's field names in what it posts to our webhook: report (id, status), text.
     pushed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    number_format: str = "e164"
 
 
 def dig(data: Any, path: str) -> Any:
@@ -163,6 +167,9 @@ class _Reader:
             if set(entry) != {"id", "from", "to", "text"}:
                 raise self.fail("inbox.entry", "needs exactly id, from, to and text")
             inbox = Inbox(self.endpoint(raw, "inbox"), self.text(raw, "entries", "inbox"), entry)
+        number_format = self.text(data, "number_format", "number_format", "e164")
+        if number_format not in NUMBER_FORMATS:
+            raise self.fail("number_format", f"{number_format!r} is not one of {NUMBER_FORMATS}")
         pushed = {
             str(kind): {str(k): str(v) for k, v in self.mapping(names, "pushed").items()}
             for kind, names in self.mapping(data.get("pushed", {}), "pushed").items()
@@ -180,6 +187,7 @@ class _Reader:
             status=status,
             inbox=inbox,
             pushed=pushed,
+            number_format=number_format,
         )
 
 
