@@ -217,6 +217,9 @@ class Settings:
     inbound_smtp_host: str = "127.0.0.1"
     inbound_smtp_port: int = 0
     inbound_claims_address: str = ""
+    # Where our own letters' bounces come (the smtp_from mailbox relayed to the endpoint):
+    # each failed delivery marks its outbox row undelivered. Empty: bounces are not read.
+    inbound_bounce_address: str = ""
     document_font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
     document_font_bold: str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
     # Caps on what the outbox accepts, whoever asks (SMS and fax pumping is paid by the

@@ -16,12 +16,15 @@ import aiosmtplib
 import pytest
 from dialer_operators_support import customer_file as write_customer_file
 from sqlalchemy import select
+from test_messaging_senders import FROM, MailServer, mail_server  # noqa: F401  (fixture)
 
 from cases import types as case_types
 from cases.store import CaseStore
 from cases.tasks import CaseTasks
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
+from integrations.messaging.gateway import OutboxSender
+from integrations.messaging.mail import SmtpMailer
 from integrations.messaging.mail_inbound import ClaimsMailbox, serve
 from integrations.messaging.outbox import OutboundMessage, Outbox
 from interactions.records import InteractionRecords
@@ -30,6 +33,7 @@ from messaging import email_claims
 from messaging.email_inbound import ClaimsByEmail
 
 CLAIMS = "claims@bimeh.example"
+BOUNCES = "bounces@bimeh.example"
 PHOTO = b"\xff\xd8\xff\xe0 a photo of the damaged car"
 
 
@@ -54,7 +58,7 @@ async def endpoint(database: Database, tmp_path: Path) -> AsyncIterator[Endpoint
         customer_file=SqlCustomerFile(database),
         outbox=Outbox(database),
     )
-    mailbox = ClaimsMailbox(intake, CLAIMS)
+    mailbox = ClaimsMailbox(intake, CLAIMS, bounce_address=BOUNCES, outbox=Outbox(database))
     server = await serve(mailbox, "127.0.0.1", 0)
     try:
         yield Endpoint(server.sockets[0].getsockname()[1], mailbox, intake, customers, database)
@@ -180,6 +184,69 @@ async def test_a_case_that_cannot_be_opened_now_is_delivered_again_later(
 
     [case] = await CaseStore(endpoint.database, case_types.load()).find()
     assert answer.endswith(case.tracking_number)
+
+
+# --- bounces of our own letters ------------------------------------------------------------
+
+DSN = """\
+From: MAILER-DAEMON@mail.example
+To: bounces@bimeh.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-1@mail.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Your message could not be delivered.
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example
+
+Final-Recipient: rfc822; nobody@else.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <nobody@else.example>: user unknown
+
+--B
+Content-Type: text/rfc822-headers
+
+From: noreply@bimeh.example
+To: nobody@else.example
+Message-ID: {message_id}
+Subject: x
+
+--B--
+"""
+
+
+async def test_a_bounce_marks_the_email_undelivered(
+    endpoint: Endpoint,
+    mail_server: MailServer,  # noqa: F811
+) -> None:
+    row = await Outbox(endpoint.database).put(
+        "email", to="nobody@else.example", subject="debts", body="x"
+    )
+    mailer = SmtpMailer("127.0.0.1", mail_server.port, FROM, starttls=False)
+    sender = OutboxSender(endpoint.database, email=mailer)
+    await sender.send_pending()
+    [sent] = mail_server.letters()
+
+    await aiosmtplib.send(
+        DSN.format(message_id=sent["Message-ID"]).encode(),
+        sender="mailer-daemon@mail.example",
+        recipients=[BOUNCES],
+        hostname="127.0.0.1",
+        port=endpoint.port,
+    )
+
+    async with endpoint.database.session() as session:
+        message = await session.get(OutboundMessage, row)
+    assert message is not None and message.provider == "smtp"
+    assert (message.delivery_status, message.delivery_error) == ("undelivered", "5.1.1")
+    assert await CaseStore(endpoint.database, case_types.load()).find() == []  # not a claim
 
 
 # --- reading the letter ----------------------------------------------------------------------

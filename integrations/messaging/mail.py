@@ -31,8 +31,13 @@ from integrations.messaging.subjects import FALLBACK_LANGUAGE, title
 from messaging import email_templates
 from messaging.email_attachments import Attachment, AttachmentSource
 
+# The outbox rows' provider for email: bounces are matched to rows by it (mail_inbound.py).
+SMTP_PROVIDER = "smtp"
+
 
 class SmtpMailer:
+    provider = SMTP_PROVIDER
+
     def __init__(
         self,
         host: str,

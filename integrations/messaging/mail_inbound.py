@@ -1,10 +1,12 @@
 """The SMTP endpoint claims are mailed to: aiosmtpd on loopback (`inbound_smtp_host`,
 `inbound_smtp_port`), behind the insurer's own mail server, which relays the claims mailbox
-(`inbound_claims_address`) to it. SMTP rather than polling a mailbox over IMAP: the mail server
-pushes each letter as it arrives, and the protocol already says what to do when we cannot take
-it now (a 451 makes the mail server keep the letter and deliver it again later).
+(`inbound_claims_address`) to it, and the bounces of our own letters (`inbound_bounce_address`:
+each failed delivery marks its outbox row undelivered, messaging/email_bounces.py). SMTP rather
+than polling a mailbox over IMAP: the mail server pushes each letter as it arrives, and the
+protocol already says what to do when we cannot take it now (a 451 makes the mail server keep
+the letter and deliver it again later).
 
-Only the claims address is accepted (550 for any other), letters are capped in size, and
+Only those two addresses are accepted (550 for any other), letters are capped in size, and
 the letter's own Message-ID keys it, so a delivery repeated after a lost 250 opens no second
 case (messaging/email_inbound.py)."""
 
@@ -20,6 +22,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from integrations.messaging.mail import SMTP_PROVIDER
+from integrations.messaging.outbox import Outbox
+from messaging.email_bounces import read_bounce
 from messaging.email_inbound import ClaimsByEmail, IntakeUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,16 +35,28 @@ MAX_LETTER_BYTES = 20 * 1024 * 1024  # photos of a damaged car, a scanned police
 class ClaimsMailbox:
     """aiosmtpd's handler: the RCPT and DATA hooks (aiosmtpd calls them by these names)."""
 
-    def __init__(self, intake: ClaimsByEmail, address: str) -> None:
+    def __init__(
+        self,
+        intake: ClaimsByEmail,
+        address: str,
+        *,
+        bounce_address: str = "",
+        outbox: Outbox | None = None,
+    ) -> None:
         if "@" not in address:
             raise ValueError(f"inbound_claims_address {address!r} is not an email address")
+        if bounce_address and "@" not in bounce_address:
+            raise ValueError(f"inbound_bounce_address {bounce_address!r} is not an address")
         self.intake = intake
         self.address = address.strip().lower()
+        self.bounce_address = bounce_address.strip().lower()
+        self.outbox = outbox
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if parseaddr(address)[1].strip().lower() != self.address:
+        mailbox = parseaddr(address)[1].strip().lower()
+        if mailbox != self.address and not (self.bounce_address and mailbox == self.bounce_address):
             return "550 5.1.1 no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -47,6 +64,8 @@ class ClaimsMailbox:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         letter = message_from_bytes(raw, policy=default_policy)
+        if self.bounce_address and self._for(envelope) == {self.bounce_address}:
+            return await self._bounce(letter)
         if not isinstance(letter, EmailMessage) or not letter.get("Message-ID"):
             return "550 5.6.0 a letter needs a Message-ID"
         try:
@@ -59,6 +78,25 @@ class ClaimsMailbox:
             return "550 5.6.0 unreadable letter"
         seen = " (already received)" if intake.duplicate else ""
         return f"250 2.0.0 claim case {intake.tracking_number}{seen}"
+
+    def _for(self, envelope: Envelope) -> set[str]:
+        return {parseaddr(rcpt)[1].strip().lower() for rcpt in envelope.rcpt_tos}
+
+    async def _bounce(self, letter: Any) -> str:
+        """A bounce of one of our letters: its row's delivery status. Whatever it is, the
+        mail server is told 250 (a bounce is never bounced back)."""
+        if self.outbox is None or not isinstance(letter, EmailMessage):
+            return "250 2.0.0 noted"
+        for bounce in read_bounce(letter):
+            row = await self.outbox.record_delivery(
+                SMTP_PROVIDER,
+                bounce.provider_id,
+                bounce.status,
+                error=bounce.code,
+                reference=str(bounce.outbox_id),
+            )
+            log.info("bounce for email %s: %s %s", row, bounce.status, bounce.code)
+        return "250 2.0.0 noted"
 
 
 async def serve(

@@ -84,6 +84,8 @@ async def receive(settings: Settings, database: Database, customer_file: Custome
             mailbox = ClaimsMailbox(
                 claims_by_email(settings, database, customer_file),
                 settings.inbound_claims_address,
+                bounce_address=settings.inbound_bounce_address,
+                outbox=Outbox(database, OutboxLimits.from_settings(settings)),
             )
             server = await serve(mailbox, settings.inbound_smtp_host, settings.inbound_smtp_port)
             running.append(
