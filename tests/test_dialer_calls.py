@@ -121,7 +121,7 @@ class Dialer:
             )
         return (due or 0) + len(await self.attempts.in_flight(campaign.id))
 
-    async def outcomes(self, campaign: Campaign) -> dict[str, list[str]]:
+    async def outcomes(self, campaign: Campaign) -> dict[str, list[str | None]]:
         """Each target's attempts' outcomes, in order."""
         async with self.database.session() as session:
             rows = await session.execute(
@@ -129,7 +129,7 @@ class Dialer:
                 .where(AttemptRow.campaign_id == campaign.id)
                 .order_by(AttemptRow.id)
             )
-            found: dict[str, list[str]] = {}
+            found: dict[str, list[str | None]] = {}
             for phone, outcome in rows:
                 found.setdefault(phone, []).append(outcome)
             return found
