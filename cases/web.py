@@ -165,31 +165,49 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
     async def partner_progress(request: web.Request) -> web.Response:
         partner = await partner_of(request)
         case = await own_case(request, partner)
-        body = await read_json(request)
+        who = f"p:{partner.id}"[:16]
+        try:
+            body = await read_json(request)
+            case = await _progress(request.app[STORE], case, body, f"partner:{partner.id}")
+        except web.HTTPException as refused:
+            await audit.record(
+                who, "partner_call", target=case.tracking_number, refusal=str(refused.status)
+            )
+            raise
+        await audit.record(who, "partner_call", target=case.tracking_number)
+        return _json(_partner_view(case))
+
+    async def _progress(
+        store: CaseStore, case: CaseView, body: dict[str, Any], actor: str
+    ) -> CaseView:
+        """The partner's progress into the case, everything checked before anything is written."""
         kind = body.get("kind")
         if kind not in PROGRESS_KINDS:
             raise _error(web.HTTPBadRequest, f"kind: one of {', '.join(PROGRESS_KINDS)}")
-        store = request.app[STORE]
-        actor = f"partner:{partner.id}"
+        note, attachment, state = body.get("note", ""), body.get("attachment"), body.get("state")
+        for key, value in (("note", note), ("attachment", attachment), ("state", state)):
+            if value is not None and not isinstance(value, str):
+                raise _error(web.HTTPBadRequest, f"{key}: a text")
+        states = case_types.types[case.type].workflow.states
+        if state and state not in states:
+            raise _error(web.HTTPUnprocessableEntity, f"state: one of {', '.join(states)}")
+        if state == states[-1]:
+            # Closing is the insurer's: a partner reports, resolves at most.
+            raise _error(web.HTTPForbidden, "a partner does not close cases")
         try:
             if kind in PROGRESS_FIELDS and body.get("value") is not None:
                 await store.update_fields(
                     case.tracking_number, {PROGRESS_FIELDS[kind]: body["value"]}, actor
                 )
+            data = {"kind": kind, "value": body.get("value")}
             case = await store.record(
-                case.tracking_number,
-                TimelineKind.PROGRESS,
-                actor,
-                str(body.get("note", "")),
-                {"kind": kind, "value": body.get("value")},
-                attachment=body.get("attachment"),
+                case.tracking_number, TimelineKind.PROGRESS, actor, note, data, attachment
             )
-            if body.get("state"):
-                case = await store.move(case.tracking_number, str(body["state"]), actor)
+            if state and state != case.state:
+                case = await store.move(case.tracking_number, state, actor)
         except (CaseError, CaseFieldError) as error:
             raise _error(web.HTTPUnprocessableEntity, str(error)) from None
-        await audit.record(f"p:{partner.id}"[:16], "partner_call", target=case.tracking_number)
-        return _json(_partner_view(case))
+        return case
 
     # --- agents --------------------------------------------------------------------------
 

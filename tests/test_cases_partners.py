@@ -120,6 +120,9 @@ async def test_partner_sees_and_acts_only_on_its_own_cases(
         assert case["state"] == "in_progress"
         async with http.get(f"{api}/cases", headers=acme) as r:
             assert [c["tracking_number"] for c in (await r.json())["cases"]] == [number]
+        closing = {"kind": "note", "state": "closed"}
+        async with http.post(f"{api}/cases/{number}/progress", json=closing, headers=acme) as r:
+            assert r.status == 403
         async with http.get(f"{api}/cases", headers={"Authorization": "Bearer forged.x"}) as r:
             assert r.status == 401
     async with database.session() as session:
@@ -136,9 +139,11 @@ async def test_partner_sees_and_acts_only_on_its_own_cases(
         ("p:zenith", "not_own"),
         ("p:zenith", "not_own"),
         ("p:zenith", "not_own"),
+        ("p:acme", "403"),  # it tried to close the case
         ("p:?", "token"),
     ]
     assert sum(1 for c in calls if c.agent == "p:acme" and c.allowed) == 4
+    assert [c.refusal for c in calls if c.agent == "p:acme" and not c.allowed] == ["403"]
 
 
 def test_key_rotation_accepts_both_keys_then_only_the_new_one() -> None:
