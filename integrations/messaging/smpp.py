@@ -28,6 +28,8 @@ from typing import Any, cast
 
 from aiosmpplib import (
     ESME,
+    NPI,
+    TON,
     AbstractBroker,
     AbstractHook,
     AbstractRetryTimer,
@@ -163,6 +165,10 @@ class SmppGateway:
         self.on_text = on_text
         self.answer_timeout_s = answer_timeout_s
         self.bind_timeout_s = bind_timeout_s
+        # A short code or number as it is; a name ("Bimeh") is alphanumeric to the SMSC.
+        self._source = PhoneNumber(
+            sender, TON.UNKNOWN if sender.isdigit() or not sender else TON.ALPHANUMERIC
+        )
         self._broker = _Broker()
         self._waiting: dict[str, asyncio.Future[Any]] = {}
         self._references = iter(range(1, 1 << 62))
@@ -238,8 +244,9 @@ class SmppGateway:
         for _ in range(THROTTLED_TRIES):
             part = SubmitSm(
                 short_message=message.body[:1] or " ",  # the bytes are set below
-                source=PhoneNumber(self.sender),
-                destination=PhoneNumber(message.to.lstrip("+")),
+                source=self._source,
+                # E.164 without its "+": international, ISDN numbering (SMPP 3.4, 5.2.5-6).
+                destination=PhoneNumber(message.to.lstrip("+"), TON.INTERNATIONAL, NPI.ISDN),
                 esm_class=UDHI if split else 0,
                 encoding=coding,
                 registered_delivery=1,
