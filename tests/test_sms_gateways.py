@@ -22,6 +22,7 @@ from integrations.messaging.sms_http import ProfileGateway
 
 PROFILES = sms_profiles.load()
 CUSTOMER = "+989121234567"
+REDIS = "redis://127.0.0.1:6379/0"
 PERSIAN = "بیمه‌گذار گرامی، قسط بیمه‌نامه شما در ۱۴۰۵/۱۰/۰۱ سررسید می‌شود. " * 2
 
 
@@ -173,7 +174,7 @@ async def test_the_sending_rate_holds_across_processes_through_redis(
     per_s = 8
     # Two windows on one Redis: what two sender processes hold.
     provider = f"test-{time.time()}"
-    rates = [SendingRate(provider, per_s, "redis://127.0.0.1:6379/0") for _ in range(2)]
+    rates = [SendingRate(provider, per_s, REDIS) for _ in range(2)]
     admitted: list[float] = []
 
     async def send(rate: SendingRate) -> None:
@@ -199,3 +200,32 @@ async def test_a_profile_file_with_a_mistake_names_the_profile_and_the_key(tmp_p
     )
     with pytest.raises(sms_profiles.ProfileError, match="'mine', auth"):
         sms_profiles.load(broken)
+
+
+async def test_two_senders_sharing_the_rate_never_put_more_than_n_in_any_provider_second(
+    database: Database, sms_provider: LocalSmsGateway
+) -> None:
+    per_s = 4
+    for n in range(10):
+        await queue(database, body=f"reminder {n}", to=f"+98912123450{n}")
+    provider = f"rate-{time.time()}"  # a window of its own in Redis
+    senders = [
+        OutboxSender(
+            database,
+            profile_gateway(sms_provider, rate=SendingRate(provider, per_s, REDIS)),
+            batch=3,
+        )
+        for _ in range(2)
+    ]
+
+    async def drain(sender: OutboxSender) -> None:
+        while (await sender.send_pending()).sent:
+            pass
+
+    try:
+        await asyncio.gather(*(drain(sender) for sender in senders))
+    finally:
+        for sender in senders:
+            await sender.close()
+    assert len(sms_provider.taken) == 10
+    assert most_in_any_second(sms_provider.requests_at) <= per_s
