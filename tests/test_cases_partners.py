@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import jdatetime
 import pytest
+import yaml
 from playwright.async_api import Browser, expect
 from popup_support import PASSWORD, RunningServer, logged_in, start_server
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from popup_server.audit import AuditRecord
 from tamas.bus import InProcessBus
 from tamas.settings import Settings
 
+OPENAPI = Path(__file__).resolve().parents[1] / "docs" / "partner-api.yaml"
 OLD_KEY, NEW_KEY, OTHER_KEY = (partner_file.new_key() for _ in range(3))
 LATER = datetime.now(UTC) + timedelta(days=1)
 
@@ -303,3 +305,22 @@ async def test_cases_from_the_ivr_sms_and_a_partner_reach_the_agents_desktop(
     await expect(page.get_by_test_id("detail-state")).to_have_text("acknowledged")
     assert await page.evaluate("document.documentElement.dir") == "ltr"
     await page.close()
+
+
+async def test_the_openapi_document_lists_exactly_the_partner_routes(server: RunningServer) -> None:
+    document = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    base = document["servers"][0]["url"]
+    documented = {
+        (method.upper(), base + path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method != "parameters"
+    }
+    served = {
+        (route.method, route.resource.canonical)
+        for route in server.app.router.routes()
+        if route.method != "HEAD"  # aiohttp's own, beside each GET
+        and route.resource is not None
+        and route.resource.canonical.startswith(base)
+    }
+    assert documented == served
