@@ -17,10 +17,8 @@ from sqlalchemy import literal
 from customer_file.views import (
     AddressView,
     BranchView,
-    CallbackTaskView,
     ChequeView,
     ClaimView,
-    ComplaintView,
     CustomerSummary,
     DividendView,
     InstallmentView,
@@ -32,7 +30,6 @@ from customer_file.views import (
 from integrations.customer_file.claims import Claim
 from integrations.customer_file.customers import Customer
 from integrations.customer_file.policies import Policy
-from integrations.customer_file.service_requests import CallbackTask, Complaint
 from integrations.customer_file.shareholders import Dividend, Shareholder
 
 
@@ -190,40 +187,6 @@ def shareholder_view(holder: Any, dividends: Iterable[Any] | None = None) -> Sha
         unpaid_dividends_rials=sum(d.amount_due_rials for d in dividend_views if d.paid_on is None),
         missing_documents=tuple(holder.missing_documents or ()),
     )
-
-
-COMPLAINT_COLUMNS = (
-    Complaint.tracking_number,
-    Complaint.category,
-    Complaint.status,
-    Complaint.customer_id,
-    Complaint.created_at,
-    Complaint.updated_at,
-    Complaint.resolution,
-    Complaint.recording_path,
-)
-
-
-def complaint_view(complaint: Any) -> ComplaintView:
-    return from_record(ComplaintView, complaint, has_recording=bool(complaint.recording_path))
-
-
-CALLBACK_COLUMNS = (
-    CallbackTask.tracking_number,
-    CallbackTask.kind,
-    CallbackTask.status,
-    CallbackTask.customer_id,
-    CallbackTask.phone,
-    CallbackTask.policy_number,
-    CallbackTask.assigned_agent,
-    CallbackTask.due_at,
-    CallbackTask.created_at,
-    CallbackTask.note,
-)
-
-
-def callback_view(task: Any) -> CallbackTaskView:
-    return from_record(CallbackTaskView, task)
 
 
 def branch_view(branch: Any, distance: float | None) -> BranchView:
