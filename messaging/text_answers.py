@@ -165,9 +165,9 @@ def cheques(view: DebtView, language: str, limit: int = 3) -> str:
     if view.cheques_bounced:
         bounced = sum(cheque.amount_rials for cheque in view.cheques_bounced)
         note = {
-            "fa": f" برگشتی: {written.amount(bounced, language)}",
-            "en": f" Bounced: {written.amount(bounced, language)}",
-            "ru": f" Возвращено: {written.amount(bounced, language)}",
+            "fa": f"؛ برگشتی: {written.amount(bounced, language)}",
+            "en": f". Bounced: {written.amount(bounced, language)}",
+            "ru": f". Возвращено: {written.amount(bounced, language)}",
         }
         text += note[language]
     return text
