@@ -205,8 +205,9 @@ class CallOptions:
             agi_url=agi_url,
         )
 
-    def variables(self, language: str | None) -> dict[str, str]:
+    def variables(self, language: str | None, phone: str = "") -> dict[str, str]:
         values = {
+            "TAMAS_PERSON": phone,
             "TAMAS_MODE": self.mode,
             "TAMAS_CAMPAIGN_QUEUE": self.queue,
             "TAMAS_AGENT_WAIT_S": str(self.agent_wait_s),
@@ -227,6 +228,7 @@ async def place(
     channel_id: str,
     options: CallOptions,
     language: str | None = None,
+    phone: str = "",
 ) -> None:
     """Send the Originate of an attempt already written (returns once Asterisk queued it).
     The watch starts first: a fast busy can answer before this returns."""
@@ -236,7 +238,7 @@ async def place(
         context=CAMPAIGN_CONTEXT,
         exten="s",
         caller_id=options.caller_id or None,
-        variables=options.variables(language),
+        variables=options.variables(language, phone),
         timeout_ms=options.ring_timeout_s * 1000,
         channel_id=channel_id,
         wait=False,

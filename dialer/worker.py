@@ -315,6 +315,7 @@ class DialerWorker:
                 channel_id,
                 options,
                 target.language,
+                target.phone,
             )
         except AmiError as error:
             log.warning("campaign %s: Originate %s: %s", campaign.name, channel_id, error)

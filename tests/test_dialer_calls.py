@@ -37,7 +37,7 @@ from integrations.customer_file.own_records import OwnRecords
 from integrations.database import Database
 from interactions.records import InteractionRecords
 from ivr.speech import PromptVoice
-from tamas.asterisk.ami import AmiClient
+from tamas.asterisk.ami import AmiClient, Message
 from tamas.settings import Settings
 
 pytestmark = pytest.mark.asterisk
@@ -259,6 +259,14 @@ async def test_a_progressive_campaign_calls_one_person_per_free_agent(
     async with dialer(asterisk_sandbox, database) as d:
         campaign = await d.campaign("renewals", "renewal_due", phones)
         seen_at_once: list[int] = []
+        # Whom each agent's phone shows: the person called, for the popup to find.
+        shown: list[str] = []
+
+        def connected(event: Message) -> None:
+            if event.get("Queue") == d.worker.settings.dialer_queue:
+                shown.append(str(event.get("CallerIDNum")))
+
+        d.worker.ami.on_event("AgentConnect", connected)
 
         async def watch() -> None:
             while True:
@@ -276,6 +284,7 @@ async def test_a_progressive_campaign_calls_one_person_per_free_agent(
         phone: ["to_agent"] for phone in phones[:3]
     }
     assert outcomes[phones[3]] == ["answering_machine"]
+    assert sorted(shown) == sorted(phones[:3])
     # Two agents: never more than two people called at once.
     assert max(seen_at_once) <= 2
     assert (await Campaigns(database).named("renewals")).state == "running"
