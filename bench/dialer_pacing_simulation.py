@@ -11,7 +11,7 @@ against the target and agents' idle share; the peer is also run with lower maxim
 knob for fewer drops), and its idle share read at our abandon rate, so that the two are
 compared at the same abandon rate.
 
-    python -m bench dialer_pacing_simulation [--hours 8] [--target 0.03] [--seed 7]
+    python -m bench dialer_pacing_simulation [--hours 8] [--target 0.03] [--seed 7] [--seeds 3]
 """
 
 from __future__ import annotations
@@ -321,7 +321,7 @@ def peer_idle_at(rate: float, peers: list[Result]) -> float | None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench dialer_pacing_simulation")
-    parser.add_argument("--hours", type=float, default=1.5, help="simulated hours per trace")
+    parser.add_argument("--hours", type=float, default=1.0, help="simulated hours per trace")
     parser.add_argument("--target", type=float, default=0.03, help="abandon-rate target")
     parser.add_argument("--seed", type=int, default=7, help="the first seed")
     parser.add_argument("--seeds", type=int, default=3, help="runs per trace, pooled")
