@@ -103,6 +103,9 @@ async def serve(
     mailbox: ClaimsMailbox, host: str, port: int, hostname: str = "tamas.claims"
 ) -> asyncio.Server:
     """Start listening; the caller closes the returned server."""
+    # aiosmtpd logs every command at INFO, senders' and recipients' addresses included:
+    # personal data our logs do not keep.
+    logging.getLogger("mail.log").setLevel(max(logging.WARNING, logging.root.level))
     loop = asyncio.get_running_loop()
 
     def protocol() -> Any:
