@@ -7,6 +7,7 @@ case cannot be opened for now is answered 451, so the mail server delivers it ag
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -86,8 +87,9 @@ async def deliver(endpoint: Endpoint, message: EmailMessage) -> str:
 
 
 async def test_a_motor_claim_by_email_becomes_a_case_with_a_task_for_the_motor_experts(
-    endpoint: Endpoint,
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     claim = letter(
         "گزارش خسارت تصادف",
         "سلام. خودروی من دیروز تصادف کرد.\nشماره بیمه‌نامه: P-ALI-1\nشماره تماس: ۰۹۱۲۱۰۰۰۰۰۱",
@@ -122,6 +124,7 @@ async def test_a_motor_claim_by_email_becomes_a_case_with_a_task_for_the_motor_e
         [ack] = (await session.scalars(select(OutboundMessage))).all()
     assert (ack.kind, ack.to, ack.language) == ("email", "ali@mail.example", "fa")
     assert case.tracking_number in ack.body and "شماره پیگیری" in ack.body
+    assert "ali@mail.example" not in caplog.text  # the sender's address is personal data
 
 
 async def test_a_health_claim_in_english_goes_to_the_health_experts(endpoint: Endpoint) -> None:
