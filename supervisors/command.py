@@ -40,8 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     for name in REPORTS:
         report = sub.add_parser(name, help=f"the {name} report over a period")
-        report.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD (first day)")
-        report.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD (last day, kept)")
+        report.add_argument(
+            "--from", dest="start", required=True, help="first day, YYYY-MM-DD (Jalali: 1405-09-01)"
+        )
+        report.add_argument("--to", dest="end", required=True, help="last day, kept (YYYY-MM-DD)")
         report.add_argument("--json", action="store_true", help="print JSON")
         report.add_argument("--csv", type=Path, help="write the rows to this CSV file")
         report.add_argument("--xlsx", type=Path, help="write the rows to this XLSX file")

@@ -144,9 +144,8 @@ def roll_up(
     per queue and for all queues ("*")."""
     buckets: dict[datetime, dict[str, QueueTotals]] = defaultdict(dict)
     for quarter, queue, totals in quarters:
+        # For the whole period every bucket starts where the interval does.
         start = quarter if period is Period.ALL else calendar.period_start(quarter, period)
-        if period is Period.ALL:
-            start = datetime.fromtimestamp(0, UTC)
         found = buckets[start].get(queue)
         buckets[start][queue] = totals if found is None else found.add(totals)
     rows = []
@@ -349,10 +348,11 @@ class BadRequest(ValueError):
 
 
 def interval(
-    start: str, end: str, zone: ZoneInfo, jalali: bool = False
+    start: str, end: str, zone: ZoneInfo, jalali: bool | None = None
 ) -> tuple[datetime, datetime]:
     """[first day's midnight, the midnight after the last day) in the report's zone, from
-    YYYY-MM-DD dates (Jalali ones with `jalali`, e.g. 1405-09-10)."""
+    YYYY-MM-DD dates: Jalali ones with `jalali`, or when None, any year before 1700 (e.g.
+    1405-09-10; no Gregorian report goes back that far)."""
     try:
         first, last = (_day(text, jalali) for text in (start, end))
     except ValueError as error:
@@ -365,11 +365,11 @@ def interval(
     )
 
 
-def _day(text: str, jalali: bool) -> date:
-    if not jalali:
-        return date.fromisoformat(text.strip())
+def _day(text: str, jalali: bool | None) -> date:
     year, month, day = (int(part) for part in text.strip().split("-"))
-    return jdatetime.date(year, month, day).togregorian()
+    if jalali or (jalali is None and year < 1700):
+        return jdatetime.date(year, month, day).togregorian()
+    return date(year, month, day)
 
 
 @dataclass(frozen=True)
