@@ -101,6 +101,10 @@ class _Broker(AbstractBroker):
         self._withdrawn.add(log_id)
         return True
 
+    def forget(self, log_id: str) -> None:
+        """The part is settled (answered, or withdrawn): nothing more to know of it."""
+        self.taken.discard(log_id)
+
 
 class _Backoff(AbstractRetryTimer):
     """Reconnect after `first_s`, doubling up to `most_s`."""
@@ -293,6 +297,7 @@ class SmppGateway:
                 ) from None
         finally:
             self._waiting.pop(log_id, None)
+            self._broker.forget(log_id)
         if isinstance(answer, ValueError):
             raise GatewayError(f"{self.provider}: the part cannot be encoded", permanent=True)
         if isinstance(answer, Exception):
