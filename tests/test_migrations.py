@@ -157,8 +157,9 @@ async def test_revision_0006_keeps_the_policy_number_of_existing_tasks(database:
     await database.engine.dispose()
     assert await migrations.upgrade(database.url) == "upgraded"
     async with database.engine.connect() as connection:
+        # The task is a case since 0023: its request keeps the policy number.
         number = (
-            await connection.exec_driver_sql("SELECT policy_number FROM callback_tasks")
+            await connection.exec_driver_sql("SELECT policy_number FROM caller_requests")
         ).scalar()
         differences = await connection.run_sync(migrations.schema_differences)
     assert number == "140210001234"

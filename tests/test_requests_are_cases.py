@@ -1,6 +1,7 @@
 """Complaints and callback requests left before requests were cases are moved into cases by
 migration 0023: a customer's old 8-digit number still finds their complaint, an agent still
-finishes an old callback by it, and an old open callback still holds its number and kind."""
+finishes an old callback by it, and an old open callback still holds its number and kind. The
+old tables are gone; a downgrade brings them back with every request."""
 
 from __future__ import annotations
 
@@ -105,8 +106,14 @@ async def test_old_complaints_and_callbacks_become_cases_their_numbers_still_fin
     assert all(task.done_at is not None for task in tasks)
 
 
-async def test_a_moved_case_goes_back_with_a_downgrade(database: Database) -> None:
+async def test_a_downgrade_writes_the_requests_back_and_an_upgrade_moves_them_once(
+    database: Database,
+) -> None:
     await _at_0022_with_old_rows(database)
+    customer_file = SqlCustomerFile(database)
+    new = await customer_file.create_complaint("other", caller_number="09121234567")
+    await database.engine.dispose()
+
     engine = migrations.migration_engine(database.url)
     async with engine.begin() as connection:
         await connection.run_sync(_downgrade_to_0022)
@@ -114,6 +121,24 @@ async def test_a_moved_case_goes_back_with_a_downgrade(database: Database) -> No
     async with database.engine.connect() as connection:
         counts = [
             (await connection.exec_driver_sql(f"SELECT count(*) FROM {table}")).scalar()
-            for table in ("cases", "case_events", "case_tasks", "complaints", "callback_tasks")
+            for table in ("cases", "case_events", "case_tasks", "callback_tasks")
         ]
-    assert counts == [0, 0, 0, 2, 2]
+        old = await connection.exec_driver_sql(
+            "SELECT tracking_number, status FROM complaints ORDER BY tracking_number"
+        )
+        complaints = [tuple(row) for row in old.all()]
+    assert counts == [0, 0, 0, 2]
+    assert complaints == [
+        (new, "received"),
+        ("71234567", "in_review"),
+        ("77654321", "rejected"),
+    ]
+    await database.engine.dispose()
+
+    assert await migrations.upgrade(database.url) == "upgraded"
+    moved = await customer_file.complaint_status("71234567")
+    assert moved is not None and moved.status == "in_review"
+    async with database.engine.connect() as connection:
+        cases = (await connection.exec_driver_sql("SELECT count(*) FROM cases")).scalar()
+        differences = await connection.run_sync(migrations.schema_differences)
+    assert cases == 5 and differences == []

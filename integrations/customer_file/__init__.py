@@ -13,7 +13,6 @@ from integrations.customer_file import (
     payments,
     places,
     policies,
-    service_requests,
     shareholders,
 )
 from integrations.customer_file.adapters import open_customer_file
@@ -30,6 +29,5 @@ __all__ = [
     "payments",
     "places",
     "policies",
-    "service_requests",
     "shareholders",
 ]

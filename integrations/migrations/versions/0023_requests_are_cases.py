@@ -2,7 +2,9 @@
 its case, and the unique key that keeps one open callback per number and kind), and every row of
 `complaints` and `callback_tasks` moved into a case with its timeline (opened, its SLA, resolved
 when it was), its callback task, and its old 8-digit number kept so a customer's number still
-finds it. The old tables stay, read-only (nothing writes them since this revision).
+finds it. Then the old tables go. A downgrade writes every caller's request back into them
+(under its old number when it had one) and removes their cases, so a second upgrade moves them
+again, once.
 
 Each moved case's deadlines are computed from its timeline as the store would (an old open
 request is usually breached already: the SLA scan and escalation see it at once).
@@ -49,6 +51,7 @@ CALLBACK_STATES = {
 }
 
 CLOCK_COLUMNS = ("first_response_due_at", "resolution_due_at")
+OPEN_TASK = "status IN ('open', 'assigned')"
 _meta = sa.MetaData()
 _cases = sa.Table(
     "cases",
@@ -111,16 +114,134 @@ def upgrade() -> None:
     )
     assert requests is not None
     _Mover(op.get_bind(), requests).move()
+    op.drop_table("complaints")
+    op.drop_table("callback_tasks")
 
 
 def downgrade() -> None:
-    # The moved cases go with the table that knows them (their timelines and tasks too: SQLite
-    # may run without foreign keys); the old rows were never changed.
-    moved = "(SELECT case_id FROM caller_requests WHERE legacy_number IS NOT NULL)"
+    complaints, callbacks = _old_tables()
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT r.*, c.tracking_number AS case_number, c.type, c.state, c.status,"
+            " c.owner, c.customer_id, c.phone AS case_phone, c.summary, c.opened_at,"
+            " c.updated_at, t.control_at FROM caller_requests r JOIN cases c ON c.id = r.case_id"
+            " LEFT JOIN case_tasks t ON t.id = r.task_id ORDER BY r.id"
+        )
+    ).mappings()
+    for row in rows.all():
+        number = row["legacy_number"] or row["case_number"]
+        common = {
+            "tracking_number": number,
+            "customer_id": row["customer_id"],
+            "linkedid": row["linkedid"],
+            "created_at": _utc(row["opened_at"]),
+        }
+        if row["type"] == "complaint":
+            bind.execute(
+                complaints.insert().values(
+                    caller_number=row["phone"],
+                    category=row["kind"],
+                    status=_old_complaint_status(row),
+                    recording_path=row["recording_path"],
+                    description=row["summary"] or None,
+                    updated_at=_utc(row["updated_at"]),
+                    **common,
+                )
+            )
+        else:
+            bind.execute(
+                callbacks.insert().values(
+                    kind=row["kind"],
+                    phone=row["phone"] or row["case_phone"] or "",
+                    policy_number=row["policy_number"],
+                    status=_old_callback_status(row),
+                    assigned_agent=row["owner"] or row["taken_by"],
+                    due_at=_utc(row["control_at"]) if row["control_at"] else None,
+                    note=row["summary"] or None,
+                    **common,
+                )
+            )
+    # Their cases go (timelines and tasks too: SQLite may run without foreign keys), so that
+    # upgrading again moves each request once.
+    requested = "(SELECT case_id FROM caller_requests)"
     for table in ("case_events", "case_tasks"):
-        op.execute(f"DELETE FROM {table} WHERE case_id IN {moved}")
-    op.execute(f"DELETE FROM cases WHERE id IN {moved}")
+        op.execute(f"DELETE FROM {table} WHERE case_id IN {requested}")
+    op.execute(f"DELETE FROM cases WHERE id IN {requested}")
     op.drop_table("caller_requests")
+
+
+def _old_complaint_status(row: Any) -> str:
+    if row["outcome"] == "rejected":
+        return "rejected"
+    if row["status"] != "open":
+        return "resolved"
+    return "received" if row["state"] == "received" else "in_review"
+
+
+def _old_callback_status(row: Any) -> str:
+    if row["status"] != "open":
+        return str(row["outcome"] or ("cancelled" if row["state"] == "closed" else "done"))
+    return "assigned" if row["owner"] else "open"
+
+
+def _old_tables() -> tuple[sa.Table, sa.Table]:
+    """complaints and callback_tasks as revision 0022 had them."""
+
+    def created() -> sa.Column[Any]:
+        return sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        )
+
+    complaints = op.create_table(
+        "complaints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tracking_number", sa.String(length=16), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("caller_number", sa.String(length=16), nullable=True),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("recording_path", sa.String(length=300), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("resolution", sa.Text(), nullable=True),
+        sa.Column("linkedid", sa.String(length=64), nullable=True),
+        created(),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_complaints")),
+        sa.UniqueConstraint("tracking_number", name=op.f("uq_complaints_tracking_number")),
+    )
+    op.create_index(op.f("ix_complaints_customer_id"), "complaints", ["customer_id"])
+    callbacks = op.create_table(
+        "callback_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tracking_number", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("phone", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("assigned_agent", sa.String(length=32), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("linkedid", sa.String(length=64), nullable=True),
+        created(),
+        sa.Column("policy_number", sa.String(length=32), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_callback_tasks")),
+        sa.UniqueConstraint("tracking_number", name=op.f("uq_callback_tasks_tracking_number")),
+    )
+    for column in ("assigned_agent", "customer_id", "status"):
+        op.create_index(op.f(f"ix_callback_tasks_{column}"), "callback_tasks", [column])
+    op.create_index(
+        "uq_callback_tasks_open_phone_kind",
+        "callback_tasks",
+        ["phone", "kind"],
+        unique=True,
+        sqlite_where=sa.text(OPEN_TASK),
+        postgresql_where=sa.text(OPEN_TASK),
+    )
+    assert complaints is not None and callbacks is not None
+    return complaints, callbacks
 
 
 def _utc(moment: Any) -> datetime:
