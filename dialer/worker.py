@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from dialer import eligibility, kinds
 from dialer.abandons import AbandonCount
 from dialer.attempts import (
@@ -162,7 +164,7 @@ class DialerWorker:
         # A database or Asterisk hiccup skips a round; it must not end the worker.
         try:
             await work
-        except (AmiError, OSError) as error:
+        except (AmiError, OSError, DBAPIError) as error:
             log.warning("dialer worker %s: %s; trying again", self.name, error)
 
     async def once(self) -> int:
@@ -339,7 +341,11 @@ class DialerWorker:
         self, campaign: Campaign, kind: CampaignKind, channel_id: str
     ) -> None:
         end = await self.watcher.wait(channel_id)
-        await self._settle(campaign, kind, end)
+        try:
+            await self._settle(campaign, kind, end)
+        except DBAPIError as error:
+            # The attempt stays in flight; the next reconcile settles it from what it wrote.
+            log.warning("campaign %s: cannot settle %s now: %s", campaign.name, channel_id, error)
 
     async def _settle(self, campaign: Campaign, kind: CampaignKind, end: CallEnd) -> Outcome | None:
         noted = await self.attempts.noted(end.channel_id)
