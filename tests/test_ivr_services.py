@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from cases.caller_requests import CallerRequestRow
 from cases.tables import CaseRow
+from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from integrations.messaging.outbox import Outbox
 from ivr.engine import Call
@@ -195,6 +196,18 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
     later = ScriptedCaller.keys("2", "7", "2", complaint.tracking_number + "#")
     await call_ivr(database, later, STRANGER_PHONE, linkedid="call-2")
     assert en("complaint_status_received") in later.heard
+
+    # The complaint handler asks the customer for a document (ISO 10002 waiting state).
+    cases = SqlCustomerFile(database).own_records.requests.store
+    await cases.move(complaint.tracking_number, "waiting_customer", "agent:1001")
+    asked = ScriptedCaller.keys("2", "7", "2", complaint.tracking_number + "#")
+    await call_ivr(database, asked, STRANGER_PHONE, linkedid="call-3")
+    assert en("complaint_status_waiting_customer") in asked.heard
+    # A mistyped number (its check digit fails) is not somebody else's complaint.
+    wrong = complaint.tracking_number[:-1] + str((int(complaint.tracking_number[-1]) + 5) % 10)
+    mistyped = ScriptedCaller.keys("2", "7", "2", wrong + "#")
+    await call_ivr(database, mistyped, STRANGER_PHONE, linkedid="call-4")
+    assert en("complaint_not_found") in mistyped.heard
 
 
 async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complaint(
