@@ -4,8 +4,8 @@ and the language to answer in: the script the keyword was written in.
 
 Texts from phones come with Arabic letters for Persian ones (ي ك), zero-width non-joiners,
 tatweels and stray punctuation; all are normalised before matching. A text that is only a
-number is read by its length: a claim's tracking code (8 digits), a postal code (10), a policy
-number (12)."""
+number (of at least MIN_BARE digits) is `number`: the text service looks it up as a claim's
+tracking code, a postal code, then a policy number (their lengths differ between insurers)."""
 
 from __future__ import annotations
 
@@ -73,8 +73,8 @@ KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "ru": ("помощь", "меню", "справка"),
     },
 }
-# Requests a bare number of this many digits makes.
-BARE_NUMBER = {8: "claim", 10: "branch", 12: "policy"}
+# Shorter bare numbers are not codes anyone is asked to text.
+MIN_BARE = 6
 
 _ARABIC_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None})
 _WORD = re.compile(r"[\w\u200c]+")
@@ -138,8 +138,6 @@ def parse(text: str, faq_words: dict[str, str] | None = None) -> Request:
         topic = (faq_words or {}).get(word)
         if topic is not None:
             return Request(f"faq:{topic}", argument, language)
-    if argument is not None and all(word.isdigit() for word in words):
-        keyword = BARE_NUMBER.get(len(argument))
-        if keyword is not None:
-            return Request(keyword, argument, language)
+    if argument is not None and len(argument) >= MIN_BARE and all(w.isdigit() for w in words):
+        return Request("number", argument, language)
     return Request("unknown", argument, language)

@@ -199,6 +199,8 @@ class TextService:
             if meeting is None:
                 return text_answers.fixed("no_meeting", language), Outcome.NOT_FOUND
             return text_answers.meeting(meeting, language), Outcome.SELF_SERVED
+        if keyword == "number":
+            return await self._number(argument or "", customer, language)
         if keyword in ("help", "unknown"):
             return text_answers.fixed("help", language), Outcome.GAVE_UP
         # Everything below is told only to numbers on the customer's file.
@@ -238,6 +240,24 @@ class TextService:
         if status.customer_id != customer.id:
             return text_answers.fixed("not_yours", language), Outcome.NOT_VERIFIED
         return text_answers.claim(status, language), Outcome.SELF_SERVED
+
+    async def _number(
+        self, number: str, customer: CustomerSummary | None, language: str
+    ) -> tuple[str, Outcome]:
+        """A number texted alone: a claim's tracking code, a postal code or a policy number,
+        whichever it is on file (each lookup is an indexed equality)."""
+        if await self._lookup(self.customer_file.claim_by_tracking_code(number)) is not None:
+            if customer is None:
+                return text_answers.fixed("unknown_number", language), Outcome.NOT_VERIFIED
+            return await self._claim(number, customer, language)
+        if len(number) == 10:
+            found = await self._lookup(self.customer_file.branches_near(number, 1))
+            if found:
+                return text_answers.branch(found[0], language), Outcome.SELF_SERVED
+        policy = await self._lookup(self.customer_file.policy_for_authenticity(number))
+        if policy.genuine:
+            return text_answers.policy(policy, number, language), Outcome.SELF_SERVED
+        return text_answers.fixed("help", language), Outcome.NOT_FOUND
 
     async def _branch(
         self, postal_code: str | None, customer: CustomerSummary | None, language: str

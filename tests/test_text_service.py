@@ -254,3 +254,16 @@ async def test_a_text_whose_worker_stopped_before_answering_is_taken_up_again(
         answers = list(await session.scalars(select(OutboundMessage)))
     assert row is not None and row.status == "answered" and row.answer_id == answers[0].id
     assert len(answers) == 1 and answers[0].body.startswith("Balance:")
+
+
+async def test_a_number_texted_alone_is_found_as_a_claim_a_postal_code_or_a_policy(
+    texting: Texting,
+) -> None:
+    claim = await texting.text(GOLD_PHONE, CLAIM_CODE)
+    assert claim is not None and "تأیید شده" in claim
+    branch = await texting.text(STRANGER, POSTAL_CODE)
+    assert branch is not None and "شعبه آزادی" in branch
+    policy = await texting.text(STRANGER, POLICY_NUMBER)
+    assert policy is not None and "اصیل است" in policy
+    nothing = await texting.text(STRANGER, "555555555")
+    assert nothing is not None and nothing.startswith("راهنما")

@@ -1,5 +1,5 @@
 """Reading what a customer's text asks for (pure): keywords in Persian, English and Russian,
-Arabic letters and any digits as phones send them, bare numbers by their length, the FAQ."""
+Arabic letters and any digits as phones send them, bare numbers, the FAQ."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ FAQ_WORDS = faq.load().words
         ("خسارت ۷۷۰۰۱۲۳۴", Request("claim", "77001234", "fa")),
         ("خسارت ٧٧٠٠١٢٣٤", Request("claim", "77001234", "fa")),
         ("claim 7700-1234", Request("claim", "77001234", "en")),
-        ("۱۱۹۳۶ ۵۳۴۷۱", Request("branch", "1193653471", None)),
+        ("۱۱۹۳۶ ۵۳۴۷۱", Request("number", "1193653471", None)),
         ("بيمه‌نامه ١٤٠٣١٠٠٠٢٢٣٣", Request("policy", "140310002233", "fa")),
         ("Полис 140310002233", Request("policy", "140310002233", "ru")),
-        ("۱۱۹۳۶۵۳۴۷۱", Request("branch", "1193653471", None)),
-        ("77001234", Request("claim", "77001234", None)),
+        ("۱۱۹۳۶۵۳۴۷۱", Request("number", "1193653471", None)),
+        ("77001234", Request("number", "77001234", None)),
         ("لغو۱۱", Request("stop", None, "fa")),
         ("STOP", Request("stop", None, "en")),
         ("تمدید", Request("renewal", None, "fa")),
