@@ -21,12 +21,14 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 from sqlalchemy import select
 from test_email_documents import assert_reads
+from test_messaging_senders import FROM, MailServer, mail_server  # noqa: F401  (fixture)
 
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from integrations.messaging.command import fax_sender
 from integrations.messaging.fax_asterisk import FaxInbox, FaxLine, FaxSpool, ReceivedFax
 from integrations.messaging.gateway import HttpFaxGateway, OutboxSender
+from integrations.messaging.mail import SmtpMailer
 from integrations.messaging.outbox import OutboundMessage, Outbox
 from integrations.messaging.port import GatewayError, Outgoing
 from interactions.records import InteractionRecords
@@ -207,13 +209,19 @@ async def test_a_received_fax_is_an_interaction_with_its_pdf(
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_a_fax_dropped_on_the_first_attempt_goes_slower_without_ecm(
-    asterisk_sandbox: Settings, database: Database, caplog: pytest.LogCaptureFixture
+    asterisk_sandbox: Settings,
+    database: Database,
+    mail_server: MailServer,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _fax_modules(asterisk_sandbox)
     caplog.set_level(logging.INFO, "integrations.messaging")
     row = await Outbox(database).put(
         "fax", to=THEIR_NUMBER, subject="debts", body="مانده بدهی شما ۱۲٬۵۰۰٬۰۰۰ ریال است."
     )
+    # An email queued behind the fax is not held by it: the kinds go side by side.
+    letter = await Outbox(database).put("email", to="ali@bimeh.example", subject="x", body="y")
+    mailer = SmtpMailer("127.0.0.1", mail_server.port, FROM, starttls=False)
     ami = AmiClient.from_settings(asterisk_sandbox, name="fax-test")
     await ami.connect()
     # The flaky far end drops its first call before any fax tone (dialplans/fax.conf).
@@ -226,13 +234,15 @@ async def test_a_fax_dropped_on_the_first_attempt_goes_slower_without_ecm(
         retry_wait_s=0,
         owns_ami=True,
     )
-    sender = OutboxSender(database, fax=line)
+    sender = OutboxSender(database, fax=line, email=mailer)
     try:
         result = await sender.send_pending()
     finally:
         await sender.close()
 
-    assert (result.sent, result.failed, result.deferred) == (1, 0, 0)
+    assert (result.sent, result.failed, result.deferred) == (2, 0, 0)
+    logged = caplog.text
+    assert logged.index(f"email {letter} sent") < logged.index("attempt 2 at 9600 bps")
     assert "attempt 2 at 9600 bps, ECM off, after failed (THE CALL DROPPED" in caplog.text
     assert f"fax outbox-{row} sent: 1 pages at 9600 bps, ECM off" in caplog.text
     async with database.session() as session:
