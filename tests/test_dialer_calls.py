@@ -312,3 +312,31 @@ async def test_a_predictive_campaign_dials_only_while_agents_are_logged_in(
 
     assert outcomes == {phone: ["to_agent"] for phone in phones}
     assert (status["answered"], status["abandoned"], status["abandon_rate"]) == (4, 0, 0.0)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_two_workers_share_a_campaign_and_call_each_person_once(
+    asterisk_sandbox: Settings, database: Database
+) -> None:
+    phones = [number("01", 400 + n) for n in range(8)]
+    async with dialer(asterisk_sandbox, database) as one, dialer(asterisk_sandbox, database) as two:
+        two.worker.name = "test-worker-2"
+        campaign = await one.campaign("welcomes", "welcome", phones)
+        stop = asyncio.Event()
+        second = asyncio.create_task(two.worker.run_forever(stop))
+        try:
+            await one.run_until_done(campaign)
+        finally:
+            stop.set()
+            await second
+            await two.worker.drain()
+        outcomes = await one.outcomes(campaign)
+        async with database.session() as session:
+            placed_by = set(
+                await session.scalars(
+                    select(AttemptRow.worker).where(AttemptRow.campaign_id == campaign.id)
+                )
+            )
+
+    assert outcomes == {phone: ["message_played"] for phone in phones}
+    assert placed_by == {"test-worker", "test-worker-2"}
