@@ -180,3 +180,58 @@ async def test_scenario_agents_and_abandoned_callers(
     assert all(row["wait_s"] >= 5 for row in ours)
     with_short = _report(database, "abandoned", "--from", day, "--to", day, "--short")
     assert len([row for row in with_short if row["queue"] == sc.QUEUE]) == 3
+
+
+async def test_asterisks_own_cel_writer_fills_asterisk_cel_and_queue_transfers_count_once(
+    asterisk_sandbox: Settings, database: Database, tmp_path: Path
+) -> None:
+    """cel_pgsql, pointed at this PostgreSQL database by tamas/asterisk/config.py, writes the
+    scenario's CEL; the blind transfer made by the queue's member channel is in it, and the
+    ingester leaves it to queue_log (one transfer, not two)."""
+    if database.url.startswith("sqlite"):
+        pytest.skip("Asterisk writes CEL into PostgreSQL only")
+    import dataclasses
+
+    from sqlalchemy import func, select
+
+    from supervisors.ingest import CelIngester
+    from supervisors.tables import AsteriskCelRow
+    from tamas.asterisk import sandbox
+
+    settings = dataclasses.replace(asterisk_sandbox, database_url=database.url)
+    path = default_queue_log(settings.sandbox_dir)
+    store = EventStore(database)
+
+    async def during(step: str) -> None:
+        if step == "start":
+            await _start_position(store, "cel-scenario", path)
+            sandbox.write_config(settings)
+            await asyncio.to_thread(sandbox.cli, settings, "module load cel_pgsql.so")
+            await asyncio.to_thread(sandbox.cli, settings, "module reload cel_pgsql.so")
+        elif step == "done":
+            await QueueLogIngester(store, path, "cel-scenario").ingest()
+
+    try:
+        scenario = await sc.run_scenario(settings, during)
+        await asyncio.sleep(1)
+    finally:
+        # Leave the sandbox as everyone else expects it: no CEL into a test database.
+        await asyncio.to_thread(sandbox.cli, asterisk_sandbox, "module unload cel_pgsql.so")
+        await asyncio.to_thread(sandbox.write_config, asterisk_sandbox)
+    async with database.autocommit() as connection:
+        transfers = list(
+            await connection.execute(
+                select(AsteriskCelRow.channame, AsteriskCelRow.linkedid).where(
+                    AsteriskCelRow.eventtype == "BLINDTRANSFER"
+                )
+            )
+        )
+        written = await connection.scalar(select(func.count()).select_from(AsteriskCelRow))
+    assert written and written > 20, "Asterisk wrote the calls' CEL"
+    assert [row.linkedid for row in transfers] == [scenario.transferred_callid]
+    assert transfers[0].channame.endswith(";1")
+    assert await CelIngester(store).ingest() == 0
+    start = scenario.started_at - timedelta(seconds=1)
+    end = scenario.ended_at + timedelta(seconds=1)
+    figures = queue_figures(await store.load_interval(start, end), start, end, THRESHOLDS)
+    assert figures[sc.QUEUE].transfers_blind == 1
