@@ -214,6 +214,10 @@ def write_config(settings: Settings) -> None:
     }
     for name, text in files.items():
         _write(etc / name, text, 0o640)
+    # CEL/CDR into PostgreSQL only while the database is PostgreSQL: no stale connection left.
+    for name in ("cel_pgsql.conf", "cdr_pgsql.conf"):
+        if name not in files:
+            (etc / name).unlink(missing_ok=True)
     # Stock files that make modules we load log warnings (users.conf is deprecated).
     (etc / "users.conf").unlink(missing_ok=True)
     # manager.d holds stock snippets we do not want included.
