@@ -24,7 +24,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -225,6 +225,8 @@ class DialerWorker:
         admitted = await self._admit(campaign, callable_now, now)
         placed = 0
         options = CallOptions.from_settings(self.settings, campaign.mode, self.agi_url)
+        if campaign.kind in self.settings.dialer_machine_message_kinds:
+            options = replace(options, on_machine="message")
         for channel_id, target in admitted:
             if await self._place(campaign, kind, target, channel_id, options, now):
                 placed += 1

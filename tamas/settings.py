@@ -157,6 +157,9 @@ class Settings:
     dialer_queue_wait_s: int = 60
     dialer_max_channels: int = 10
     dialer_poll_s: float = 1.0
+    # Kinds whose message is left on an answering machine (after its greeting and beep);
+    # other kinds hang up on a machine.
+    dialer_machine_message_kinds: tuple[str, ...] = ()
 
     # The SMS gateway `tamas messages send` drains the outbox through (JSON over HTTP, see
     # integrations/messaging/gateway.py); empty means SMS requests wait in the outbox.

@@ -340,3 +340,20 @@ async def test_two_workers_share_a_campaign_and_call_each_person_once(
 
     assert outcomes == {phone: ["message_played"] for phone in phones}
     assert placed_by == {"test-worker", "test-worker-2"}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_kind_that_leaves_its_message_on_a_machine_waits_for_the_beep(
+    asterisk_sandbox: Settings, database: Database
+) -> None:
+    machine = number("04", 500)
+    async with dialer(asterisk_sandbox, database) as d:
+        d.worker.settings = replace(d.worker.settings, dialer_machine_message_kinds=("welcome",))
+        campaign = await d.campaign("welcomes", "welcome", [machine])
+        await d.run_until_done(campaign)
+        outcomes = await d.outcomes(campaign)
+        record = await d.interaction(machine)
+
+    assert outcomes == {machine: ["answering_machine"]}
+    said = " ".join(item["text"] for item in record["transcript"])
+    assert PromptVoice().phrase("campaign_welcome", "en").text in said

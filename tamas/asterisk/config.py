@@ -47,6 +47,7 @@ MODULES: tuple[str, ...] = (
     "app_mixmonitor.so",
     "app_userevent.so",
     "app_waituntil.so",
+    "app_waitforsilence.so",  # a campaign's message left after a machine's greeting and beep
     "app_chanspy.so",
     "res_musiconhold.so",
     # dialplan functions
