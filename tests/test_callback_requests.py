@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ivr_support import (
     STRANGER_PHONE,
@@ -16,11 +17,14 @@ from ivr_support import (
 )
 from sqlalchemy import func, select
 
+from cases import types
 from cases.caller_requests import CALLBACK_TYPES, STALE_CLAIM, CallerRequestRow
 from cases.tables import CaseRow, CaseTaskRow
+from integrations.customer_file.adapters import open_customer_file
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from prompts.numbers import say_digits
+from tamas.settings import Settings
 
 
 async def _open_tasks(database: Database) -> int:
@@ -131,3 +135,24 @@ async def test_two_agents_taking_one_callback_at_once_one_gets_it(database: Data
         await customer_file.callback_tasks_for_agent("2", include_unassigned=False)
     )
     assert task.assigned_agent == ("1" if taken[0] else "2")
+
+
+async def test_requests_open_cases_of_the_types_file_the_settings_name(
+    database: Database, tmp_path: Path
+) -> None:
+    shipped = types.DEFAULT_PATH.read_text(encoding="utf-8")
+    ours = tmp_path / "types.yaml"
+    # This insurer's claims team calls customers back.
+    ours.write_text(
+        shipped.replace(
+            "    sla: callback\n    team: customer_care", "    sla: callback\n    team: claims"
+        ),
+        encoding="utf-8",
+    )
+    customer_file = open_customer_file(Settings(cases_types_path=str(ours)), database)
+
+    number = await customer_file.create_callback_task("callback", "09121112277")
+
+    async with database.session() as db:
+        team = await db.scalar(select(CaseRow.team).where(CaseRow.tracking_number == number))
+    assert team == "claims"

@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 from customer_file.port import CustomerFile, CustomerFileError
+from integrations.customer_file.own_records import configured_case_types
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 
@@ -20,7 +21,7 @@ def open_customer_file(settings: Any, database: Database) -> CustomerFile:
     """The adapter `settings.customer_file_adapter` names; empty means our own tables."""
     target = getattr(settings, "customer_file_adapter", "") or ""
     if not target:
-        return SqlCustomerFile(database, settings.default_region)
+        return SqlCustomerFile(database, settings.default_region, configured_case_types(settings))
     module_name, _, attribute = target.partition(":")
     if not module_name or not attribute:
         raise CustomerFileError(

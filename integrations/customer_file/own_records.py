@@ -15,7 +15,8 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,6 +53,13 @@ def _channel(channel: str | None, linkedid: str | None) -> CaseChannel:
     if channel is not None:
         return CaseChannel(channel)
     return CaseChannel.IVR if linkedid else CaseChannel.DESKTOP
+
+
+def configured_case_types(settings: Any) -> CaseTypes | None:
+    """The case types file the settings name (`cases_types_path`), for the complaints and
+    callbacks an adapter's `OwnRecords` opens; None: the shipped cases/types.yaml."""
+    path = getattr(settings, "cases_types_path", "") or ""
+    return case_types.load(Path(path)) if path else None
 
 
 @contextmanager

@@ -46,6 +46,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from cases.types import CaseTypes
 from customer_file.identifiers import (
     ascii_digits,
     canonical_registration,
@@ -69,7 +70,11 @@ from customer_file.views import (
     as_json,
     from_json,
 )
-from integrations.customer_file.own_records import OwnRecords, OwnRecordsMethods
+from integrations.customer_file.own_records import (
+    OwnRecords,
+    OwnRecordsMethods,
+    configured_case_types,
+)
 from integrations.database import Database
 
 View = TypeVar("View")
@@ -93,6 +98,7 @@ class RestCustomerFile(OwnRecordsMethods):
         token: str = "",
         tls: ssl.SSLContext | None = None,
         allow_http: bool = False,
+        cases: CaseTypes | None = None,
     ) -> None:
         if base_url.lower().startswith("http://") and not allow_http:
             raise CustomerFileError(
@@ -105,7 +111,7 @@ class RestCustomerFile(OwnRecordsMethods):
         self.region = region
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.tls = tls
-        self.own_records = OwnRecords(database, region)
+        self.own_records = OwnRecords(database, region, cases)
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._http: aiohttp.ClientSession | None = None
@@ -322,6 +328,7 @@ def make(settings: Any, database: Database) -> RestCustomerFile:
             getattr(settings, "customer_file_ca_file", ""),
         ),
         allow_http=getattr(settings, "customer_file_allow_http", False),
+        cases=configured_case_types(settings),
     )
 
 

@@ -3,7 +3,8 @@ PostgreSQL), the adapter an installation uses until it points Tamas at its core 
 
 It holds one store per concept: the insurer's core records (`CustomerRecords`: customers,
 policies, claims, debts; `PlaceRecords`; `ShareholderRecords`) and Tamas's own
-(`OwnRecords`: complaints, callback tasks, interaction records), and answers each method of
+(`OwnRecords`: complaints and callbacks, kept as cases of the `cases` types given, interaction
+records), and answers each method of
 the port from one of them. Only the agent's popup file reads several, on one connection.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from cases.types import CaseTypes
 from customer_file.views import CustomerFileView
 from integrations.customer_file.customer_records import CustomerRecords
 from integrations.customer_file.own_records import OwnRecords, OwnRecordsMethods
@@ -23,12 +25,14 @@ from integrations.database import Database
 class SqlCustomerFile(OwnRecordsMethods):
     """The customer file on our own tables. Implements `CustomerFile`."""
 
-    def __init__(self, database: Database, region: str = "IR") -> None:
+    def __init__(
+        self, database: Database, region: str = "IR", cases: CaseTypes | None = None
+    ) -> None:
         self.database = database
         self.customers = CustomerRecords(database, region)
         self.places = PlaceRecords(database, region)
         self.shareholders = ShareholderRecords(database, region)
-        self.own_records = OwnRecords(database, region)
+        self.own_records = OwnRecords(database, region, cases)
 
     customer_by_phone = answered_by("customers", CustomerRecords.customer_by_phone)
     customer_by_national_id = answered_by("customers", CustomerRecords.customer_by_national_id)
