@@ -256,12 +256,19 @@ class OutboxSender:
         return "sent", provider_id
 
     async def run(self, interval_s: float = 5.0) -> None:
-        """Send, wait, repeat, until cancelled."""
+        """Send, wait, repeat, until cancelled: each kind in a loop of its own, so an SMS
+        queued while a batch of faxes goes out waits seconds, not the whole batch."""
+        await asyncio.gather(
+            *(self._run_kind(kind, adapter, interval_s) for kind, adapter in self.adapters.items())
+        )
+
+    async def _run_kind(self, kind: str, adapter: Adapter, interval_s: float) -> None:
         while True:
             try:
-                await self.send_pending()
+                await self._expire_claims()
+                await self._kind_round(kind, adapter, Round())
             except Exception:
-                log.exception("outbox round failed; trying again in %.0f s", interval_s)
+                log.exception("outbox %s round failed; trying again in %.0f s", kind, interval_s)
             await asyncio.sleep(interval_s)
 
     async def close(self) -> None:
