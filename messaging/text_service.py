@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from customer_file.identifiers import mask_digits, try_normalize_phone
+from customer_file.identifiers import InvalidIdentifier, mask_digits, try_normalize_phone
 from customer_file.port import CustomerFile
-from customer_file.views import CustomerSummary, GeneralMeetingView
+from customer_file.views import CustomerSummary, GeneralMeetingView, PolicyAuthenticity
 from dialer.do_not_call import DoNotCallList
 from integrations.messaging.inbox import Inbox
 from integrations.messaging.outbox import MessageRefused, Outbox
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Answers a customer file slower than this is not waited for ("try again later").
 LOOKUP_TIMEOUT_S = 5.0
+NOT_GENUINE = PolicyAuthenticity(genuine=False)
 # Past meetings looked through for the latest published resolutions.
 MEETINGS_BACK = timedelta(days=800)
 
@@ -144,6 +145,9 @@ class TextService:
             except LookupFailed:
                 language = request.language or "fa"
                 text, outcome = text_answers.fixed("unavailable", language), Outcome.SYSTEM_ERROR
+            except InvalidIdentifier:  # a value the customer file refused: help, not "later"
+                language = request.language or (customer.language if customer else "fa")
+                text, outcome = text_answers.fixed("help", language), Outcome.NOT_FOUND
             answer_id = await self._queue(phone, request.keyword, text, language, customer)
             reply = Reply(
                 inbound_id,
@@ -173,9 +177,18 @@ class TextService:
         try:
             async with asyncio.timeout(self.lookup_timeout_s):
                 return await call
+        except InvalidIdentifier:
+            raise  # what was texted is no identifier: nothing is on file under it
         except Exception as error:  # a slow or broken core system: a polite "later"
             log.warning("text service lookup failed: %s", type(error).__name__)
             raise LookupFailed from error
+
+    async def _find(self, call: Awaitable[T], nothing: T) -> T:
+        """A lookup by what the customer texted: `nothing` when it is no valid identifier."""
+        try:
+            return await self._lookup(call)
+        except InvalidIdentifier:
+            return nothing
 
     async def _respond(
         self, request: Request, phone: str, customer: CustomerSummary | None, language: str
@@ -189,7 +202,9 @@ class TextService:
         if keyword == "policy":
             if not argument:
                 return text_answers.fixed("need_code", language), Outcome.GAVE_UP
-            found = await self._lookup(self.customer_file.policy_for_authenticity(argument))
+            found = await self._find(
+                self.customer_file.policy_for_authenticity(argument), NOT_GENUINE
+            )
             outcome = Outcome.SELF_SERVED if found.genuine else Outcome.NOT_FOUND
             return text_answers.policy(found, argument, language), outcome
         if keyword == "branch":
@@ -234,7 +249,7 @@ class TextService:
     ) -> tuple[str, Outcome]:
         if not code:
             return text_answers.fixed("need_code", language), Outcome.GAVE_UP
-        status = await self._lookup(self.customer_file.claim_by_tracking_code(code))
+        status = await self._find(self.customer_file.claim_by_tracking_code(code), None)
         if status is None:
             return text_answers.fixed("claim_not_found", language), Outcome.NOT_FOUND
         if status.customer_id != customer.id:
@@ -246,15 +261,15 @@ class TextService:
     ) -> tuple[str, Outcome]:
         """A number texted alone: a claim's tracking code, a postal code or a policy number,
         whichever it is on file (each lookup is an indexed equality)."""
-        if await self._lookup(self.customer_file.claim_by_tracking_code(number)) is not None:
+        if await self._find(self.customer_file.claim_by_tracking_code(number), None) is not None:
             if customer is None:
                 return text_answers.fixed("unknown_number", language), Outcome.NOT_VERIFIED
             return await self._claim(number, customer, language)
         if len(number) == 10:
-            found = await self._lookup(self.customer_file.branches_near(number, 1))
+            found = await self._find(self.customer_file.branches_near(number, 1), [])
             if found:
                 return text_answers.branch(found[0], language), Outcome.SELF_SERVED
-        policy = await self._lookup(self.customer_file.policy_for_authenticity(number))
+        policy = await self._find(self.customer_file.policy_for_authenticity(number), NOT_GENUINE)
         if policy.genuine:
             return text_answers.policy(policy, number, language), Outcome.SELF_SERVED
         return text_answers.fixed("help", language), Outcome.NOT_FOUND
@@ -267,7 +282,7 @@ class TextService:
             postal_code = next((a.postal_code for a in file.addresses), None) if file else None
         if not postal_code or len(postal_code) != 10:
             return text_answers.fixed("no_branch", language), Outcome.GAVE_UP
-        found = await self._lookup(self.customer_file.branches_near(postal_code, 1))
+        found = await self._find(self.customer_file.branches_near(postal_code, 1), [])
         if not found:
             return text_answers.fixed("no_branch", language), Outcome.NOT_FOUND
         return text_answers.branch(found[0], language), Outcome.SELF_SERVED

@@ -267,3 +267,9 @@ async def test_a_number_texted_alone_is_found_as_a_claim_a_postal_code_or_a_poli
     assert policy is not None and "اصیل است" in policy
     nothing = await texting.text(STRANGER, "555555555")
     assert nothing is not None and nothing.startswith("راهنما")
+
+
+async def test_a_code_the_customer_file_refuses_is_answered_not_put_off(texting: Texting) -> None:
+    # Not a valid postal code (the customer file refuses it): no branch, not "try later".
+    branch = await texting.text(STRANGER, "branch 1000012345")
+    assert branch is not None and branch.startswith("No branch found")
