@@ -6,6 +6,7 @@ is an interaction with its PDF. One two-page fax for the whole module (about 25 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import io
 import logging
@@ -396,3 +397,44 @@ async def test_received_pages_whose_report_was_lost_are_still_taken_in(
     assert len(PdfReader(received_dir.parent / lost.inputs[0]["document"]).pages) == 2
     assert (empty.outcome, empty.inputs) == ("undelivered", [])
     assert sorted(path.name for path in incoming.iterdir()) == ["tamas-arriving;2.tif"]
+
+
+class LongFax:
+    """A fax line whose fax takes `line_s` (the sender's loop is under test, not the line)."""
+
+    def __init__(self, line_s: float) -> None:
+        self.line_s = line_s
+        self.sent: list[str] = []
+
+    async def send(self, message: Outgoing) -> str:
+        await asyncio.sleep(self.line_s)
+        self.sent.append(message.reference)
+        return f"fax-{message.reference}"
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+async def test_an_sms_queued_while_a_fax_is_on_its_line_goes_without_waiting_for_it(
+    database: Database,
+    mail_server: MailServer,  # noqa: F811
+) -> None:
+    outbox = Outbox(database)
+    await outbox.put("fax", to=THEIR_NUMBER, subject="debts", body="x")
+    fax = LongFax(line_s=30.0)
+    mailer = SmtpMailer("127.0.0.1", mail_server.port, FROM, starttls=False)
+    sender = OutboxSender(database, fax=fax, email=mailer)
+    running = asyncio.create_task(sender.run(interval_s=0.1))
+    try:
+        await asyncio.sleep(0.3)  # the fax is on its line
+        await outbox.put("email", to="ali@bimeh.example", subject="debts", body="y")
+        for _ in range(100):
+            if mail_server.received:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert len(mail_server.received) == 1 and fax.sent == []
