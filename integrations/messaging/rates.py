@@ -1,6 +1,7 @@
 """A provider's sending rate, held exactly: at most `per_s` requests reach the provider in any
-second, counted before each request in one atomic step, in Redis (a Lua script: every
-sender process shares one window) or, without Redis, in this process.
+second, counted before each request in one atomic step, in Redis (a Lua script on Redis's
+own clock: every sender process, on any box, shares one window) or, without Redis, in this
+process.
 
 Exactly at the provider, not only here: a request admitted at 10.000 s may reach the provider
 some milliseconds later (a loaded event loop, a slow network), and the next one admitted at
@@ -26,10 +27,14 @@ HOLD_S = 30.0
 # How often a sender looks again while every place is held by a request in flight.
 POLL_S = 0.005
 
-# KEYS[1]: the provider's window. ARGV: now, window, limit, the request's name, hold.
-# In-flight requests are scored in the future (now + hold), so they count until `done`.
-_TAKE = """
-local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+# KEYS[1]: the provider's window. ARGV: (unused), window, limit, the request's name, hold.
+# In-flight requests are scored in the future (now + hold), so they count until `done`. The
+# moment is Redis's own clock: senders on several boxes need not agree on the time.
+_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000"
+_TAKE = (
+    _NOW
+    + """
+local window, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= limit then
   local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
@@ -40,8 +45,9 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[5]), ARGV[4])
 redis.call('EXPIRE', KEYS[1], math.ceil(window + tonumber(ARGV[5])))
 return {1, '0'}
 """
-# ARGV: the moment of the answer, the request's name: its place now ends a second after it.
-_DONE = "redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[2]) return 1"
+)
+# ARGV: (unused), the request's name: its place now ends a second after the answer.
+_DONE = _NOW + " redis.call('ZADD', KEYS[1], 'XX', now, ARGV[2]) return 1"
 
 
 class _MemoryWindow:
