@@ -6,10 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from panoramisk.message import Message
 
@@ -31,6 +37,8 @@ def queue_log_events(*text: str) -> list[QueueEvent]:
 
 
 # ---------------------------------------------------------------- the sandbox scenario
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 # tamas/asterisk/config.py gives the sandbox a queue of its own for this scenario, with two
 # Local-channel agents answering after 1 s and talking 5 s (dialplans/agents.conf).
@@ -227,3 +235,21 @@ async def _run(settings: Settings, during: Callable[[str], Awaitable[None]] | No
     scenario.ended_at = datetime.now(UTC)
     await step("done")
     return scenario
+
+
+def tamas_report(database_url: str, *args: str, **settings: str) -> Any:
+    """`tamas report ... --json` on this database as a separate process, with settings given
+    as TAMAS_* environment variables (`report_service_levels="scenario=12"`)."""
+    env = {**os.environ, "TAMAS_DATABASE_URL": database_url}
+    env.update({f"TAMAS_{name.upper()}": value for name, value in settings.items()})
+    done = subprocess.run(
+        [sys.executable, "-m", "tamas.cli", "report", *args, "--json"],
+        cwd=REPOSITORY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

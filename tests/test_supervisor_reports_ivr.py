@@ -3,13 +3,11 @@ the self-service rate counts only callers who got what they came for."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from supervisor_scenario import tamas_report
 
 from integrations.database import Database
 from interactions.outcomes import Outcome
@@ -50,22 +48,6 @@ async def test_self_service_rate_and_calls_per_menu_and_outcome(database: Databa
         []
     )
 
-    assert tamas_report(database, "ivr", "--from", "2026-11-30", "--to", "2026-11-30") == (
+    assert tamas_report(database.url, "ivr", "--from", "2026-11-30", "--to", "2026-11-30") == (
         ivr.as_dict()
     )
-
-
-def tamas_report(database: Database, *args: str) -> object:
-    """`tamas report ... --json` on this database, as a separate process."""
-    env = {"TAMAS_DATABASE_URL": database.url, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "tamas.cli", "report", *args, "--json"],
-        cwd=REPOSITORY,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)

@@ -6,9 +6,6 @@ lines."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -94,25 +91,9 @@ def _raw_lines(settings: Settings, scenario: sc.Scenario) -> list[list[str]]:
 
 
 def _report(database: Database, *args: str) -> Any:
-    env = {
-        **os.environ,
-        "TAMAS_DATABASE_URL": database.url,
-        "TAMAS_REPORT_SERVICE_LEVELS": f"{sc.QUEUE}=12",
-        "TAMAS_REPORT_TIME_ZONE": "Asia/Tehran",
-    }
-    import subprocess
-
-    done = subprocess.run(
-        [sys.executable, "-m", "tamas.cli", "report", *args, "--json"],
-        cwd=REPOSITORY,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return sc.tamas_report(
+        database.url, *args, report_service_levels=f"{sc.QUEUE}=12", report_time_zone="Asia/Tehran"
     )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 async def test_scenario_report_shows_the_dictionarys_numbers(

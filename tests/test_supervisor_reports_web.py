@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 
 import pytest
+import test_supervisor_wallboard
 from openpyxl import load_workbook
 from playwright.async_api import Browser, expect
-from popup_support import PASSWORD, RunningServer, logged_in, start_server
+from popup_support import PASSWORD, RunningServer, logged_in
 from supervisor_scenario import queue_log_events
 from test_supervisor_ingest import day_of_calls
 
@@ -25,27 +25,15 @@ DAY = "1405-09-09"
 GREGORIAN_DAY = "2026-11-30"
 
 
-@pytest.fixture
-async def server(database: Database) -> AsyncIterator[RunningServer]:
-    """A popup server with agent 101, supervisor 150, and a morning of queue calls stored."""
+# A popup server with agent 101 and supervisor 150: the wallboard tests' fixture.
+server = test_supervisor_wallboard.server
+
+
+@pytest.fixture(autouse=True)
+async def morning(database: Database) -> None:
+    """A morning of queue calls stored (the server fixture, from the wallboard's tests, has
+    agent 101 and supervisor 150)."""
     await EventStore(database).add(queue_log_events(*day_of_calls(30)))
-    running = await start_server(database)
-    directory = running.parts.directory
-    await directory.create_agent(
-        "101", PASSWORD, "Local/101@tamas-agents", name="Agent 101", password_cost=2**10
-    )
-    await directory.create_agent(
-        "150",
-        PASSWORD,
-        "Local/150@tamas-agents",
-        name="Supervisor",
-        roles="agent,supervisor",
-        password_cost=2**10,
-    )
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_only_supervisors_get_reports(server: RunningServer) -> None:
