@@ -114,6 +114,8 @@ class FaxLine:
     # confirmation of every page, so a sent fax is a delivered one (gateway.OutboxSender).
     provider = "asterisk"
     confirms_delivery = True
+    # Rows the outbox sender claims at a time: each fax holds its line for minutes.
+    batch = 1
 
     def __init__(
         self,

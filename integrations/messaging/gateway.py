@@ -132,7 +132,9 @@ class OutboxSender:
             select(OutboundMessage.id)
             .where(OutboundMessage.status == status, OutboundMessage.kind == kind)
             .order_by(OutboundMessage.id)
-            .limit(self.batch)
+            # An adapter may take fewer at a time (a fax line: one, as each holds the line for
+            # minutes and a claim held past claim_timeout_s would count as a dead sender's).
+            .limit(min(self.batch, getattr(self.adapters.get(kind), "batch", self.batch)))
             # Rows another sender is claiming right now are skipped, not waited for.
             .with_for_update(skip_locked=True)
         )
