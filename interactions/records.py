@@ -407,13 +407,14 @@ class InteractionRecords:
             return [view(row) for row in await connection.execute(statement)]
 
     async def calls_between(self, start: datetime, end: datetime) -> list[Any]:
-        """Inbound calls that began in [start, end) with their outcome, menus and queue (the
-        supervisors' IVR report and self-service rate)."""
+        """Inbound calls that began in [start, end) with the line called, their outcome, menus
+        and queue (the supervisors' IVR and lines reports, the self-service rate)."""
         async with self.database.autocommit() as connection:
             rows = await connection.execute(
                 select(
                     Interaction.linkedid,
                     Interaction.started_at,
+                    Interaction.called_number,
                     Interaction.outcome,
                     Interaction.outcome_detail,
                     Interaction.menu_path,

@@ -50,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         report.add_argument(
             "--language", choices=("fa", "en", "ru"), help="fa: Jalali weeks and months"
         )
-        if name in {"queues", "agents"}:
+        if name in {"queues", "agents", "lines"}:
             report.add_argument(
                 "--by", choices=[period.value for period in reports.Period], default="all"
             )

@@ -340,7 +340,7 @@ async def ivr_report(database: Database, start: datetime, end: datetime) -> IvrF
 
 # ---------------------------------------------------------------- the CLI's and the page's entry
 
-KINDS = ("queues", "agents", "ivr", "abandoned")
+KINDS = ("queues", "agents", "ivr", "abandoned", "lines")
 
 
 class BadRequest(ValueError):
@@ -403,6 +403,9 @@ async def report_rows(database: Database, request: ReportRequest) -> list[dict[s
         )
     if request.kind == "ivr":
         return ivr_rows(await ivr_report(database, start, end))
+    if request.kind == "lines":
+        calls = await InteractionRecords(database).calls_between(start, end)
+        return lines_rows(calls, request.period, request.calendar)
     raise BadRequest(f"no report {request.kind!r} (reports: {', '.join(KINDS)})")
 
 
@@ -416,6 +419,31 @@ def ivr_rows(ivr: IvrFigures) -> list[dict[str, Any]]:
         rows += [
             {"menu": menu, "outcome": outcome, "calls": count}
             for outcome, count in outcomes.items()
+        ]
+    return rows
+
+
+# ---------------------------------------------------------------- traffic on lines
+
+
+def lines_rows(calls: Iterable[Any], period: Period, calendar: Calendar) -> list[dict[str, Any]]:
+    """Inbound calls per period and line called (the number dialled, "-" when unknown),
+    busiest line first within each period, with the period's total ("*")."""
+    counts: dict[datetime, Counter[str]] = defaultdict(Counter)
+    for call in calls:
+        began = call.started_at
+        start = began if period is Period.ALL else calendar.period_start(began, period)
+        if period is Period.ALL:
+            start = datetime.fromtimestamp(0, UTC)
+        counts[start][call.called_number or "-"] += 1
+    rows: list[dict[str, Any]] = []
+    for start in sorted(counts):
+        label = "" if period is Period.ALL else calendar.label(start, period)
+        per_line = counts[start]
+        rows.append({"period": label, "line": "*", "calls": sum(per_line.values())})
+        rows += [
+            {"period": label, "line": line, "calls": calls}
+            for line, calls in sorted(per_line.items(), key=lambda item: (-item[1], item[0]))
         ]
     return rows
 

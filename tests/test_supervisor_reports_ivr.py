@@ -18,11 +18,14 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 11:30 in Tehran, 1405-09-09
 
 
-async def record(database: Database, n: int, outcome: Outcome, *menus: str) -> None:
+async def record(
+    database: Database, n: int, outcome: Outcome, *menus: str, line: str = "02188776655"
+) -> None:
     await InteractionRecords(database).save_call(
         CallPart(
             linkedid=f"ivr-{n}",
             caller_number=f"0912000{n:04d}",
+            called_number=line,
             started_at=AT + timedelta(minutes=n),
             ended_at=AT + timedelta(minutes=n, seconds=40),
             outcome=outcome,
@@ -51,3 +54,21 @@ async def test_self_service_rate_and_calls_per_menu_and_outcome(database: Databa
     assert tamas_report(database.url, "ivr", "--from", "2026-11-30", "--to", "2026-11-30") == (
         ivr.as_dict()
     )
+
+
+async def test_traffic_on_lines_per_hour(database: Database) -> None:
+    await record(database, 1, Outcome.SELF_SERVED, line="02188776655")
+    await record(database, 2, Outcome.SELF_SERVED, line="02188776655")
+    await record(database, 3, Outcome.NOT_FOUND, line="205")
+    await record(database, 70, Outcome.SELF_SERVED, line="205")  # 12:40 in Tehran
+    rows = tamas_report(
+        database.url, "lines", "--from", "2026-11-30", "--to", "2026-11-30", "--by", "hour",
+        "--language", "en",
+    )  # fmt: skip
+    assert rows == [
+        {"period": "2026-11-30 11:00", "line": "*", "calls": 3},
+        {"period": "2026-11-30 11:00", "line": "02188776655", "calls": 2},
+        {"period": "2026-11-30 11:00", "line": "205", "calls": 1},
+        {"period": "2026-11-30 12:00", "line": "*", "calls": 1},
+        {"period": "2026-11-30 12:00", "line": "205", "calls": 1},
+    ]

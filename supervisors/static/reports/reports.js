@@ -52,6 +52,7 @@ function asciiDigits(text) {
 function cell(name, value) {
   if (value === null || value === undefined) return t("none");
   if (name === "queue" && value === "*") return t("all_queues");
+  if (name === "line" && value === "*") return t("all_lines");
   if (name === "outcome") return words()[`outcome_${value}`] || window.TAMAS_REPORTS_I18N.en[`outcome_${value}`] || t("none");
   if (name === "short") return value ? t("yes") : t("no");
   if (RATIOS.has(name)) return number(value, { style: "percent", maximumFractionDigits: 1 });
@@ -151,7 +152,7 @@ function render(report) {
   const head = document.getElementById("report-head");
   const body = document.getElementById("report-body");
   head.replaceChildren(el("tr", {}, columns.map((name) => el("th", {}, t(`col_${name}`)))));
-  body.replaceChildren(...(rows.length ? rows.map((row) => el("tr", { class: row.queue === "*" ? "all-queues" : null },
+  body.replaceChildren(...(rows.length ? rows.map((row) => el("tr", { class: row.queue === "*" || row.line === "*" ? "all-queues" : null },
     columns.map((name) => el("td", { class: typeof row[name] === "number" ? "number" : null }, cell(name, row[name])))))
     : [el("tr", {}, el("td", {}, t("nothing")))]));
   const summary = document.getElementById("summary");
@@ -186,6 +187,9 @@ function drawChart(kind, rows) {
     const talk = new Map();
     for (const row of rows) talk.set(row.agent, (talk.get(row.agent) || 0) + row.talk_s);
     data = { labels: [...talk.keys()], datasets: [{ type: "bar", label: t("col_talk_s"), data: [...talk.values()], backgroundColor: "#0b6e63" }] };
+  } else if (kind === "lines") {
+    const all = rows.filter((row) => row.line === "*");
+    data = { labels: all.map((row) => row.period || t("by_all")), datasets: [{ type: "bar", label: t("col_calls"), data: all.map((row) => row.calls), backgroundColor: "#0b6e63" }] };
   } else {
     const all = rows.filter((row) => row.menu === "*");
     data = { labels: all.map((row) => cell("outcome", row.outcome)), datasets: [{ type: "bar", label: t("col_calls"), data: all.map((row) => row.calls), backgroundColor: "#0b6e63" }] };
