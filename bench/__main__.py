@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "campaign_selection": "bench.campaign_selection",
     "wallboard_live": "bench.wallboard_live",
     "queue_report": "bench.queue_report",
+    "notices_daily": "bench.notices_daily",
     "dialer_answer_to_agent": "bench.dialer_answer_to_agent",
     "dialer_pacing_sandbox": "bench.dialer_pacing_sandbox",
 }

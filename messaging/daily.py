@@ -9,7 +9,7 @@ the day (`daily:installment_due:installment:17:2026-12-01`)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -91,6 +91,7 @@ async def daily_run(
     horizons: Horizons,
     now: datetime | None = None,
     campaigns: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> DailyReport:
     """Every reminder due on `day` as a notice, or, for the kinds in `campaigns`, as a target
     of that dialer campaign (an overdue installment is called about, not texted)."""
@@ -110,7 +111,7 @@ async def daily_run(
                 elif reminder.kind in campaigns and reminder.mobile:
                     to_call.append((key, reminder))
                 else:
-                    prepared = _prepare(notifier, key, reminder, report)
+                    prepared = prepare_notice(notifier, key, reminder, report)
                     if prepared is None:
                         report.results["skipped"] += 1
                     else:
@@ -119,6 +120,8 @@ async def daily_run(
                 report.results.update(await notifier.send_many(to_send, now or datetime.now(UTC)))
             if to_call:
                 await _hand_to_campaigns(notifier, to_call, campaigns, now, report)
+            if progress is not None:
+                progress(len(page))
     return report
 
 
@@ -168,7 +171,7 @@ def _target(reminder: Reminder) -> TargetRow:
     )
 
 
-def _prepare(
+def prepare_notice(
     notifier: Notifier, key: str, reminder: Reminder, report: DailyReport
 ) -> tuple[str, NoticeKind, Recipient, dict[str, str]] | None:
     kind = notifier.kinds.get(reminder.kind)
