@@ -229,6 +229,7 @@ class TextService:
                     "renewal", phone, customer_id=customer.id,
                     policy_number=argument if argument and len(argument) >= 6 else None,
                     note="asked by text",
+                    channel="sms",
                 )
             )  # fmt: skip
             return text_answers.renewal(tracking, language), Outcome.CALLBACK_REQUESTED
