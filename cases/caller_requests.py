@@ -117,6 +117,10 @@ class Callback:
     due_at: datetime | None = None
     note: str | None = None
     linkedid: str | None = None
+    # The customer's tier and language, when known: routing (a gold customer's request) and
+    # the language the case is kept in.
+    tier: str | None = None
+    language: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +131,8 @@ class Complaint:
     recording_path: str | None = None
     description: str | None = None
     linkedid: str | None = None
+    tier: str | None = None
+    language: str | None = None
 
 
 _R = CallerRequestRow
@@ -334,6 +340,8 @@ class CallerRequests:
             fields=fields,
             phone=callback.phone,
             customer_id=callback.customer_id,
+            tier=callback.tier,
+            language=callback.language,
         )
         try:
             case = await self.store.open_case(request)
@@ -432,6 +440,8 @@ class CallerRequests:
             },
             phone=complaint.caller_number,
             customer_id=complaint.customer_id,
+            tier=complaint.tier,
+            language=complaint.language,
             attachment=complaint.recording_path,
         )
         case = await self.store.open_case(request)

@@ -176,6 +176,7 @@ async def test_renewal_request_creates_a_callback_task_with_a_tracking_number(
     )
     assert request.kind == "renewal"
     assert case.customer_id == ids.gold_id
+    assert case.priority == "high"  # a gold customer's request (cases/types.yaml routing)
     assert request.linkedid == session.linkedid
     assert say_digits(case.tracking_number, "fa").text in caller.heard
 
@@ -208,6 +209,23 @@ async def test_complaint_is_recorded_and_its_status_can_be_heard_later(
     mistyped = ScriptedCaller.keys("2", "7", "2", wrong + "#")
     await call_ivr(database, mistyped, STRANGER_PHONE, linkedid="call-4")
     assert en("complaint_not_found") in mistyped.heard
+
+
+async def test_a_gold_customers_complaint_goes_to_their_complaint_handler_urgently(
+    database: Database,
+) -> None:
+    await build_customer_file(database)
+    caller = ScriptedCaller.keys("~", "7", "1", "3", "#")
+    await call_ivr(database, caller, GOLD_PHONE)
+
+    complaint, request = await _request_case(database)
+    assert (request.kind, complaint.fields["category"]) == ("agent_conduct", "staff")
+    assert (complaint.owner, complaint.priority, complaint.sla_name) == (
+        "205",
+        "high",
+        "complaint_urgent",
+    )
+    assert complaint.language == "fa"
 
 
 async def test_a_caller_who_hangs_up_to_end_the_message_still_files_the_complaint(

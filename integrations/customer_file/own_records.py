@@ -12,7 +12,8 @@ from it (`OwnRecordsMethods`, one line a method).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import logging
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from customer_file.views import (
     CallbackTaskView,
     ComplaintView,
     CustomerFileView,
+    CustomerSummary,
     InteractionView,
 )
 from integrations.customer_file.rows import utc
@@ -43,6 +45,7 @@ from integrations.customer_file.stores import Store, answered_by
 from integrations.database import Database
 from interactions.records import InteractionRecords
 
+log = logging.getLogger(__name__)
 # How many of a customer's calls the agent's popup file shows.
 RECENT_CALLS_ON_FILE = 10
 
@@ -90,6 +93,9 @@ class OwnRecords(Store):
         self.interactions = InteractionRecords(database)
         self._case_types = cases
         self._requests: CallerRequests | None = None
+        # Who a request's customer is (tier, language), from the adapter's customer records:
+        # set by the adapter holding this store; None, the case is opened without them.
+        self.customer_lookup: Callable[[int], Awaitable[CustomerSummary | None]] | None = None
 
     # --- the agent's popup file ------------------------------------------------------
 
@@ -142,14 +148,18 @@ class OwnRecords(Store):
         if kind not in CALLBACK_KINDS:
             raise CustomerFileError(f"callback kind must be one of {', '.join(CALLBACK_KINDS)}")
         keyed_policy = ascii_digits(policy_number).strip()[:32] if policy_number else None
+        e164 = normalize_phone(phone, self.region)
+        customer = await self._customer(customer_id)
         callback = Callback(
             kind,
-            normalize_phone(phone, self.region),
+            e164,
             customer_id=customer_id,
             policy_number=keyed_policy or None,
             due_at=None if due_at is None else utc(due_at),
             note=note,
             linkedid=linkedid,
+            tier=customer.tier if customer else None,
+            language=customer.language if customer else None,
         )
         with _as_customer_file_error():
             return await self.requests.request_callback(callback, _channel(channel, linkedid))
@@ -175,6 +185,7 @@ class OwnRecords(Store):
         channel: str | None = None,
     ) -> str:
         caller = try_normalize_phone(caller_number, self.region) if caller_number else None
+        customer = await self._customer(customer_id)
         complaint = Complaint(
             category,
             customer_id=customer_id,
@@ -182,12 +193,24 @@ class OwnRecords(Store):
             recording_path=recording_path,
             description=description,
             linkedid=linkedid,
+            tier=customer.tier if customer else None,
+            language=customer.language if customer else None,
         )
         with _as_customer_file_error():
             return await self.requests.file_complaint(complaint, _channel(channel, linkedid))
 
     async def complaint_status(self, tracking_number: str) -> ComplaintView | None:
         return await self.requests.complaint(tracking_number)
+
+    async def _customer(self, customer_id: int | None) -> CustomerSummary | None:
+        if customer_id is None or self.customer_lookup is None:
+            return None
+        try:
+            return await self.customer_lookup(customer_id)
+        except CustomerFileError as error:
+            # The core system is down: the request is still taken, routed without the tier.
+            log.warning("customer %s not read for a request's routing: %s", customer_id, error)
+            return None
 
     # --- interactions: read and written by their one owner ------------------------------
 

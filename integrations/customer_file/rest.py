@@ -112,6 +112,7 @@ class RestCustomerFile(OwnRecordsMethods):
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.tls = tls
         self.own_records = OwnRecords(database, region, cases)
+        self.own_records.customer_lookup = self.customer
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._http: aiohttp.ClientSession | None = None

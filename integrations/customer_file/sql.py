@@ -33,6 +33,7 @@ class SqlCustomerFile(OwnRecordsMethods):
         self.places = PlaceRecords(database, region)
         self.shareholders = ShareholderRecords(database, region)
         self.own_records = OwnRecords(database, region, cases)
+        self.own_records.customer_lookup = self.customers.customer
 
     customer_by_phone = answered_by("customers", CustomerRecords.customer_by_phone)
     customer_by_national_id = answered_by("customers", CustomerRecords.customer_by_national_id)
