@@ -1,8 +1,11 @@
 """`tamas demo`: the whole engine on one box, for people to try by phone and in a browser.
 
 It runs the same commands an operator would, in order (sandbox, schema, demo data, prompt
-sounds, demo agents), then keeps the FastAGI server and the agent desktop running until
-Ctrl-C. Each step is safe to repeat, so a second `tamas demo` starts in seconds.
+sounds, demo agents), then keeps every service running until Ctrl-C: the FastAGI server, the
+web app (agent desktop, campaign console, wallboard and reports, cases, messaging operators),
+the dialer worker, the queue_log reader behind the wallboard and reports, the cases' SLA
+scan, and the outbox's sender. Each step is safe to repeat, so a second `tamas demo` starts in
+seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +20,15 @@ from tamas.settings import Settings
 
 DEMO_CUSTOMERS = 5_000
 DEMO_SEED = 1
+# What runs until Ctrl-C, as an operator would start each.
+SERVICES = (
+    ("agi",),
+    ("popup-server",),
+    ("campaign", "worker"),
+    ("report", "ingest", "--follow"),
+    ("cases", "scan", "--escalate", "--every", "60"),
+    ("messages", "send"),
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +56,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     await _step("prompt sounds", "prompts", "build")
     await _step("demo agents (note the passwords)", "popup-server", "demo-agents")
 
-    services = [
-        await asyncio.create_subprocess_exec(*_tamas("agi")),
-        await asyncio.create_subprocess_exec(*_tamas("popup-server")),
-    ]
+    services = [await asyncio.create_subprocess_exec(*_tamas(*command)) for command in SERVICES]
+    web = f"http://{settings.http_host}:{settings.http_port}"
     print(
-        f"== running: FastAGI on {settings.fastagi_host}:{settings.fastagi_port}, agent desktop "
-        f"on http://{settings.http_host}:{settings.http_port}/\n"
+        f"== running: FastAGI on {settings.fastagi_host}:{settings.fastagi_port}; the pages on "
+        f"{web}/ (desktop), {web}/campaigns, {web}/supervisors/wallboard, {web}/cases, "
+        f"{web}/messages\n"
         "   try a call (README, 'Calling the menus'): tamas call --from 09121234567 --to 200 "
         "--dtmf '1W1W140312345#WW5679#' --hold 25\n"
         "   Ctrl-C stops",
