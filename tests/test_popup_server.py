@@ -375,6 +375,15 @@ async def test_agent_sees_the_callback_tasks_waiting_for_them(
     assert [(t["tracking_number"], t["kind"], t["note"]) for t in tasks] == [
         (tracking, "renewal", "تمدید بیمه‌نامه بدنه")
     ]
+    # A callback case: its number is the case's, and its task's control date is when it is due.
+    assert tracking.startswith("3") and len(tracking) == 9 and tasks[0]["due_at"]
+
+    # Taken by another agent, it leaves 101's list; 101 sees only their own and nobody's.
+    customer_file = SqlCustomerFile(database)
+    assert await customer_file.update_callback_task(tracking, "102", "assigned")
+    session = await logged_in(server, "101")
+    async with session, session.get("/api/callbacks") as r:
+        assert await r.json() == []
 
 
 async def test_the_websocket_closes_when_the_session_expires(database: Database) -> None:
