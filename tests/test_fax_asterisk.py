@@ -250,6 +250,9 @@ async def test_a_fax_dropped_on_the_first_attempt_goes_slower_without_ecm(
         message = await session.get(OutboundMessage, row)
     assert message is not None and message.status == "sent" and message.provider_id
     assert (message.provider, message.delivery_status) == ("asterisk", "delivered")
+    # What the sandbox's receiving leg wrote: no receiver runs here to take it in.
+    received = FaxSpool.from_settings(asterisk_sandbox).host / "incoming"
+    (received / f"{message.provider_id};2.tif").unlink(missing_ok=True)
 
 
 async def test_a_number_that_does_not_answer_waits_for_the_next_round(
