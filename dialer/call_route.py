@@ -89,8 +89,8 @@ class CampaignCallRoute:
         await self.attempts.note(channel_id, amd_status=amd, answered_at=now)
         try:
             if purpose == "abandoned":
-                await self._say(port, part, self.voice.phrase("campaign_abandoned", language))
                 await self.attempts.note(channel_id, result=Outcome.ABANDONED)
+                await self._say(port, part, await self._abandoned(language))
             elif purpose == "machine":
                 await self._say(port, part, await self._message(call, language))
             else:
@@ -100,6 +100,17 @@ class CampaignCallRoute:
         finally:
             part.ended_at = datetime.now(UTC)
             await self.records.save_call(part)
+
+    async def _abandoned(self, language: str) -> Utterance:
+        """The recorded message of an abandoned call, naming the insurer."""
+        insurer = getattr(self.settings, f"insurer_name_{language}", "")
+        return Utterance.join(
+            (
+                self.voice.phrase("campaign_call_from", language),
+                await self.voice.spoken(insurer, language),
+                self.voice.phrase("campaign_abandoned", language),
+            )
+        )
 
     async def _message(self, call: CallOf, language: str) -> Utterance:
         kind = self.kinds.get(call.kind)

@@ -38,6 +38,7 @@ from integrations.database import Database
 from interactions.records import InteractionRecords
 from ivr.speech import PromptVoice
 from tamas.asterisk.ami import AmiClient, Message
+from tamas.asterisk.config import CAMPAIGN_AGENTS
 from tamas.settings import Settings
 
 pytestmark = pytest.mark.asterisk
@@ -357,3 +358,31 @@ async def test_a_kind_that_leaves_its_message_on_a_machine_waits_for_the_beep(
     assert outcomes == {machine: ["answering_machine"]}
     said = " ".join(item["text"] for item in record["transcript"])
     assert PromptVoice().phrase("campaign_welcome", "en").text in said
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_person_no_agent_reaches_in_2_s_hears_the_insurer_named_and_is_abandoned(
+    asterisk_sandbox: Settings, database: Database
+) -> None:
+    person = number("01", 600)
+    async with dialer(asterisk_sandbox, database) as d:
+        # The campaign agents' phones ring and nobody picks up.
+        async def agents_answer(mode: str) -> None:
+            for agent in CAMPAIGN_AGENTS:
+                setvar = {"Action": "Setvar", "Variable": f"AGENT_{agent}_MODE", "Value": mode}
+                await d.worker.ami.send_action(setvar)
+
+        await agents_answer("noanswer")
+        try:
+            campaign = await d.campaign("renewals", "renewal_due", [person])
+            await d.run_until_done(campaign)
+        finally:
+            await agents_answer("")
+        outcomes = await d.outcomes(campaign)
+        record = await d.interaction(person)
+        status = await campaign_status(d.campaigns, d.attempts, "renewals", datetime.now(UTC))
+
+    assert outcomes == {person: ["abandoned"]}
+    said = " ".join(item["text"] for item in record["transcript"])
+    assert asterisk_sandbox.insurer_name_en in said
+    assert (status["abandoned"], status["abandon_rate"]) == (1, 1.0)
