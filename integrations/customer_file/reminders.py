@@ -83,9 +83,7 @@ class DueReminders:
         """The query's rows in pages of PAGE, from ONE query read as a stream (a server-side
         cursor on PostgreSQL): a million reminders are sorted once, not once a page."""
         async with self.database.engine.connect() as connection:
-            result = await connection.stream(
-                query.order_by(key).execution_options(yield_per=PAGE)
-            )
+            result = await connection.stream(query.order_by(key).execution_options(yield_per=PAGE))
             async for rows in result.partitions(PAGE):
                 yield [
                     Reminder(
@@ -103,22 +101,13 @@ class DueReminders:
                 ]
 
     def installments_due(self, on: date) -> AsyncIterator[list[Reminder]]:
-        query = (
-            select(
-                Installment.id.label("entity_id"),
-                Policy.number,
-                Installment.amount_rials,
-                Installment.due_date,
-                *_person(),
-            )
-            .join(Policy, Policy.id == Installment.policy_id)
-            .join(Customer, Customer.id == Policy.customer_id)
-            .where(Installment.due_date == on, Installment.paid_on.is_(None))
-            .where(Installment.status != "paid")
-        )
-        return self._pages(query, Installment.id, "installment_due", "installment", _installment)
+        return self._installments(on, "installment_due")
 
     def installments_overdue(self, since: date) -> AsyncIterator[list[Reminder]]:
+        """Unpaid installments that fell due on `since` (the run reminds at set days after)."""
+        return self._installments(since, "installment_overdue")
+
+    def _installments(self, due: date, kind: str) -> AsyncIterator[list[Reminder]]:
         query = (
             select(
                 Installment.id.label("entity_id"),
@@ -129,12 +118,10 @@ class DueReminders:
             )
             .join(Policy, Policy.id == Installment.policy_id)
             .join(Customer, Customer.id == Policy.customer_id)
-            .where(Installment.due_date == since, Installment.paid_on.is_(None))
+            .where(Installment.due_date == due, Installment.paid_on.is_(None))
             .where(Installment.status != "paid")
         )
-        return self._pages(
-            query, Installment.id, "installment_overdue", "installment", _installment
-        )
+        return self._pages(query, Installment.id, kind, "installment", _installment)
 
     def cheques_due(self, on: date) -> AsyncIterator[list[Reminder]]:
         query = (
