@@ -410,6 +410,14 @@ def up(settings: Settings) -> str:
     write_config(settings)
     if version(settings) is not None:
         cli(settings, "core reload")
+        # A reload does not load modules newly listed in modules.conf (the fax modules, the
+        # PostgreSQL record writers): load what is not loaded yet.
+        loaded = cli(settings, "module show")
+        for module in config.MODULES:
+            if module not in loaded:
+                # One this build does not ship is not in modules.conf either: let it be.
+                with contextlib.suppress(SandboxError):
+                    cli(settings, f"module load {module}")
         # module reload is asynchronous; wait until the manager accepts our (maybe new) secret.
         _wait_for_ami(settings)
         return version(settings) or ""
