@@ -5,51 +5,14 @@
 
 const DISPOSITIONS = ["resolved", "follow_up", "callback_scheduled", "complaint_registered", "sale", "wrong_number", "other"];
 const LIVE = new Set(["ringing", "answered"]);
-const state = { lang: localStorage.getItem("tamas.lang") || "fa", agent: null, socket: null, retryMs: 1000, cards: new Map() };
-
-function t(key) {
-  const words = window.TAMAS_I18N[state.lang] || window.TAMAS_I18N.fa;
-  return words[key] || window.TAMAS_I18N.en[key] || key;
-}
-
-// A code from the customer file (claim stage, policy status, line) in the agent's language;
-// an unknown code is shown as it is.
-function code(prefix, value) {
-  if (value === null || value === undefined) return t("none");
-  const words = window.TAMAS_I18N[state.lang] || window.TAMAS_I18N.fa;
-  return words[`${prefix}_${value}`] || String(value);
-}
-
-// el("td", {class: "x"}, "text", otherNode): text arguments become text nodes.
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
-
-// Jalali dates in Persian (the browser's persian calendar), Gregorian in English and Russian.
-function formatDate(iso, withTime) {
-  if (!iso) return t("none");
-  const d = new Date(iso.length === 10 ? iso + "T12:00:00Z" : iso);
-  if (isNaN(d)) return String(iso);
-  const options = { year: "numeric", month: "long", day: "numeric", timeZone: "Asia/Tehran" };
-  if (withTime) Object.assign(options, { hour: "2-digit", minute: "2-digit" });
-  return new Intl.DateTimeFormat(locale(), options).format(d);
-}
+const state = { agent: null, hub: null, cards: new Map() };
+const { el, api } = window.TamasPage;
+const { t, fill, code } = window.TamasPage.translations(window.TAMAS_I18N, { rawCodes: true });
+const formatDate = window.TamasPage.date;
 
 function formatRials(amount) {
   if (amount === null || amount === undefined) return t("none");
-  return new Intl.NumberFormat(locale().split("-u-")[0]).format(amount) + " " + t("rials");
+  return window.TamasPage.number(amount) + " " + t("rials");
 }
 
 // A refusal in the agent's language, by its HTTP status and the field it names; the server's
@@ -60,48 +23,19 @@ function failure(reply) {
   return field ? `${t(key)}: ${t(field === "q" ? "search" : field)}` : t(key);
 }
 
-async function api(method, path, body) {
-  const options = { method, headers: {}, credentials: "same-origin" };
-  if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
-  const response = await fetch(path, options);
-  let data = null;
-  try { data = await response.json(); } catch (_) { data = null; }
-  if (response.status === 401 && path !== "/api/login") showLogin();
-  return { ok: response.ok, status: response.status, data };
-}
-
-// ---------------------------------------------------------------- language
-
-function applyLanguage() {
-  document.documentElement.lang = state.lang;
-  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
-  document.getElementById("language").value = state.lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  document.getElementById("dial-form").number.placeholder = "0912…";
-  for (const card of state.cards.values()) renderCard(card);
-  if (state.agent) { loadSide(); }
-}
-
-// ---------------------------------------------------------------- login
-
-function showLogin() {
-  state.agent = null;
-  if (state.socket) { state.socket.onclose = null; state.socket.close(); state.socket = null; }
-  document.getElementById("login-view").hidden = false;
-  document.getElementById("desk-view").hidden = true;
-  document.getElementById("logout").hidden = true;
-  document.getElementById("me").textContent = "";
-  document.getElementById("connection").textContent = "";
-  clearDesk();
-}
+// ---------------------------------------------------------------- session
 
 // Logged out (or signed out by the server): the next person at this desk sees nothing of the
-// last one's callers, calls or searches.
+// last one's callers, calls, alerts or searches.
 function clearDesk() {
+  state.agent = null;
+  if (state.hub) { state.hub.close(); state.hub = null; }
+  document.getElementById("connection").textContent = "";
   state.cards.clear();
   const noCalls = document.getElementById("no-calls");
   document.getElementById("calls").replaceChildren(noCalls);
   noCalls.hidden = false;
+  document.getElementById("case-alerts").replaceChildren();
   document.getElementById("callbacks").replaceChildren();
   document.getElementById("recent").replaceChildren();
   document.getElementById("dial-form").reset();
@@ -110,50 +44,52 @@ function clearDesk() {
 
 function showDesk(agent) {
   state.agent = agent;
-  document.getElementById("login-view").hidden = true;
-  document.getElementById("desk-view").hidden = false;
-  document.getElementById("logout").hidden = false;
-  document.getElementById("me").textContent = (agent.name ? agent.name + " · " : "") + agent.number;
   connect();
   loadSide();
 }
 
-async function onLogin(event) {
-  event.preventDefault();
-  const form = event.target;
-  const error = document.getElementById("login-error");
-  error.textContent = "";
-  const reply = await api("POST", "/api/login", { agent: form.agent.value.trim(), password: form.password.value });
-  if (reply.ok) { form.password.value = ""; showDesk(reply.data); }
-  else error.textContent = reply.status === 429 ? t("too_many") : t("wrong_login");
+// After a change of language: the cards and side panels in the new words.
+function redraw() {
+  document.getElementById("dial-form").number.placeholder = "0912…";
+  for (const card of state.cards.values()) renderCard(card);
+  for (const alert of document.querySelectorAll("#case-alerts li")) alert.replaceWith(caseAlert(JSON.parse(alert.dataset.alert)));
+  if (state.agent) loadSide();
 }
 
 // ---------------------------------------------------------------- websocket
 
 function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  state.socket = socket;
   const status = document.getElementById("connection");
-  socket.onopen = () => { state.retryMs = 1000; status.textContent = t("connected"); status.dataset.state = "connected"; };
-  socket.onmessage = (message) => {
-    let frame;
-    try { frame = JSON.parse(message.data); } catch (_) { return; }
-    if (frame.type === "call.popup") onPopup(frame.payload);
-    else if (frame.type === "call.state") onCallState(frame.payload);
-  };
-  socket.onclose = (closing) => {
-    status.textContent = t("reconnecting"); status.dataset.state = "reconnecting";
+  state.hub = window.TamasPage.socket({
+    open: () => { status.textContent = t("connected"); status.dataset.state = "connected"; },
+    on: (type, payload) => {
+      if (type === "call.popup") onPopup(payload);
+      else if (type === "call.state") onCallState(payload);
+      else if (type === "case.alert") onCaseAlert(payload);
+    },
     // 4001: the session expired; 4003: logged out elsewhere, deactivated or password changed.
-    if (closing.code === 4001 || closing.code === 4003 || !state.agent) { showLogin(); return; }
-    setTimeout(() => { if (state.agent && state.socket === socket) connect(); }, state.retryMs);
-    state.retryMs = Math.min(state.retryMs * 2, 10000);
-  };
+    closed: (ended) => {
+      status.textContent = t("reconnecting"); status.dataset.state = "reconnecting";
+      if (ended) window.TamasPage.showLogin();
+    },
+  });
 }
 
-setInterval(() => {
-  if (state.socket && state.socket.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "ping" }));
-}, 20000);
+setInterval(() => { if (state.hub) state.hub.send({ type: "ping" }); }, 20000);
+
+// A case of this agent's (or one given to them) is near or past its deadline
+// (cases/escalation.py): the newest first, kept until the agent dismisses it.
+function onCaseAlert(alert) {
+  document.getElementById("case-alerts").prepend(caseAlert(alert));
+}
+
+function caseAlert(alert) {
+  const item = el("li", { class: alert.overdue ? "late" : null, "data-case": alert.tracking_number, "data-alert": JSON.stringify(alert), "data-testid": "case-alert" },
+    formatDate(alert.at, true), " — ", fill(`case_alert_${alert.action}`, alert.tracking_number, formatDate(alert.due_at, true)), " ",
+    state.agent && state.agent.roles.includes("case_handler") ? [el("a", { href: "/cases" }, t("open_cases")), " "] : null);
+  item.append(el("button", { type: "button", class: "link", onclick: () => item.remove() }, t("dismiss")));
+  return item;
+}
 
 // A popup may be the first card of a call, the whole file that follows it (possibly after
 // the call has moved on: its state is then older than the card's), or a new ring.
@@ -261,7 +197,7 @@ function lookedUp(item) {
 function renderIvr(ivr) {
   if (!ivr) return null;
   const path = (ivr.menu_path || []).map((step) => (step.menu || step.name) ? code("ivr_menu", step.menu || step.name) : JSON.stringify(step)).join(" › ");
-  const looked = (ivr.looked_up || []).map(lookedUp).join(state.lang === "fa" ? "، " : ", ");
+  const looked = (ivr.looked_up || []).map(lookedUp).join(window.TamasPage.lang() === "fa" ? "، " : ", ");
   return section(t("ivr"), el("div", { "data-testid": "ivr" },
     // Only a checked secret verifies who speaks; a number match can be spoofed.
     el("span", { class: ivr.identified_by === "pin" ? "ok" : "bad", "data-testid": "ivr-identity" },
@@ -287,7 +223,7 @@ function renderNewCaller(card) {
   const register = el("form", { onsubmit: async (event) => {
     event.preventDefault();
     const f = event.target;
-    const body = { family_name_fa: f.family_name_fa.value, given_name_fa: f.given_name_fa.value, national_id: f.national_id.value, phone: f.phone.value, postal_code: f.postal_code.value, language: state.lang };
+    const body = { family_name_fa: f.family_name_fa.value, given_name_fa: f.given_name_fa.value, national_id: f.national_id.value, phone: f.phone.value, postal_code: f.postal_code.value, language: window.TamasPage.lang() };
     const reply = await api("POST", "/api/customers", body);
     if (reply.ok) { card.popup.customer = reply.data; card.popup.lookup = "found"; renderCard(card); }
     else { message.className = "bad"; message.textContent = failure(reply); }
@@ -372,14 +308,10 @@ async function dial(number) {
 
 // ---------------------------------------------------------------- start
 
-document.addEventListener("DOMContentLoaded", async () => {
-  document.getElementById("language").addEventListener("change", (event) => {
-    state.lang = event.target.value; localStorage.setItem("tamas.lang", state.lang); applyLanguage();
-  });
-  document.getElementById("login-form").addEventListener("submit", onLogin);
-  document.getElementById("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("dial-form").addEventListener("submit", (event) => { event.preventDefault(); dial(event.target.number.value); });
-  applyLanguage();
-  const me = await api("GET", "/api/me");
-  if (me.ok) showDesk(me.data); else showLogin();
+  redraw();
+  window.TamasPage.session({
+    role: null, views: { login: "login-view", content: "desk-view" }, enter: showDesk, leave: clearDesk, relanguage: redraw,
+  });
 });

@@ -2,6 +2,8 @@
 "use strict";
 window.TAMAS_I18N = {
   fa: {
+    case_alert_notify_owner: "مهلت پرونده {0} نزدیک است ({1})", case_alert_notify_lead: "مهلت پرونده {0} گذشت ({1})",
+    case_alert_reassign: "پرونده {0} پس از گذشت مهلت ({1}) به شما سپرده شد", open_cases: "پرونده‌ها", dismiss: "بستن",
     err_invalid: "ورودی درست نیست", err_not_yours: "این تماس شما نیست", err_not_found: "پیدا نشد", err_duplicate: "پیش‌تر ثبت شده است",
     err_too_many: "درخواست‌ها بیش از حد؛ کمی بعد دوباره امتحان کنید", err_unavailable: "سامانه در دسترس نیست؛ دوباره امتحان کنید",
     installments_overdue: "اقساط معوق (سررسید گذشته)",
@@ -67,6 +69,8 @@ window.TAMAS_I18N = {
     d_complaint_registered: "شکایت ثبت شد", d_sale: "فروش", d_wrong_number: "شماره اشتباه", d_other: "سایر",
   },
   en: {
+    case_alert_notify_owner: "Case {0} is due soon ({1})", case_alert_notify_lead: "Case {0} is past its deadline ({1})",
+    case_alert_reassign: "Case {0} was given to you after its deadline ({1}) passed", open_cases: "Cases", dismiss: "Dismiss",
     err_invalid: "Not a valid entry", err_not_yours: "Not one of your calls", err_not_found: "Not found", err_duplicate: "Already registered",
     err_too_many: "Too many requests; try again shortly", err_unavailable: "The system is unavailable; try again",
     installments_overdue: "Overdue installments (past due)",
@@ -130,6 +134,8 @@ window.TAMAS_I18N = {
     d_complaint_registered: "Complaint registered", d_sale: "Sale", d_wrong_number: "Wrong number", d_other: "Other",
   },
   ru: {
+    case_alert_notify_owner: "Срок обращения {0} скоро истекает ({1})", case_alert_notify_lead: "Срок обращения {0} истёк ({1})",
+    case_alert_reassign: "Обращение {0} передано вам после истечения срока ({1})", open_cases: "Обращения", dismiss: "Скрыть",
     err_invalid: "Неверный ввод", err_not_yours: "Это не ваш звонок", err_not_found: "Не найдено", err_duplicate: "Уже зарегистрирован",
     err_too_many: "Слишком много запросов; попробуйте чуть позже", err_unavailable: "Система недоступна; попробуйте ещё раз",
     installments_overdue: "Просроченные взносы",
