@@ -14,54 +14,9 @@ const COLOURS = {
   abandoned: "#a4262c", no_agent: "#c2185b", no_answer: "#e0a030", busy: "#b3541e", congestion: "#7e57c2",
   dial_failed: "#795548", answering_machine: "#1e88e5", failed: "#263238",
 };
-const state = {
-  lang: localStorage.getItem("tamas.lang") || "fa", agent: null, kinds: [], campaigns: [], selected: null,
-  timer: null, chart: null, upload: null, last: null,
-};
-
-function t(key) {
-  const words = window.TAMAS_DIALER_I18N[state.lang] || window.TAMAS_DIALER_I18N.fa;
-  return words[key] || window.TAMAS_DIALER_I18N.en[key] || key;
-}
-
-function fill(key, ...values) { return t(key).replace(/\{(\d)\}/g, (_, n) => values[Number(n)]); }
-
-// A code in the operator's language; an unknown one is shown as "—", never as the raw code.
-function code(prefix, value) {
-  const words = window.TAMAS_DIALER_I18N[state.lang] || window.TAMAS_DIALER_I18N.fa;
-  return words[`${prefix}_${value}`] || window.TAMAS_DIALER_I18N.en[`${prefix}_${value}`] || t("none");
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
-function number(value, options) { return new Intl.NumberFormat(locale().split("-u-")[0], options).format(value); }
-function percent(value) { return value === null || value === undefined ? t("none") : number(value, { style: "percent", maximumFractionDigits: 1 }); }
-
-// Jalali dates in Persian (the browser's persian calendar), Gregorian in English and Russian.
-function formatDate(iso, withTime) {
-  const d = new Date(iso);
-  if (isNaN(d)) return t("none");
-  const options = { year: "numeric", month: "long", day: "numeric", timeZone: "Asia/Tehran" };
-  if (withTime) Object.assign(options, { hour: "2-digit", minute: "2-digit" });
-  return new Intl.DateTimeFormat(locale(), options).format(d);
-}
-
-function clock(iso) {
-  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tehran" }).format(new Date(iso));
-}
+const state = { agent: null, kinds: [], campaigns: [], selected: null, timer: null, chart: null, upload: null, last: null };
+const { el, api, number, percent, clock, date: formatDate } = window.TamasPage;
+const { t, fill, code } = window.TamasPage.translations(window.TAMAS_DIALER_I18N);
 
 // A refusal in the operator's language by its HTTP status and what it names; the server's own
 // sentence is English, for logs and support.
@@ -74,63 +29,26 @@ function failure(reply) {
   return data.field ? `${t(key)}: ${t(data.field)}` : t(key);
 }
 
-async function api(method, path, body, raw) {
-  const options = { method, headers: {}, credentials: "same-origin" };
-  if (raw) { options.headers["Content-Type"] = "application/octet-stream"; options.headers["X-File-Name"] = encodeURIComponent(raw.name).slice(0, 200); options.body = raw.data; }
-  else if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
-  let response;
-  try { response = await fetch(path, options); } catch (_) { return { ok: false, status: 0, data: null }; }
-  let data = null;
-  try { data = await response.json(); } catch (_) { data = null; }
-  if (response.status === 401 && path !== "/api/login") showLogin();
-  return { ok: response.ok, status: response.status, data };
-}
+function uploadHeaders() { return { "X-File-Name": encodeURIComponent(state.upload.name).slice(0, 200) }; }
 
 function campaignPath(suffix) { return `/api/campaigns/${encodeURIComponent(state.selected)}/${suffix}`; }
 
-// ---------------------------------------------------------------- language
+// ---------------------------------------------------------------- session
 
-function applyLanguage() {
-  document.documentElement.lang = state.lang;
-  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
-  document.getElementById("language").value = state.lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+function redraw() {
   renderKinds();
   renderList();
   if (state.last) renderProgress(state.last);
 }
 
-// ---------------------------------------------------------------- login
-
-function view(name) {
-  for (const id of ["login-view", "forbidden-view", "console-view"]) document.getElementById(id).hidden = id !== name;
-}
-
-function showLogin() {
+function leave() {
   state.agent = null; state.selected = null; state.last = null;
   stopPolling();
-  view("login-view");
-  document.getElementById("logout").hidden = true;
-  document.getElementById("me").textContent = "";
 }
 
 function showConsole(agent) {
   state.agent = agent;
-  document.getElementById("logout").hidden = false;
-  document.getElementById("me").textContent = (agent.name ? agent.name + " · " : "") + agent.number;
-  if (!agent.roles.includes(ROLE)) { view("forbidden-view"); return; }
-  view("console-view");
   loadCampaigns();
-}
-
-async function onLogin(event) {
-  event.preventDefault();
-  const form = event.target;
-  const error = document.getElementById("login-error");
-  error.textContent = "";
-  const reply = await api("POST", "/api/login", { agent: form.agent.value.trim(), password: form.password.value });
-  if (reply.ok) { form.password.value = ""; showConsole(reply.data); }
-  else error.textContent = reply.status === 429 ? t("too_many") : t("wrong_login");
 }
 
 // ---------------------------------------------------------------- campaigns
@@ -303,7 +221,7 @@ async function onImportPreview() {
   const file = input.files && input.files[0];
   if (!file) return;
   state.upload = { name: file.name, data: await file.arrayBuffer() };
-  const reply = await api("POST", campaignPath("import?dry_run=1"), undefined, state.upload);
+  const reply = await api("POST", campaignPath("import?dry_run=1"), state.upload.data, uploadHeaders());
   if (!reply.ok) { document.getElementById("import-report").replaceChildren(el("p", { class: "bad" }, failure(reply))); return; }
   renderImport(reply.data);
   document.getElementById("import-confirm").hidden = reply.data.targets === 0;
@@ -311,7 +229,7 @@ async function onImportPreview() {
 
 async function onImportConfirm() {
   if (!state.upload) return;
-  const reply = await api("POST", campaignPath("import"), undefined, state.upload);
+  const reply = await api("POST", campaignPath("import"), state.upload.data, uploadHeaders());
   if (!reply.ok) { document.getElementById("import-report").replaceChildren(el("p", { class: "bad" }, failure(reply))); return; }
   renderImport(reply.data);
   document.getElementById("import-confirm").hidden = true;
@@ -330,12 +248,7 @@ async function onSelect(dryRun) {
   if (!dryRun) loadCampaigns();
 }
 
-document.addEventListener("DOMContentLoaded", async () => {
-  document.getElementById("language").addEventListener("change", (event) => {
-    state.lang = event.target.value; localStorage.setItem("tamas.lang", state.lang); applyLanguage();
-  });
-  document.getElementById("login-form").addEventListener("submit", onLogin);
-  document.getElementById("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("create-form").addEventListener("submit", onCreate);
   for (const button of document.querySelectorAll("[data-action]")) button.addEventListener("click", onAction);
   document.getElementById("sms-fallback").addEventListener("click", onSmsFallback);
@@ -343,7 +256,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("import-confirm").addEventListener("click", onImportConfirm);
   document.getElementById("select-preview").addEventListener("click", () => onSelect(true));
   document.getElementById("select-confirm").addEventListener("click", () => onSelect(false));
-  applyLanguage();
-  const me = await api("GET", "/api/me");
-  if (me.ok) showConsole(me.data); else showLogin();
+  window.TamasPage.session({
+    role: ROLE, views: { login: "login-view", forbidden: "forbidden-view", content: "console-view" },
+    enter: showConsole, leave, relanguage: redraw,
+  });
 });
