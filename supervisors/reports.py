@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from sqlalchemy import select
 
+from customer_file.port import CustomerFile, CustomerFileError
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import InteractionRecords
@@ -29,6 +31,8 @@ from supervisors import metrics, sums
 from supervisors.events import EventStore
 from supervisors.metrics import CallEnd, QueueFigures, QueueTotals, Thresholds
 from supervisors.tables import QueueCallRow
+
+log = logging.getLogger(__name__)
 
 
 class Period(StrEnum):
@@ -229,8 +233,10 @@ async def abandoned_report(
     end: datetime,
     thresholds: Thresholds,
     include_short: bool = False,
+    customer_file: CustomerFile | None = None,
 ) -> list[dict[str, Any]]:
-    """Callers who abandoned, newest first, with the customer last identified on their number."""
+    """Callers who abandoned, newest first, with the customer on file for their number (as
+    the wallboard names them) or else the one last identified on a call from it."""
     c = QueueCallRow
     condition = [
         c.outcome == CallEnd.ABANDONED.value,
@@ -247,15 +253,17 @@ async def abandoned_report(
                 .order_by(c.ended_at.desc(), c.id.desc())
             )
         )
-    customers = await InteractionRecords(database).customers_by_number(
-        [row.caller_number for row in rows]
-    )
+    numbers = [row.caller_number for row in rows]
+    customers = await InteractionRecords(database).customers_by_number(numbers)
+    names = await _names(customer_file, numbers) if customer_file is not None else {}
     return [
         {
             "callid": row.callid,
             "queue": row.queue,
             "caller_number": row.caller_number,
-            "customer_id": customers.get(row.caller_number),
+            "customer_id": names.get(row.caller_number, (None, None))[0]
+            or customers.get(row.caller_number),
+            "customer_name": names.get(row.caller_number, (None, None))[1],
             "entered_at": row.entered_at.isoformat(),
             "abandoned_at": (row.ended_at or row.entered_at).isoformat(),
             "wait_s": row.wait_s,
@@ -263,6 +271,24 @@ async def abandoned_report(
         }
         for row in rows
     ]
+
+
+# A list of thousands of abandoned callers is not looked up one by one in the core system.
+MAX_NAME_LOOKUPS = 500
+
+
+async def _names(customer_file: CustomerFile, numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for number in sorted({number for number in numbers if number})[:MAX_NAME_LOOKUPS]:
+        try:
+            summary = await customer_file.customer_by_phone(number)
+        except CustomerFileError as error:  # the list keeps the number without a name
+            log.warning("abandoned callers: customer lookup failed: %s", error)
+            break
+        if summary is not None:
+            name = f"{summary.given_name_fa} {summary.family_name_fa}".strip()
+            found[number] = (summary.id, name)
+    return found
 
 
 # ---------------------------------------------------------------- IVR
@@ -383,7 +409,9 @@ class ReportRequest:
     include_short: bool = False
 
 
-async def report_rows(database: Database, request: ReportRequest) -> list[dict[str, Any]]:
+async def report_rows(
+    database: Database, request: ReportRequest, customer_file: CustomerFile | None = None
+) -> list[dict[str, Any]]:
     """The report's rows as plain dicts (what `tamas report --json`, the page's table and the
     CSV/XLSX exports show)."""
     start, end = request.start, request.end
@@ -399,7 +427,7 @@ async def report_rows(database: Database, request: ReportRequest) -> list[dict[s
         return [row.as_dict() for row in agents]
     if request.kind == "abandoned":
         return await abandoned_report(
-            database, start, end, request.thresholds, request.include_short
+            database, start, end, request.thresholds, request.include_short, customer_file
         )
     if request.kind == "ivr":
         return ivr_rows(await ivr_report(database, start, end))

@@ -87,7 +87,7 @@ class ReportRoutes:
         form = request.query.get("format", "json")
         if form not in {"json", "csv", "xlsx"}:
             raise _error(web.HTTPBadRequest, "format is json, csv or xlsx")
-        rows = await reports.report_rows(self.parts.database, asked)
+        rows = await reports.report_rows(self.parts.database, asked, self.parts.customer_file)
         if len(rows) > MAX_ROWS:
             raise _error(web.HTTPRequestEntityTooLarge, "too many rows: choose a longer period")
         if asked.kind == "abandoned":

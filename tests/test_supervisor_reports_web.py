@@ -10,7 +10,7 @@ import pytest
 import test_supervisor_wallboard
 from openpyxl import load_workbook
 from playwright.async_api import Browser, expect
-from popup_support import PASSWORD, RunningServer, logged_in
+from popup_support import PASSWORD, RunningServer, customer_on_file, logged_in
 from supervisor_scenario import queue_log_events
 from test_supervisor_ingest import day_of_calls
 
@@ -34,6 +34,7 @@ async def morning(database: Database) -> None:
     """A morning of queue calls stored (the server fixture, from the wallboard's tests, has
     agent 101 and supervisor 150)."""
     await EventStore(database).add(queue_log_events(*day_of_calls(30)))
+    await customer_on_file(database, "رضایی", "09120000007", "001234567", given_name="مریم")
 
 
 async def test_only_supervisors_get_reports(server: RunningServer) -> None:
@@ -95,6 +96,9 @@ async def test_the_api_shows_the_cli_rows_and_downloads_them(
         )
         callers = (await abandoned.json())["rows"]
         assert callers and all(caller["wait_s"] >= 5 for caller in callers)
+        # Named from the customer file, as the wallboard names them.
+        named = next(caller for caller in callers if caller["caller_number"] == "09120000007")
+        assert named["customer_name"] == "مریم رضایی"
     async with database.session() as session:
         audited = (await session.execute(AuditRecord.__table__.select())).all()
     assert any(row.action == "sv_report" and row.agent == "150" for row in audited)
