@@ -46,7 +46,7 @@ WITH c AS (
          CASE WHEN n % 10 < 7 THEN 'answered' WHEN n % 10 < 9 THEN 'abandoned' ELSE 'timeout' END
            AS outcome,
          30 + (n * 31) % 600 AS talk
-  FROM generate_series(0, {calls} - 1) AS n
+  FROM generate_series(0::bigint, {calls} - 1) AS n
 )
 """
 FILL_CALLS = (
