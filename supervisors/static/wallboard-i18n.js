@@ -2,6 +2,8 @@
 "use strict";
 window.TAMAS_WALLBOARD_I18N = {
   fa: {
+    case_alert_notify_owner: "مهلت پرونده {0} نزدیک است ({1}) — {2}", case_alert_notify_lead: "مهلت پرونده {0} گذشت ({1}) — سرگروه {2}",
+    case_alert_reassign: "پرونده {0} پس از گذشت مهلت ({1}) به {2} سپرده شد", team: "گروه",
     title: "تابلوی زنده مرکز تماس", reports: "گزارش‌ها", all_queues: "همه صف‌ها", login_title: "ورود سرپرست", agent_number: "شماره کاربر", password: "گذرواژه", login: "ورود",
     wrong_login: "شماره یا گذرواژه نادرست است", not_supervisor: "این صفحه فقط برای سرپرستان است",
     queues: "صف‌ها", queue: "صف", calls_waiting: "در انتظار", longest_wait: "طولانی‌ترین انتظار",
@@ -19,6 +21,8 @@ window.TAMAS_WALLBOARD_I18N = {
     ivr_menu_main: "منوی اصلی", ivr_menu_direct_line: "خط مستقیم",
   },
   en: {
+    case_alert_notify_owner: "Case {0} is due soon ({1}) — {2}", case_alert_notify_lead: "Case {0} is past its deadline ({1}) — lead {2}",
+    case_alert_reassign: "Case {0} given to {2} after its deadline ({1}) passed", team: "team",
     title: "Contact centre wallboard", reports: "Reports", all_queues: "All queues", login_title: "Supervisor login", agent_number: "User number", password: "Password", login: "Log in",
     wrong_login: "Wrong number or password", not_supervisor: "This page is for supervisors only",
     queues: "Queues", queue: "Queue", calls_waiting: "Waiting", longest_wait: "Longest wait",
@@ -36,6 +40,8 @@ window.TAMAS_WALLBOARD_I18N = {
     ivr_menu_main: "Main menu", ivr_menu_direct_line: "Direct line",
   },
   ru: {
+    case_alert_notify_owner: "Срок обращения {0} скоро истекает ({1}) — {2}", case_alert_notify_lead: "Срок обращения {0} истёк ({1}) — руководитель {2}",
+    case_alert_reassign: "Обращение {0} передано {2} после истечения срока ({1})", team: "группа",
     title: "Табло контакт-центра", reports: "Отчёты", all_queues: "Все очереди", login_title: "Вход супервизора", agent_number: "Номер пользователя", password: "Пароль", login: "Войти",
     wrong_login: "Неверный номер или пароль", not_supervisor: "Эта страница только для супервизоров",
     queues: "Очереди", queue: "Очередь", calls_waiting: "Ожидают", longest_wait: "Самое долгое ожидание",

@@ -4,53 +4,22 @@
 // server's `as_of`. All data enters the page as text (no innerHTML).
 "use strict";
 
-const board = { lang: localStorage.getItem("tamas.lang") || "fa", state: null, socket: null, retryMs: 1000, skew: 0 };
+const board = { state: null, hub: null, skew: 0 };
+const { el, api, number: num, percent: pct, digits } = window.TamasPage;
+const { t, fill, known } = window.TamasPage.translations(window.TAMAS_WALLBOARD_I18N);
+const CASE_ALERTS_SHOWN = 20;
 
-function t(key) {
-  const words = window.TAMAS_WALLBOARD_I18N[board.lang] || window.TAMAS_WALLBOARD_I18N.fa;
-  return words[key] || window.TAMAS_WALLBOARD_I18N.en[key] || key;
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[board.lang]; }
-function num(value) { return new Intl.NumberFormat(locale().split("-u-")[0]).format(value); }
-function pct(value) { return value === null || value === undefined ? "–" : num(Math.round(value * 1000) / 10) + "%"; }
 function secs(value) {
   if (value === null || value === undefined) return "–";
   const s = Math.max(0, Math.round(value));
-  const text = s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`
-    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-  return text.replace(/\d/g, (d) => new Intl.NumberFormat(locale().split("-u-")[0]).format(Number(d)));
+  return digits(s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`
+    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`);
 }
-// Jalali date and time in Persian (the browser's persian calendar), Gregorian otherwise.
+// Jalali date and time in Persian, Gregorian otherwise (Tehran time).
 function when(value) {
-  const d = typeof value === "number" ? new Date(value * 1000) : new Date(value);
-  if (isNaN(d)) return String(value);
-  return new Intl.DateTimeFormat(locale(), { month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tehran" }).format(d);
+  return window.TamasPage.date(value, { month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 function now() { return Date.now() / 1000 - board.skew; }
-
-async function api(method, path, body) {
-  const options = { method, headers: {}, credentials: "same-origin" };
-  if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
-  const response = await fetch(path, options);
-  let data = null;
-  try { data = await response.json(); } catch (_) { data = null; }
-  return { ok: response.ok, status: response.status, data };
-}
 
 // ---------------------------------------------------------------- state
 
@@ -112,7 +81,7 @@ function render() {
   document.getElementById("ivr-calls").textContent = num(s.ivr.calls_in_ivr);
   document.getElementById("ivr-errors").textContent = num(s.ivr.agi_errors_today);
   document.getElementById("ivr-self").textContent = pct(s.ivr.self_service_rate);
-  document.getElementById("ivr-menus").replaceChildren(...Object.entries(s.ivr.menus).map(([menu, n]) => el("li", { "data-menu": menu }, `${t("ivr_menu_" + menu) === "ivr_menu_" + menu ? menu : t("ivr_menu_" + menu)}: ${num(n)}`)));
+  document.getElementById("ivr-menus").replaceChildren(...Object.entries(s.ivr.menus).map(([menu, n]) => el("li", { "data-menu": menu }, `${known("ivr_menu_" + menu) ? t("ivr_menu_" + menu) : menu}: ${num(n)}`)));
   const waiting = [];
   for (const q of Object.values(s.queues).filter(Boolean)) for (const w of q.waiting) waiting.push([q, w]);
   document.getElementById("waiting").replaceChildren(...waiting.map(([q, w]) => el("li", { "data-uniqueid": w.uniqueid },
@@ -192,67 +161,56 @@ function setConnection(state) {
 }
 
 function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  board.socket = socket;
-  socket.onopen = async () => {
-    board.retryMs = 1000;
-    const reply = await api("GET", "/api/wallboard");
-    if (reply.ok) { setState(reply.data); setConnection("connected"); }
-  };
-  socket.onmessage = (message) => {
-    let frame;
-    try { frame = JSON.parse(message.data); } catch (_) { return; }
-    if (frame.type === "wallboard.changed") applyChange(frame.payload);
-  };
-  socket.onclose = () => {
-    setConnection("offline");
-    if (board.socket !== socket) return;
-    setTimeout(start, board.retryMs);
-    board.retryMs = Math.min(board.retryMs * 2, 15000);
-  };
+  board.hub = window.TamasPage.socket({
+    open: async () => {
+      const reply = await api("GET", "/api/wallboard");
+      if (reply.ok) { setState(reply.data); setConnection("connected"); }
+    },
+    on: (type, payload) => {
+      if (type === "wallboard.changed") applyChange(payload);
+      else if (type === "case.alert") onCaseAlert(payload);
+    },
+    closed: (ended) => { setConnection("offline"); if (ended) window.TamasPage.showLogin(); },
+  });
 }
 
-async function start() {
-  const reply = await api("GET", "/api/wallboard");
-  if (reply.status === 401 || reply.status === 403) {
-    document.getElementById("board-view").hidden = true;
-    document.getElementById("login-view").hidden = false;
-    document.getElementById("login-error").textContent = reply.status === 403 ? t("not_supervisor") : "";
-    return;
-  }
-  document.getElementById("login-view").hidden = true;
-  document.getElementById("board-view").hidden = false;
-  if (reply.ok) setState(reply.data);
+// A case near or past its deadline (cases/escalation.py sends every supervisor each step): a
+// line at the top of the board, the newest first.
+function onCaseAlert(alert) {
+  const list = document.getElementById("case-alerts");
+  list.prepend(caseAlert(alert));
+  while (list.children.length > CASE_ALERTS_SHOWN) list.lastElementChild.remove();
+}
+
+function caseAlert(alert) {
+  return el("li", { class: alert.overdue ? "late" : null, "data-case": alert.tracking_number, "data-action": alert.action, "data-alert": JSON.stringify(alert) },
+    when(alert.at), " · ", fill(`case_alert_${alert.action}`, alert.tracking_number, when(alert.due_at), alert.to || alert.owner || "–"),
+    alert.team ? ` · ${t("team")}: ${alert.team}` : "");
+}
+
+function enter() {
+  setConnection("offline");
   connect();
 }
 
-function applyLanguage() {
-  document.documentElement.lang = board.lang;
-  document.documentElement.dir = board.lang === "fa" ? "rtl" : "ltr";
-  document.getElementById("language").value = board.lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+function leave() {
+  if (board.hub) { board.hub.close(); board.hub = null; }
+  board.state = null;
+  document.getElementById("case-alerts").replaceChildren();
+}
+
+function redraw() {
   setConnection(document.getElementById("connection").dataset.state || "offline");
+  for (const line of document.querySelectorAll("#case-alerts li")) line.replaceWith(caseAlert(JSON.parse(line.dataset.alert)));
   render();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  document.getElementById("language").addEventListener("change", (event) => {
-    board.lang = event.target.value;
-    localStorage.setItem("tamas.lang", board.lang);
-    applyLanguage();
-  });
-  document.getElementById("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    const reply = await api("POST", "/api/login", { agent: form.agent.value, password: form.password.value });
-    if (!reply.ok) { document.getElementById("login-error").textContent = t("wrong_login"); return; }
-    start();
-  });
   setInterval(() => {
     document.getElementById("clock").textContent = when(Date.now() / 1000);
     tick();
   }, 1000);
-  applyLanguage();
-  start();
+  window.TamasPage.session({
+    role: "supervisor", views: { login: "login-view", forbidden: "forbidden-view", content: "board-view" }, enter, leave, relanguage: redraw,
+  });
 });
