@@ -256,3 +256,25 @@ async def test_thresholds_changed_since_ingestion_give_the_same_figures_before_a
     async with database.autocommit() as connection:
         assert await sums.quarters_fit(connection, start, end, stricter)
     assert await shown() == expected  # from the rebuilt quarter sums
+
+
+async def test_asterisk_restarting_mid_call_ends_the_waiting_caller_as_lost_in_the_report(
+    database: Database, tmp_path: Path
+) -> None:
+    log = tmp_path / "queue_log"
+    write(log, [f"{T0}|r1|support|NONE|ENTERQUEUE||09121111111|1"])
+    store = EventStore(database)
+    ingester = QueueLogIngester(store, log)
+    await ingester.ingest()
+    # Asterisk restarts: the caller's channel is gone without an end line, then QUEUESTART.
+    write(log, [f"{T0 + 40}|NONE|NONE|NONE|QUEUESTART|"], "a")
+    await ingester.ingest()
+    start, end = reports.interval("2026-11-30", "2026-11-30", ZoneInfo("Asia/Tehran"))
+    calendar = reports.Calendar.for_language("Asia/Tehran", "en")
+    rows = await reports.queue_report(
+        database, start, end, reports.Period.ALL, calendar, THRESHOLDS
+    )
+    support = next(row.figures for row in rows if row.figures.queue == "support")
+    assert (support.offered, support.lost, support.waiting, support.longest_wait_s) == (1, 1, 0, 40)
+    events = await store.load_interval(start, end)
+    assert queue_figures(events, start, end, THRESHOLDS)["support"] == support
