@@ -3,7 +3,7 @@
 window.TAMAS_CASES_I18N = {
   fa: {
     title: "پرونده‌ها — شکایت‌ها، تماس‌های برگشتی و درخواست‌ها", login_title: "ورود", agent_number: "شماره کاربر", password: "گذرواژه",
-    login: "ورود", login_failed: "شماره یا گذرواژه درست نیست", forbidden: "این صفحه برای کارشناسان پرونده است.",
+    login: "ورود", wrong_login: "شماره یا گذرواژه درست نیست", forbidden: "این صفحه برای کارشناسان پرونده است.",
     team_load: "بار تیم‌ها", team: "تیم", open: "باز", due_soon: "سررسید نزدیک", breached: "گذشته از مهلت", breaches: "پرونده‌های دیرکرد",
     my_cases: "پرونده‌های من", tasks: "کارهای باز", case: "پرونده", pick_a_case: "یک پرونده را انتخاب کنید.", move_to: "انتقال به",
     move: "انتقال", note: "یادداشت", add_note: "افزودن یادداشت", timeline: "سابقه", open_case: "ثبت پرونده", type: "نوع",
@@ -48,7 +48,7 @@ window.TAMAS_CASES_I18N = {
   },
   en: {
     title: "Cases — complaints, callbacks and requests", login_title: "Log in", agent_number: "User number", password: "Password",
-    login: "Log in", login_failed: "Wrong number or password", forbidden: "This page is for case handlers.",
+    login: "Log in", wrong_login: "Wrong number or password", forbidden: "This page is for case handlers.",
     team_load: "Teams' load", team: "Team", open: "Open", due_soon: "Due soon", breached: "Breached", breaches: "Late cases",
     my_cases: "My cases", tasks: "Open tasks", case: "Case", pick_a_case: "Pick a case.", move_to: "Move to", move: "Move",
     note: "Note", add_note: "Add note", timeline: "Timeline", open_case: "Open a case", type: "Type", phone: "Phone",
@@ -94,7 +94,7 @@ window.TAMAS_CASES_I18N = {
   },
   ru: {
     title: "Обращения — жалобы, обратные звонки и заявки", login_title: "Вход", agent_number: "Номер пользователя", password: "Пароль",
-    login: "Войти", login_failed: "Неверный номер или пароль", forbidden: "Эта страница для сотрудников, ведущих обращения.",
+    login: "Войти", wrong_login: "Неверный номер или пароль", forbidden: "Эта страница для сотрудников, ведущих обращения.",
     team_load: "Загрузка групп", team: "Группа", open: "Открыто", due_soon: "Скоро срок", breached: "Просрочено", breaches: "Просроченные",
     my_cases: "Мои обращения", tasks: "Открытые задачи", case: "Обращение", pick_a_case: "Выберите обращение.", move_to: "Перевести в",
     move: "Перевести", note: "Заметка", add_note: "Добавить заметку", timeline: "История", open_case: "Создать обращение", type: "Тип",

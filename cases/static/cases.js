@@ -7,74 +7,22 @@
 const ROLE = "case_handler";
 const POLL_MS = 5000;
 const state = {
-  lang: localStorage.getItem("tamas.lang") || "fa", team: localStorage.getItem("tamas.cases.team") || "",
-  types: [], teams: [], roles: [], current: null, timer: null, chart: null, socket: null, reportChart: null,
+  team: localStorage.getItem("tamas.cases.team") || "",
+  types: [], teams: [], roles: [], current: null, timer: null, chart: null, hub: null, reportChart: null,
 };
+const { el, api, number, percent } = window.TamasPage;
+const { t, fill, code, known } = window.TamasPage.translations(window.TAMAS_CASES_I18N);
 
-function words() { return window.TAMAS_CASES_I18N[state.lang] || window.TAMAS_CASES_I18N.fa; }
-function t(key) { return words()[key] || window.TAMAS_CASES_I18N.en[key] || key; }
-function fill(key, ...values) { return t(key).replace(/\{(\d)\}/g, (_, n) => values[Number(n)]); }
-// A code in the agent's language; an unknown one is "—", never the raw code.
-function code(prefix, value) {
-  return words()[`${prefix}_${value}`] || window.TAMAS_CASES_I18N.en[`${prefix}_${value}`] || t("none");
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
-function number(value) { return new Intl.NumberFormat(locale().split("-u-")[0]).format(value); }
-// Jalali dates in Persian (the browser's persian calendar), Gregorian in English and Russian.
+// Jalali dates in Persian, Gregorian in English and Russian (Tehran time).
 function when(iso) {
-  if (!iso) return t("none");
-  const d = new Date(iso);
-  if (isNaN(d)) return t("none");
-  return new Intl.DateTimeFormat(locale(), {
-    year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tehran",
-  }).format(d);
+  return window.TamasPage.date(iso, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
-async function api(path, options) {
-  const init = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
-  if (init.body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(init.body); }
-  const reply = await fetch(path, init);
-  let body = null;
-  try { body = await reply.json(); } catch (_) { body = null; }
-  return { status: reply.status, body };
-}
-
-function applyLanguage() {
-  document.documentElement.lang = state.lang;
-  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
-  document.getElementById("language").value = state.lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-}
-
-function show(view) {
-  for (const id of ["login-view", "cases-view", "forbidden"]) document.getElementById(id).hidden = id !== view;
-}
-
-async function start() {
-  const me = await api("/api/me");
-  if (me.status !== 200) { show("login-view"); return; }
-  document.getElementById("me").textContent = `${me.body.name} (${me.body.number})`;
-  state.roles = me.body.roles;
-  if (!state.roles.includes(ROLE)) { show("forbidden"); return; }
-  show("cases-view");
+async function start(agent) {
+  state.roles = agent.roles;
   document.getElementById("supervisor-panel").hidden = !state.roles.includes("supervisor");
-  const types = await api("/api/cases/types");
-  if (types.status === 200) { state.types = types.body.types; state.teams = types.body.teams; }
+  const types = await api("GET", "/api/cases/types");
+  if (types.status === 200) { state.types = types.data.types; state.teams = types.data.teams; }
   drawChoices();
   listen();
   await refresh();
@@ -82,22 +30,29 @@ async function start() {
   state.timer = setInterval(refresh, POLL_MS);
 }
 
+function leave() {
+  clearInterval(state.timer);
+  if (state.hub) { state.hub.close(); state.hub = null; }
+  state.current = null;
+  document.getElementById("alerts").replaceChildren();
+  document.getElementById("alerts-panel").hidden = true;
+}
+
+function redraw(agent) {
+  drawChoices();
+  if (!agent || !agent.roles.includes(ROLE)) return;
+  if (state.current) openCase(state.current.tracking_number);
+  refresh();
+}
+
 // Escalations reach the page live: the desktop hub sends `case.alert` to the person a step is
 // for and to every supervisor (cases/escalation.py).
 function listen() {
-  if (state.socket) return;
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  state.socket = socket;
-  socket.onmessage = (message) => {
-    let frame;
-    try { frame = JSON.parse(message.data); } catch (_) { return; }
-    if (frame.type === "case.alert") onAlert(frame.payload);
-  };
-  socket.onclose = (closing) => {
-    state.socket = null;
-    if (closing.code !== 4001 && closing.code !== 4003) setTimeout(listen, 3000);
-  };
+  if (state.hub) return;
+  state.hub = window.TamasPage.socket({
+    on: (type, payload) => { if (type === "case.alert") onAlert(payload); },
+    closed: (ended) => { if (ended) window.TamasPage.showLogin(); },
+  });
 }
 
 function onAlert(alert) {
@@ -139,13 +94,13 @@ function caseRow(item) {
 }
 
 async function refresh() {
-  const mine = await api("/api/cases/mine");
+  const mine = await api("GET", "/api/cases/mine");
   if (mine.status === 200) {
-    document.getElementById("my-body").replaceChildren(...mine.body.cases.map(caseRow));
+    document.getElementById("my-body").replaceChildren(...mine.data.cases.map(caseRow));
   }
-  const team = state.team ? await api(`/api/cases/mine?team=${encodeURIComponent(state.team)}`) : null;
-  document.getElementById("team-body").replaceChildren(...(team && team.status === 200 ? team.body.cases : []).map(caseRow));
-  const tasks = team && team.status === 200 ? team.body.tasks : (mine.status === 200 ? mine.body.tasks : []);
+  const team = state.team ? await api("GET", `/api/cases/mine?team=${encodeURIComponent(state.team)}`) : null;
+  document.getElementById("team-body").replaceChildren(...(team && team.status === 200 ? team.data.cases : []).map(caseRow));
+  const tasks = team && team.status === 200 ? team.data.tasks : (mine.status === 200 ? mine.data.tasks : []);
   document.getElementById("tasks-body").replaceChildren(...tasks.map((task) => el("tr", { "data-task": task.id },
     el("td", { dir: "ltr" }, task.tracking_number), el("td", {}, task.title), el("td", {}, code("priority", task.urgency)),
     el("td", { class: new Date(task.control_at) <= new Date() ? "late" : null }, when(task.control_at)),
@@ -154,12 +109,12 @@ async function refresh() {
 }
 
 async function drawOverview() {
-  const reply = await api("/api/cases/overview");
+  const reply = await api("GET", "/api/cases/overview");
   if (reply.status !== 200) return;
-  const teams = reply.body.teams;
+  const teams = reply.data.teams;
   document.getElementById("load-body").replaceChildren(...teams.map((row) => el("tr", { "data-team": row.team },
     el("td", {}, code("team", row.team)), el("td", {}, number(row.open)), el("td", {}, number(row.due)), el("td", {}, number(row.breached)))));
-  document.getElementById("breaches-body").replaceChildren(...reply.body.breaches.map(caseRow));
+  document.getElementById("breaches-body").replaceChildren(...reply.data.breaches.map(caseRow));
   if (!window.Chart) return;
   const labels = teams.map((row) => code("team", row.team));
   const datasets = [
@@ -182,7 +137,7 @@ function cell(column, value, row) {
   if (column === "team") return code("team", value);
   if (column === "step") return code("clause", String(row[0]).replace(".", "_"));
   if (column === "met" || column === "sla_compliance") {
-    return new Intl.NumberFormat(locale().split("-u-")[0], { style: "percent", maximumFractionDigits: 1 }).format(value);
+    return percent(value);
   }
   return typeof value === "number" ? number(value) : String(value);
 }
@@ -191,10 +146,10 @@ async function showReport() {
   const name = document.getElementById("report-name").value;
   const query = `from=${encodeURIComponent(document.getElementById("report-from").value)}`
     + `&to=${encodeURIComponent(document.getElementById("report-to").value)}`;
-  const reply = await api(`/api/cases/reports/${name}?${query}`);
-  document.getElementById("report-error").textContent = reply.status === 200 ? "" : (reply.body && reply.body.error) || t("none");
+  const reply = await api("GET", `/api/cases/reports/${name}?${query}`);
+  document.getElementById("report-error").textContent = reply.status === 200 ? "" : (reply.data && reply.data.error) || t("none");
   if (reply.status !== 200) return;
-  const { header, rows } = reply.body;
+  const { header, rows } = reply.data;
   for (const format of ["csv", "xlsx"]) {
     const link = document.getElementById(`report-${format}`);
     link.href = `/api/cases/reports/${name}?${query}&format=${format}`;
@@ -223,10 +178,10 @@ function drawReportChart(header, rows) {
 }
 
 async function openCase(number) {
-  const reply = await api(`/api/cases/${encodeURIComponent(number)}`);
+  const reply = await api("GET", `/api/cases/${encodeURIComponent(number)}`);
   if (reply.status !== 200) return;
-  state.current = reply.body.case;
-  const item = reply.body.case;
+  state.current = reply.data.case;
+  const item = reply.data.case;
   document.getElementById("detail-empty").hidden = true;
   document.getElementById("detail-body").hidden = false;
   document.getElementById("detail-number").textContent = item.tracking_number;
@@ -234,11 +189,11 @@ async function openCase(number) {
   document.getElementById("detail-state").textContent = code("state", item.state);
   document.getElementById("detail-summary").textContent = item.summary;
   document.getElementById("detail-fields").replaceChildren(...Object.entries(item.fields).flatMap(([name, value]) => [
-    el("dt", {}, code("field", name)), el("dd", {}, typeof value === "string" && words()[`choice_${value}`] ? code("choice", value) : value)]));
+    el("dt", {}, code("field", name)), el("dd", {}, typeof value === "string" && known(`choice_${value}`) ? code("choice", value) : value)]));
   const spec = state.types.find((s) => s.type === item.type);
   document.getElementById("move-state").replaceChildren(...(spec ? spec.states : []).filter((s) => s !== item.state)
     .map((s) => el("option", { value: s }, code("state", s))));
-  document.getElementById("timeline").replaceChildren(...reply.body.timeline.map((entry) => el("li", { "data-kind": entry.kind },
+  document.getElementById("timeline").replaceChildren(...reply.data.timeline.map((entry) => el("li", { "data-kind": entry.kind },
     when(entry.at), " — ", code("kind", entry.kind),
     entry.kind === "state" ? ` → ${code("state", entry.data.to)}` : "", entry.note ? `: ${entry.note}` : "",
     entry.attachment ? el("span", { class: "hint", dir: "ltr" }, ` [${entry.attachment}]`) : "")));
@@ -247,8 +202,8 @@ async function openCase(number) {
 
 async function change(body) {
   if (!state.current) return;
-  const reply = await api(`/api/cases/${state.current.tracking_number}`, { method: "POST", body });
-  document.getElementById("detail-error").textContent = reply.status === 200 ? "" : (reply.body && reply.body.error) || t("none");
+  const reply = await api("POST", `/api/cases/${state.current.tracking_number}`, body);
+  document.getElementById("detail-error").textContent = reply.status === 200 ? "" : (reply.data && reply.data.error) || t("none");
   if (reply.status === 200) { await openCase(state.current.tracking_number); await refresh(); }
 }
 
@@ -256,15 +211,15 @@ async function addTask() {
   if (!state.current) return;
   const title = document.getElementById("task-title");
   const control = document.getElementById("task-control").value;
-  const reply = await api(`/api/cases/${state.current.tracking_number}/tasks`, { method: "POST", body: {
+  const reply = await api("POST", `/api/cases/${state.current.tracking_number}/tasks`, {
     title: title.value, control_at: control ? `${control}:00` : "", urgency: document.getElementById("task-urgency").value,
-  } });
-  document.getElementById("detail-error").textContent = reply.status === 201 ? "" : (reply.body && reply.body.error) || t("none");
+  });
+  document.getElementById("detail-error").textContent = reply.status === 201 ? "" : (reply.data && reply.data.error) || t("none");
   if (reply.status === 201) { title.value = ""; await refresh(); }
 }
 
 async function finishTask(id) {
-  await api(`/api/cases/tasks/${id}/done`, { method: "POST", body: {} });
+  await api("POST", `/api/cases/tasks/${id}/done`, {});
   await refresh();
 }
 
@@ -272,31 +227,15 @@ async function openNew(event) {
   event.preventDefault();
   const fields = {};
   for (const input of document.querySelectorAll("#open-fields [data-field]")) if (input.value) fields[input.dataset.field] = input.value;
-  const reply = await api("/api/cases", { method: "POST", body: {
+  const reply = await api("POST", "/api/cases", {
     type: document.getElementById("open-type").value, summary: document.getElementById("open-summary").value,
     phone: document.getElementById("open-phone").value || null, fields,
-  } });
-  document.getElementById("open-error").textContent = reply.status === 201 ? "" : (reply.body && reply.body.error) || t("none");
-  if (reply.status === 201) { await openCase(reply.body.tracking_number); await refresh(); }
+  });
+  document.getElementById("open-error").textContent = reply.status === 201 ? "" : (reply.data && reply.data.error) || t("none");
+  if (reply.status === 201) { await openCase(reply.data.tracking_number); await refresh(); }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  applyLanguage();
-  document.getElementById("language").addEventListener("change", (event) => {
-    state.lang = event.target.value;
-    localStorage.setItem("tamas.lang", state.lang);
-    applyLanguage();
-    drawChoices();
-    if (state.current) openCase(state.current.tracking_number);
-    refresh();
-  });
-  document.getElementById("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    const reply = await api("/api/login", { method: "POST", body: { agent: form.get("agent"), password: form.get("password") } });
-    document.getElementById("login-error").textContent = reply.status === 200 ? "" : t("login_failed");
-    if (reply.status === 200) start();
-  });
   document.getElementById("team").addEventListener("change", (event) => {
     state.team = event.target.value;
     localStorage.setItem("tamas.cases.team", state.team);
@@ -312,5 +251,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (note.value.trim()) change({ note: note.value });
     note.value = "";
   });
-  start();
+  window.TamasPage.session({
+    role: ROLE, views: { login: "login-view", forbidden: "forbidden", content: "cases-view" }, enter: start, leave, relanguage: redraw,
+  });
 });
