@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -112,7 +113,11 @@ def _output(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    _print_text(rows)
+    try:
+        _print_text(rows)
+    except BrokenPipeError:
+        # Piped into `head`: the reader has what it wanted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _print_text(rows: list[dict[str, Any]]) -> None:
