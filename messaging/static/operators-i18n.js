@@ -3,7 +3,7 @@
 window.TAMAS_MESSAGING_I18N = {
   fa: {
     title: "پیام‌ها — صف ارسال و متن اطلاعیه‌ها", login_title: "ورود", agent_number: "شماره کاربر", password: "گذرواژه", login: "ورود",
-    login_failed: "شماره یا گذرواژه درست نیست", forbidden: "این صفحه برای اپراتورهای پیام است.",
+    wrong_login: "شماره یا گذرواژه درست نیست", forbidden: "این صفحه برای اپراتورهای پیام است.",
     queue: "صف ارسال", volume: "حجم پیام‌ها در ۴۸ ساعت گذشته", rates: "نرخ تحویل به تفکیک ارائه‌دهنده و نوع", failures: "خطاها",
     provider: "ارائه‌دهنده", channel: "کانال", subject: "موضوع", sent: "ارسال‌شده", delivered: "رسیده", undelivered: "نرسیده",
     expired: "بی‌پاسخ", awaiting: "در انتظار گزارش", rate: "نرخ تحویل", to: "گیرنده", status: "وضعیت", when: "زمان",
@@ -25,7 +25,7 @@ window.TAMAS_MESSAGING_I18N = {
   },
   en: {
     title: "Messages — outbound queue and notice texts", login_title: "Log in", agent_number: "User number", password: "Password",
-    login: "Log in", login_failed: "Wrong number or password", forbidden: "This page is for messaging operators.",
+    login: "Log in", wrong_login: "Wrong number or password", forbidden: "This page is for messaging operators.",
     queue: "Outbound queue", volume: "Messages in the last 48 hours", rates: "Delivery rate by provider and kind", failures: "Failures",
     provider: "Provider", channel: "Channel", subject: "Subject", sent: "Sent", delivered: "Delivered", undelivered: "Undelivered",
     expired: "Expired", awaiting: "Awaiting report", rate: "Delivery rate", to: "To", status: "Status", when: "When",
@@ -47,7 +47,7 @@ window.TAMAS_MESSAGING_I18N = {
   },
   ru: {
     title: "Сообщения — очередь отправки и тексты уведомлений", login_title: "Вход", agent_number: "Номер пользователя", password: "Пароль",
-    login: "Войти", login_failed: "Неверный номер или пароль", forbidden: "Эта страница для операторов сообщений.",
+    login: "Войти", wrong_login: "Неверный номер или пароль", forbidden: "Эта страница для операторов сообщений.",
     queue: "Очередь отправки", volume: "Сообщения за последние 48 часов", rates: "Доставка по провайдерам и видам", failures: "Ошибки",
     provider: "Провайдер", channel: "Канал", subject: "Тема", sent: "Отправлено", delivered: "Доставлено", undelivered: "Не доставлено",
     expired: "Без ответа", awaiting: "Ждёт отчёта", rate: "Доля доставки", to: "Кому", status: "Статус", when: "Когда",

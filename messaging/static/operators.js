@@ -6,78 +6,34 @@
 const ROLE = "messaging_operator";
 const POLL_MS = 5000;
 const COLOURS = { sms: "#0b6e63", email: "#1e88e5", fax: "#b3541e" };
-const state = { lang: localStorage.getItem("tamas.lang") || "fa", timer: null, chart: null, kinds: [] };
+const state = { timer: null, chart: null, kinds: [] };
+const { el, api, number, percent } = window.TamasPage;
+const { t, fill, code } = window.TamasPage.translations(window.TAMAS_MESSAGING_I18N);
 
-function words() { return window.TAMAS_MESSAGING_I18N[state.lang] || window.TAMAS_MESSAGING_I18N.fa; }
-function t(key) { return words()[key] || window.TAMAS_MESSAGING_I18N.en[key] || key; }
-function fill(key, ...values) { return t(key).replace(/\{(\d)\}/g, (_, n) => values[Number(n)]); }
-// A code in the operator's language; an unknown one is "—", never the raw code.
-function code(prefix, value) {
-  return words()[`${prefix}_${value}`] || window.TAMAS_MESSAGING_I18N.en[`${prefix}_${value}`] || t("none");
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
-function number(value, options) { return new Intl.NumberFormat(locale().split("-u-")[0], options).format(value); }
-function percent(value) { return value === null ? t("none") : number(value, { style: "percent", maximumFractionDigits: 1 }); }
-// Jalali dates in Persian (the browser's persian calendar), Gregorian in English and Russian.
+// Jalali dates in Persian, Gregorian in English and Russian (Tehran time).
 function when(iso) {
-  const d = new Date(iso);
-  if (isNaN(d)) return t("none");
-  return new Intl.DateTimeFormat(locale(), {
-    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tehran",
-  }).format(d);
-}
-
-async function api(path, options) {
-  const init = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
-  if (init.body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(init.body); }
-  const reply = await fetch(path, init);
-  let body = null;
-  try { body = await reply.json(); } catch (_) { body = null; }
-  return { status: reply.status, body };
-}
-
-function applyLanguage() {
-  document.documentElement.lang = state.lang;
-  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
-  document.getElementById("language").value = state.lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-}
-
-function show(view) {
-  for (const id of ["login-view", "ops-view", "forbidden"]) document.getElementById(id).hidden = id !== view;
+  return window.TamasPage.date(iso, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 async function start() {
-  const me = await api("/api/me");
-  if (me.status !== 200) { show("login-view"); return; }
-  document.getElementById("me").textContent = `${me.body.name} (${me.body.number})`;
-  if (!me.body.roles.includes(ROLE)) { show("forbidden"); return; }
-  show("ops-view");
   await loadTemplates();
   await refresh();
   clearInterval(state.timer);
   state.timer = setInterval(refresh, POLL_MS);
 }
 
+function leave() { clearInterval(state.timer); }
+
+function redraw(agent) {
+  if (!agent || !agent.roles.includes(ROLE)) return;
+  if (state.kinds.length) loadTemplates();
+  refresh();
+}
+
 async function refresh() {
-  const [summary, failures] = await Promise.all([api("/api/messages/summary"), api("/api/messages/failures")]);
-  if (summary.status === 200) { drawQueue(summary.body.queue); drawRates(summary.body.rates); drawVolume(summary.body.volume); }
-  if (failures.status === 200) drawFailures(failures.body.failures);
+  const [summary, failures] = await Promise.all([api("GET", "/api/messages/summary"), api("GET", "/api/messages/failures")]);
+  if (summary.status === 200) { drawQueue(summary.data.queue); drawRates(summary.data.rates); drawVolume(summary.data.volume); }
+  if (failures.status === 200) drawFailures(failures.data.failures);
 }
 
 function drawQueue(queue) {
@@ -126,16 +82,16 @@ function drawFailures(failures) {
 }
 
 async function act(id, action) {
-  const reply = await api(`/api/messages/${id}/${action}`, { method: "POST", body: {} });
+  const reply = await api("POST", `/api/messages/${id}/${action}`, {});
   document.getElementById("action-error").textContent = reply.status === 200 ? "" : t("action_refused");
   await refresh();
 }
 
 // --- templates ---------------------------------------------------------------------------
 async function loadTemplates() {
-  const reply = await api("/api/notices/templates");
+  const reply = await api("GET", "/api/notices/templates");
   if (reply.status !== 200) return;
-  state.kinds = reply.body.kinds;
+  state.kinds = reply.data.kinds;
   const select = document.getElementById("tpl-kind");
   const chosen = select.value;
   select.replaceChildren(...state.kinds.map((k) => el("option", { value: k.kind }, code("subject", k.kind))));
@@ -159,53 +115,40 @@ function showTemplate() {
 
 async function preview() {
   const kind = currentKind();
-  const reply = await api("/api/notices/preview", { method: "POST", body: {
+  const reply = await api("POST", "/api/notices/preview", {
     kind: kind.kind, language: document.getElementById("tpl-language").value,
     text: document.getElementById("tpl-text").value, customer: document.getElementById("tpl-customer").value,
-  } });
-  document.getElementById("tpl-error").textContent = reply.status === 200 ? "" : (reply.body && reply.body.error) || t("none");
+  });
+  document.getElementById("tpl-error").textContent = reply.status === 200 ? "" : (reply.data && reply.data.error) || t("none");
   const output = document.getElementById("tpl-output");
-  output.textContent = reply.status === 200 ? reply.body.text : "";
-  output.dir = reply.status === 200 && reply.body.language === "fa" ? "rtl" : "ltr";
+  output.textContent = reply.status === 200 ? reply.data.text : "";
+  output.dir = reply.status === 200 && reply.data.language === "fa" ? "rtl" : "ltr";
   document.getElementById("tpl-parts").textContent = reply.status === 200
-    ? fill("parts", number(reply.body.sms.parts), reply.body.sms.encoding) : "";
+    ? fill("parts", number(reply.data.sms.parts), reply.data.sms.encoding) : "";
 }
 
 async function save() {
   const kind = currentKind();
   const language = document.getElementById("tpl-language").value;
-  const reply = await api(`/api/notices/templates/${kind.kind}/${language}`, { method: "PUT", body: { text: document.getElementById("tpl-text").value } });
-  document.getElementById("tpl-error").textContent = reply.status === 200 ? t("saved") : (reply.body && reply.body.error) || t("none");
+  const reply = await api("PUT", `/api/notices/templates/${kind.kind}/${language}`, { text: document.getElementById("tpl-text").value });
+  document.getElementById("tpl-error").textContent = reply.status === 200 ? t("saved") : (reply.data && reply.data.error) || t("none");
   if (reply.status === 200) { await loadTemplates(); document.getElementById("tpl-error").textContent = t("saved"); }
 }
 
 async function reset() {
   const kind = currentKind();
   const language = document.getElementById("tpl-language").value;
-  await api(`/api/notices/templates/${kind.kind}/${language}`, { method: "DELETE" });
+  await api("DELETE", `/api/notices/templates/${kind.kind}/${language}`);
   await loadTemplates();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  applyLanguage();
-  document.getElementById("language").addEventListener("change", (event) => {
-    state.lang = event.target.value;
-    localStorage.setItem("tamas.lang", state.lang);
-    applyLanguage();
-    if (state.kinds.length) loadTemplates();
-    refresh();
-  });
-  document.getElementById("login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    const reply = await api("/api/login", { method: "POST", body: { agent: form.get("agent"), password: form.get("password") } });
-    document.getElementById("login-error").textContent = reply.status === 200 ? "" : t("login_failed");
-    if (reply.status === 200) start();
-  });
   document.getElementById("tpl-kind").addEventListener("change", showTemplate);
   document.getElementById("tpl-language").addEventListener("change", showTemplate);
   document.getElementById("tpl-preview").addEventListener("click", preview);
   document.getElementById("tpl-save").addEventListener("click", save);
   document.getElementById("tpl-reset").addEventListener("click", reset);
-  start();
+  window.TamasPage.session({
+    role: ROLE, views: { login: "login-view", forbidden: "forbidden", content: "ops-view" }, enter: start, leave, relanguage: redraw,
+  });
 });
