@@ -233,3 +233,30 @@ class LocalSmsGateway:
             if provider_id in self.taken
         ]
         return web.json_response({"reports": reports})
+
+
+async def _serve(port: int) -> None:
+    gateway = await LocalSmsGateway().start(port)
+    print(f"local SMS gateway on {gateway.url} (generic profile at {gateway.url}/generic, token "
+          f"{API_KEY}); Ctrl-C stops", flush=True)  # fmt: skip
+    shown = 0
+    try:
+        while True:
+            await asyncio.sleep(0.5)
+            for taken in list(gateway.taken.values())[shown:]:
+                print(f"-> {taken.to}: {taken.text}", flush=True)
+            shown = len(gateway.taken)
+            gateway.deliver_all()
+    finally:
+        await gateway.stop()
+
+
+if __name__ == "__main__":
+    # The demo's SMS provider: `python -m bench.local_sms_gateway 9090` prints every text it
+    # is given to send, and reports each delivered.
+    import sys
+
+    try:
+        asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 9090))
+    except KeyboardInterrupt:
+        pass
