@@ -90,6 +90,8 @@ class SupervisorPages:
                 customer_id=caller.get("customer_id"),
                 note=f"abandoned in {caller.get('queue', '')} after {caller.get('wait_s', 0)} s",
                 linkedid=callid,
+                # Opened by a supervisor on the wallboard, not by the caller in the menus.
+                channel="desktop",
             )
         except CustomerFileError as error:
             return _error(409, str(error))
