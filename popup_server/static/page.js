@@ -153,12 +153,31 @@ window.TamasPage = (() => {
 
   // ---------------------------------------------------------------- session
 
+  const LANGUAGES = { fa: "فارسی", en: "English", ru: "Русский" };
+
+  // The parts every page has alike, drawn here: the language picker's choices and the login
+  // form (`#login-view` left empty in the page).
+  function drawCommon() {
+    const picker = document.getElementById("language");
+    if (picker && !picker.options.length) picker.append(...Object.entries(LANGUAGES).map(([value, name]) => el("option", { value }, name)));
+    const view = document.getElementById("login-view");
+    if (!view || document.getElementById("login-form")) return;
+    const field = (key, attrs) => el("label", {}, el("span", { "data-i18n": key }), el("input", attrs));
+    view.append(el("form", { id: "login-form", class: "panel login" },
+      el("h2", { "data-i18n": "login_title" }),
+      field("agent_number", { name: "agent", inputmode: "numeric", autocomplete: "username", required: true, "data-testid": "login-agent" }),
+      field("password", { name: "password", type: "password", autocomplete: "current-password", required: true, "data-testid": "login-password" }),
+      el("button", { type: "submit", "data-i18n": "login", "data-testid": "login-submit" }),
+      el("p", { class: "error", id: "login-error", role: "alert", "data-testid": "login-error" })));
+  }
+
   // Runs the page's login: /api/me, or the login form; then the content view if the user holds
   // `role` (any logged-in user when null), else the forbidden view. `enter(agent)` starts the
   // page, `leave()` clears what the last user saw, `language()` redraws after a language change.
   // `views`: the ids of the login, forbidden and content sections.
   async function session({ role, views, enter, leave, relanguage }) {
     let current = null;
+    drawCommon();
     const ids = [views.login, views.forbidden, views.content].filter(Boolean);
     const show = (name) => { for (const id of ids) document.getElementById(id).hidden = id !== views[name]; };
     const me = document.getElementById("me");
