@@ -7,38 +7,18 @@ const ROLE = "supervisor";
 const RATIOS = new Set(["service_level", "service_level_without_short", "abandon_rate", "occupancy"]);
 const MOMENTS = new Set(["entered_at", "abandoned_at"]);
 const HIDDEN = new Set(["period_start", "callid"]);
-const state = { lang: localStorage.getItem("tamas.lang") || "fa", agent: null, chart: null, last: null, asked: 0 };
-
-function words() { return window.TAMAS_REPORTS_I18N[state.lang] || window.TAMAS_REPORTS_I18N.fa; }
-function t(key) { return words()[key] || window.TAMAS_REPORTS_I18N.en[key] || key; }
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-function locale() { return { fa: "fa-IR-u-ca-persian", en: "en-GB", ru: "ru-RU" }[state.lang]; }
-function number(value, options) { return new Intl.NumberFormat(locale().split("-u-")[0], options).format(value); }
+const state = { agent: null, chart: null, last: null, asked: 0 };
+const { el, api, number } = window.TamasPage;
+const { t, code } = window.TamasPage.translations(window.TAMAS_REPORTS_I18N);
+const lang = window.TamasPage.lang;
 
 function moment(iso) {
-  const d = new Date(iso);
-  if (isNaN(d)) return t("none");
-  return new Intl.DateTimeFormat(locale(), {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "Asia/Tehran",
-  }).format(d);
+  return window.TamasPage.date(iso, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
 // Today as YYYY-MM-DD in the page's calendar (Jalali in Persian), Tehran time.
 function today() {
-  const calendar = state.lang === "fa" ? "persian" : "gregory";
+  const calendar = lang() === "fa" ? "persian" : "gregory";
   const parts = new Intl.DateTimeFormat(`en-u-ca-${calendar}-nu-latn`, { year: "numeric", month: "2-digit", day: "2-digit", timeZone: "Asia/Tehran" }).formatToParts(new Date());
   const part = (type) => parts.find((p) => p.type === type).value.replace(/\D/g, "");
   return `${part("year")}-${part("month")}-${part("day")}`;
@@ -53,7 +33,7 @@ function cell(name, value) {
   if (value === null || value === undefined) return t("none");
   if (name === "queue" && value === "*") return t("all_queues");
   if (name === "line" && value === "*") return t("all_lines");
-  if (name === "outcome") return words()[`outcome_${value}`] || window.TAMAS_REPORTS_I18N.en[`outcome_${value}`] || t("none");
+  if (name === "outcome") return code("outcome", value);
   if (name === "short") return value ? t("yes") : t("no");
   if (RATIOS.has(name)) return number(value, { style: "percent", maximumFractionDigits: 1 });
   if (MOMENTS.has(name)) return moment(value);
@@ -61,58 +41,26 @@ function cell(name, value) {
   return String(value);
 }
 
-async function api(method, path, body) {
-  const options = { method, headers: {}, credentials: "same-origin" };
-  if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
-  let response;
-  try { response = await fetch(path, options); } catch (_) { return { ok: false, status: 0, data: null }; }
-  let data = null;
-  try { data = await response.json(); } catch (_) { data = null; }
-  if (response.status === 401 && path !== "/api/login") showLogin();
-  return { ok: response.ok, status: response.status, data };
-}
-
-// ---------------------------------------------------------------- views
-
-function view(name) {
-  for (const id of ["login-view", "forbidden-view", "report-view"]) document.getElementById(id).hidden = id !== name;
-}
-
-function showLogin() {
-  state.agent = null;
-  view("login-view");
-  document.getElementById("logout").hidden = true;
-  document.getElementById("me").textContent = "";
-}
+// ---------------------------------------------------------------- session
 
 function showReports(agent) {
   state.agent = agent;
-  document.getElementById("logout").hidden = false;
-  document.getElementById("me").textContent = (agent.name ? agent.name + " · " : "") + agent.number;
-  if (!agent.roles.includes(ROLE)) { view("forbidden-view"); return; }
-  view("report-view");
   load();
 }
 
-async function onLogin(event) {
-  event.preventDefault();
-  const form = event.target;
-  const error = document.getElementById("login-error");
-  error.textContent = "";
-  const reply = await api("POST", "/api/login", { agent: form.agent.value.trim(), password: form.password.value });
-  if (reply.ok) { form.password.value = ""; showReports(reply.data); }
-  else error.textContent = reply.status === 429 ? t("too_many") : t("wrong_login");
-}
+function leave() { state.agent = null; }
 
-function applyLanguage(resetDates) {
-  document.documentElement.lang = state.lang;
-  document.documentElement.dir = state.lang === "fa" ? "rtl" : "ltr";
-  document.getElementById("language").value = state.lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+// The dates typed in the page's calendar: a change of language starts again from today.
+function dates(reset) {
   document.getElementById("date-hint").textContent = t("date_hint");
   const form = document.getElementById("report-form");
-  if (resetDates || !form.from.value) { form.from.value = today(); form.to.value = today(); }
+  if (reset || !form.from.value) { form.from.value = today(); form.to.value = today(); }
+}
+
+function redraw(agent) {
+  dates(true);
   if (state.last) render(state.last);
+  if (agent && agent.roles.includes(ROLE)) load();
 }
 
 // ---------------------------------------------------------------- the report
@@ -120,9 +68,9 @@ function applyLanguage(resetDates) {
 function query(format) {
   const form = document.getElementById("report-form");
   const params = new URLSearchParams({
-    from: asciiDigits(form.from.value), to: asciiDigits(form.to.value), by: form.by.value, language: state.lang, format,
+    from: asciiDigits(form.from.value), to: asciiDigits(form.to.value), by: form.by.value, language: lang(), format,
   });
-  if (state.lang === "fa") params.set("calendar", "jalali");
+  if (lang() === "fa") params.set("calendar", "jalali");
   if (form.short.checked) params.set("short", "1");
   return `/api/reports/${encodeURIComponent(form.kind.value)}?${params}`;
 }
@@ -197,15 +145,10 @@ function drawChart(kind, rows) {
   state.chart = new window.Chart(canvas, { data, options });
 }
 
-document.addEventListener("DOMContentLoaded", async () => {
-  document.getElementById("language").addEventListener("change", (event) => {
-    state.lang = event.target.value; localStorage.setItem("tamas.lang", state.lang); applyLanguage(true);
-    if (state.agent) load();
-  });
-  document.getElementById("login-form").addEventListener("submit", onLogin);
-  document.getElementById("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); showLogin(); });
+document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("report-form").addEventListener("submit", (event) => { event.preventDefault(); load(); });
-  applyLanguage(true);
-  const me = await api("GET", "/api/me");
-  if (me.ok) showReports(me.data); else showLogin();
+  dates(true);
+  window.TamasPage.session({
+    role: ROLE, views: { login: "login-view", forbidden: "forbidden-view", content: "report-view" }, enter: showReports, leave, relanguage: redraw,
+  });
 });
