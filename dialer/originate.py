@@ -25,6 +25,7 @@ from typing import Any
 
 from dialer.kinds import Mode
 from interactions.outcomes import Outcome
+from tamas.asterisk import variables
 from tamas.asterisk.ami import AmiClient
 from tamas.settings import Settings
 
@@ -207,12 +208,12 @@ class CallOptions:
 
     def variables(self, language: str | None, phone: str = "") -> dict[str, str]:
         values = {
-            "TAMAS_PERSON": phone,
-            "TAMAS_MODE": self.mode,
-            "TAMAS_CAMPAIGN_QUEUE": self.queue,
-            "TAMAS_AGENT_WAIT_S": str(self.agent_wait_s),
-            "TAMAS_QUEUE_WAIT_S": str(self.queue_wait_s),
-            "TAMAS_ON_MACHINE": self.on_machine,
+            variables.PERSON: phone,
+            variables.MODE: self.mode,
+            variables.CAMPAIGN_QUEUE: self.queue,
+            variables.AGENT_WAIT_S: str(self.agent_wait_s),
+            variables.QUEUE_WAIT_S: str(self.queue_wait_s),
+            variables.ON_MACHINE: self.on_machine,
         }
         if language:
             values["CHANNEL(language)"] = language

@@ -17,6 +17,7 @@ from typing import Any
 from popup_server.agents import AgentIdentity
 from popup_server.audit import AuditLog
 from supervisors.live import AgentLive, LiveState
+from tamas.asterisk import variables
 from tamas.asterisk.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 # dialplans/supervisors.conf
 SPY_CONTEXT = "tamas-supervisors"
 MOVE_CONTEXT = "tamas-supervisors-move"
-SPY_VARIABLE = "TAMAS_SPY"
-MOVE_VARIABLE = "TAMAS_MOVE_QUEUE"
+SPY_VARIABLE = variables.SPY
+MOVE_VARIABLE = variables.MOVE_QUEUE
 MAX_REASON = 32
 
 

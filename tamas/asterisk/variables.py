@@ -29,6 +29,21 @@ LINE = "TAMAS_LINE"
 # each): the wallboard counts callers per menu from Asterisk's VarSet events.
 MENU = "TAMAS_MENU"
 
+# A campaign call (dialer/originate.py → dialplans/outbound.conf): the person's number, the
+# campaign's mode, its queue, how long an answered person waits for an agent (the 2 s of the
+# abandon rules) and after pressing 1, and what to do on an answering machine.
+PERSON = "TAMAS_PERSON"
+MODE = "TAMAS_MODE"
+CAMPAIGN_QUEUE = "TAMAS_CAMPAIGN_QUEUE"
+AGENT_WAIT_S = "TAMAS_AGENT_WAIT_S"
+QUEUE_WAIT_S = "TAMAS_QUEUE_WAIT_S"
+ON_MACHINE = "TAMAS_ON_MACHINE"
+
+# Supervisors' actions (supervisors/actions.py → dialplans/supervisors.conf): the ChanSpy
+# target and mode, and the queue a waiting caller is moved to.
+SPY = "TAMAS_SPY"
+MOVE_QUEUE = "TAMAS_MOVE_QUEUE"
+
 # The agent desktop's click-to-call: the agent whose phone rings first.
 AGENT = "TAMAS_AGENT"
 
