@@ -263,7 +263,10 @@ class ConsoleRoutes:
         kind = self._kinds().get(campaign.kind)
         if kind is None:
             raise _error(web.HTTPConflict, f"kind {campaign.kind!r} is no longer in the kinds file")
-        dry_run = body.get("dry_run") is True
+        dry_run = body.get("dry_run", False)
+        if not isinstance(dry_run, bool):
+            # "dry_run": 1 or "yes" must not run a real selection the operator did not mean.
+            raise _error(web.HTTPBadRequest, "true or false", field="dry_run")
         try:
             report = await selection.select_targets(
                 self.database, campaign, kind, datetime.now(UTC), dry_run=dry_run
