@@ -331,6 +331,9 @@ def add_routes(app: web.Application, parts: AppParts) -> None:
         try:
             if "satisfaction" in body or "nps" in body:
                 score, nps = _score(body, "satisfaction"), _score(body, "nps")
+                if score is None and nps is None:
+                    # Both null would record a satisfaction entry that says nothing.
+                    raise _error(web.HTTPBadRequest, "satisfaction or nps: a whole number")
                 case = await store.record_satisfaction(
                     number, f"agent:{agent.number}", score=score, nps=nps
                 )
