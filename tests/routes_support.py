@@ -17,6 +17,7 @@ from cases.web import PARTNER_API
 from integrations.customer_file.sql import SqlCustomerFile
 from integrations.database import Database
 from popup_server.app import make_app
+from popup_server.roles import Role
 from tamas.bus import InProcessBus
 from tamas.settings import Settings
 
@@ -172,3 +173,26 @@ def reads_body(route: Route) -> bool:
 def body_keys(route: Route) -> set[str]:
     """The keys the handler reads from its JSON body (as written in its own source)."""
     return {a or b for a, b in BODY_KEY.findall(_source(route))}
+
+
+# Which role each page's routes need, by path (longest prefix first); a role route under no
+# prefix here fails the sweep until its role is written down.
+ROLE_BY_PREFIX = (
+    ("/api/cases/overview", Role.SUPERVISOR),  # the case load of teams, on the wallboard
+    ("/api/cases/reports/", Role.SUPERVISOR),
+    ("/api/cases", Role.CASE_HANDLER),
+    ("/cases", Role.CASE_HANDLER),
+    ("/api/campaigns", Role.CAMPAIGN_OPERATOR),
+    ("/campaigns", Role.CAMPAIGN_OPERATOR),
+    ("/api/wallboard", Role.SUPERVISOR),
+    ("/api/supervisors/", Role.SUPERVISOR),
+    ("/api/reports/", Role.SUPERVISOR),
+    ("/supervisors/", Role.SUPERVISOR),
+    ("/api/messages/", Role.MESSAGING_OPERATOR),
+    ("/api/notices/", Role.MESSAGING_OPERATOR),
+    ("/messages", Role.MESSAGING_OPERATOR),
+)
+
+
+def role_of(route: Route) -> Role | None:
+    return next((role for prefix, role in ROLE_BY_PREFIX if route.pattern.startswith(prefix)), None)

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from popup_support import PASSWORD, RunningServer, client, listen, logged_in
 from routes_support import (
     PAGES,
@@ -26,6 +27,7 @@ from routes_support import (
     is_public_shell,
     is_role_route,
     reads_body,
+    role_of,
     routes_of,
     the_app,
 )
@@ -38,6 +40,7 @@ from integrations.migrations import upgrade
 from messaging import notice_kinds
 from messaging.core_events import signature
 from popup_server.app import SERVER
+from popup_server.auth import COOKIE
 from popup_server.roles import Role
 from supervisors import reports as supervisor_reports
 from tamas.settings import Settings
@@ -99,6 +102,10 @@ async def sweep(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sweep
         roles=",".join(role.value for role in Role),
         password_cost=2**10,
     )
+    for role, number in ONE_ROLE.items():
+        await directory.create_agent(
+            number, PASSWORD, f"Local/{number}@x", roles=f"agent,{role.value}", password_cost=2**10
+        )
     registry = partner_file.load(str(partners))
     token = registry.issue("acme", "k1", datetime.now(UTC) + timedelta(days=1))
     try:
@@ -171,6 +178,21 @@ async def test_nobody_without_a_session_gets_anything(sweep: Sweep, route: Route
     assert status in REFUSED, f"{route.id}: {status} {body[:300]!r}"
 
 
+async def test_a_session_logged_out_opens_no_route_any_more(sweep: Sweep) -> None:
+    """The token of a session that logged out (sent as a bearer token, as scripts do) is as
+    good as none, on every route that needs a session."""
+    async with await logged_in(sweep.server, EVERY_ROLE) as every:
+        token = next(c.value for c in every.cookie_jar if c.key == COOKIE)
+        async with every.post("/api/logout") as reply:
+            assert reply.status == 200
+    stale = {"Authorization": f"Bearer {token}"}
+    async with client(sweep.server) as anonymous:
+        for route in SESSION_ROUTES:
+            path = sweep.path(route)
+            status, _, _ = await _send(anonymous, route.method, path, data=b"{}", headers=stale)
+            assert status in REFUSED, route.id
+
+
 CREDENTIAL_ROUTES = [r for r in ROUTES if credential_of(r)]
 
 
@@ -240,6 +262,18 @@ async def test_the_sweep_reads_the_routes_from_the_app(sweep: Sweep) -> None:
     assert len(ROUTES) > 40  # the desktop's, and each feature's
 
 
+async def test_a_route_added_later_is_swept_as_needing_a_session_and_a_role() -> None:
+    app = the_app(Settings(), Database("sqlite+aiosqlite://"))
+
+    async def leak(_request: web.Request) -> web.Response:
+        return web.json_response({"national_id": "0012345679"})
+
+    app.router.add_get("/api/new-feature/{item}", leak)
+    (route,) = (r for r in routes_of(app) if r.pattern == "/api/new-feature/{item}")
+    assert not is_public_shell(route) and credential_of(route) is None
+    assert is_role_route(route) and role_of(route) is None  # so both sweeps fail on it
+
+
 # --- 2. A plain agent ---------------------------------------------------------------------
 
 ROLE_ROUTES = [r for r in ROUTES if is_role_route(r)]
@@ -258,6 +292,30 @@ async def test_a_plain_agent_is_refused_every_route_of_a_role(sweep: Sweep, rout
         assert body == anonymous_body, route.id
         return
     assert status == 403, f"{route.id}: {status} {body[:300]!r}"
+
+
+# Accounts holding the agent role and one other each.
+ONE_ROLE = {role: f"91{index}" for index, role in enumerate(Role) if role is not Role.AGENT}
+
+
+@pytest.mark.parametrize(
+    "route",
+    [r for r in ROLE_ROUTES if not (r.method == "GET" and r.pattern in PAGES)],
+    ids=lambda r: r.id,
+)
+async def test_each_role_route_admits_its_own_role_and_no_other(sweep: Sweep, route: Route) -> None:
+    """Least privilege: a campaign action is not open to a supervisor, a case to a messaging
+    operator... (the one role each route needs is written down in ROLE_BY_PREFIX)."""
+    needed = role_of(route)
+    assert needed is not None, f"{route.id}: which role may use it? (ROLE_BY_PREFIX)"
+    admitted = set()
+    for role, number in ONE_ROLE.items():
+        async with await logged_in(sweep.server, number) as user:
+            status, _, _ = await _send(user, route.method, sweep.path(route), data=b"{}")
+        assert status < 500, (route.id, role, status)
+        if status != 403:
+            admitted.add(role)
+    assert admitted == {needed}, route.id
 
 
 # --- 3. Junk bodies -----------------------------------------------------------------------
