@@ -30,13 +30,12 @@ from ivr.routes import sentences_for, speaker_for
 from ivr.speech import PromptVoice, Voice
 from prompts.sentences import SentenceSounds
 from prompts.utterance import Utterance
+from tamas.asterisk import variables
 from tamas.languages import LANGUAGES
 from tamas.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The channel variable the dialplan reads after the route: "queue" sends the person to an agent.
-NEXT = "TAMAS_NEXT"
 MENU_KEYS = "1239"
 # How long the person has to choose after the keys prompt, and how often the menu is said.
 CHOICE_WAIT_MS = 5000
@@ -163,7 +162,8 @@ class CampaignCallRoute:
                     self.attempts.note(call.channel_id, result=Outcome.TO_AGENT)
                 )
                 try:
-                    await agi.set_variable(NEXT, "queue")
+                    # The dialplan reads it after the route: "queue" sends the person to an agent.
+                    await agi.set_variable(variables.NEXT, "queue")
                 finally:
                     await asked
             elif key == "2":
