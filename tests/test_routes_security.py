@@ -222,6 +222,11 @@ async def test_a_public_route_refuses_a_request_without_its_credential(
         path = sweep.path(route)
         status, answer, _ = await _send(anonymous, route.method, path, data=body, headers=forged)
         assert status in {401, 403, 404}, f"{route.id} forged: {status} {answer[:300]!r}"
+        if credential_of(route) == "sms_secret":
+            # Providers that can only be given a URL send the secret in the query.
+            for query in ("?secret=", "?secret=" + SMS_SECRET[:-1], "?secret=" + SMS_SECRET * 2):
+                status, answer, _ = await _send(anonymous, route.method, path + query, data=body)
+                assert status == 401, f"{route.id}{query}: {status} {answer[:300]!r}"
 
 
 async def test_logging_out_without_a_session_says_ok_and_nothing_else(sweep: Sweep) -> None:
