@@ -31,7 +31,6 @@ from typing import Any
 from dialer import control, kinds
 from dialer.campaigns import Campaigns
 from dialer.imports import TargetRow
-from dialer.trunks import TrunkGate, TrunkLimits
 from dialer.windows import CallingWindow
 from dialer.worker import DialerWorker
 from integrations import migrations
@@ -86,11 +85,15 @@ async def _run(calls: int, rate: float, channels: int) -> int:
         await ami.connect()
         seen = Channels()
         ami.on_event("*", seen.on_event)
-        await TrunkGate(database).configure(TRUNK, TrunkLimits(channels, rate))
         worker = DialerWorker(
             # The campaign's own cap above the trunk's: the trunk is what limits.
             replace(
-                settings, dialer_trunk=TRUNK, dialer_max_channels=channels * 2, dialer_poll_s=0.1
+                settings,
+                dialer_trunk=TRUNK,
+                dialer_trunk_max_channels=channels,
+                dialer_trunk_calls_per_second=rate,
+                dialer_max_channels=channels * 2,
+                dialer_poll_s=0.1,
             ),
             database,
             ami,

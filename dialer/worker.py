@@ -45,7 +45,7 @@ from dialer.campaigns import Campaign, Campaigns, ClaimedTarget
 from dialer.kinds import CampaignKind, Mode
 from dialer.originate import CallEnd, CallOptions, CallWatcher, dial_string, outcome_of, place
 from dialer.pacing import FloorState, SettledCall, calls_to_place
-from dialer.trunks import TrunkGate
+from dialer.trunks import TrunkGate, TrunkLimits
 from integrations import migrations
 from integrations.database import Database
 from interactions.outcomes import Outcome
@@ -140,16 +140,29 @@ class DialerWorker:
         self.campaigns = Campaigns(database)
         self.attempts = Attempts(database, InteractionRecords(database))
         self.watcher = CallWatcher(ami, on_answer=self._answered)
-        self.gate = TrunkGate(database)
+        self.gate = TrunkGate(database, self.trunk_limits())
+        self._started = False
         self._calls: dict[str, asyncio.Task[None]] = {}
         self._known: dict[int, Campaign] = {}
         self._missing_once: set[str] = set()
         self._background: set[asyncio.Task[Any]] = set()
         self.placed = 0
 
+    def trunk_limits(self) -> TrunkLimits:
+        return TrunkLimits(
+            self.settings.dialer_trunk_max_channels, self.settings.dialer_trunk_calls_per_second
+        )
+
+    async def start(self) -> None:
+        """Set the trunk's limits from the settings (once per worker)."""
+        if not self._started:
+            await self.gate.configure(self.settings.dialer_trunk, self.trunk_limits())
+            self._started = True
+
     # ------------------------------------------------------------ the loop
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        await self._start_when_possible(stop)
         last_reconcile = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
@@ -160,6 +173,13 @@ class DialerWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.dialer_poll_s)
 
+    async def _start_when_possible(self, stop: asyncio.Event) -> None:
+        while not stop.is_set() and not self._started:
+            await self._guarded(self.start())
+            if not self._started:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.dialer_poll_s)
+
     async def _guarded(self, work: Any) -> None:
         # A database or Asterisk hiccup skips a round; it must not end the worker.
         try:
@@ -169,6 +189,7 @@ class DialerWorker:
 
     async def once(self) -> int:
         """One round, then wait for the calls it placed to end: how many it placed."""
+        await self.start()
         await self.reconcile()
         placed = await self.round()
         await self.drain()

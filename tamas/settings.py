@@ -157,6 +157,10 @@ class Settings:
     dialer_queue_wait_s: int = 60
     dialer_max_channels: int = 10
     dialer_poll_s: float = 1.0
+    # The carrier's limits on `dialer_trunk`, across every worker and campaign: channels at
+    # once and new calls per second (a worker sets them on the trunk when it starts).
+    dialer_trunk_max_channels: int = 30
+    dialer_trunk_calls_per_second: float = 4.0
     # Kinds whose message is left on an answering machine (after its greeting and beep);
     # other kinds hang up on a machine.
     dialer_machine_message_kinds: tuple[str, ...] = ()

@@ -15,9 +15,12 @@ from dialer.campaigns import Campaign, Campaigns
 from dialer.imports import TargetRow
 from dialer.retries import RetryPolicy
 from dialer.trunks import TrunkGate, TrunkLimits
+from dialer.worker import DialerWorker
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import InteractionRecords
+from tamas.asterisk.ami import AmiClient
+from tamas.settings import Settings
 
 NOW = datetime(2026, 12, 5, 7, 0, tzinfo=UTC)
 KINDS = kinds.load()
@@ -140,3 +143,30 @@ async def test_a_killed_workers_slots_are_freed_but_not_those_of_calls_still_up(
     # while the call still in flight keeps its slot.
     assert await gate.release_stale(NOW + timedelta(minutes=2)) == 2
     assert await gate.in_flight("carrier") == 1
+
+
+async def test_a_worker_started_with_two_trunk_channels_never_has_more_than_two_in_flight(
+    database: Database,
+) -> None:
+    campaign = await campaign_named(database, "renewals")
+    # A trunk met before with the old defaults: the starting worker's settings replace them.
+    await TrunkGate(database).configure("carrier", TrunkLimits())
+    settings = Settings(
+        dialer_trunk="carrier",
+        dialer_trunk_max_channels=2,
+        dialer_trunk_calls_per_second=1000,
+        dialer_max_channels=10,  # the campaign's own cap is not what limits
+    )
+    worker = DialerWorker(settings, database, AmiClient.from_settings(settings), catalogue=KINDS)
+    await worker.start()
+    most_seen, live = 0, list[str]()
+    for round_ in range(6):
+        wanted = channel_ids(1, 5, start=round_ * 10)
+        live += await worker.gate.admit(settings.dialer_trunk, campaign.id, wanted, 10, NOW)
+        most_seen = max(most_seen, await worker.gate.in_flight("carrier"))
+        await worker.gate.release(live.pop(0))
+    assert most_seen == 2
+    assert len(await worker.gate.admit("carrier", campaign.id, ["last", "more"], 10, NOW)) == 1
+    # Another worker's gate, knowing nothing of the settings, holds the same limits.
+    assert await TrunkGate(database).admit("carrier", campaign.id, ["other"], 10, NOW) == []
+    await worker.close()
