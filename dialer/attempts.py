@@ -149,9 +149,11 @@ class Attempts:
         ended_at: datetime,
         retries: RetryPolicy,
         answered_at: datetime | None = None,
+        ours: bool = False,
     ) -> datetime | None:
         """End the attempt with its outcome; returns when its target is due again (None:
-        the target is done)."""
+        the target is done). `ours`: Tamas's own failure cut the call (Asterisk stopping, AMI
+        lost): the target is due again at once and the attempt is not counted against it."""
         async with self.database.session() as session:
             row = await session.scalar(
                 select(AttemptRow)
@@ -162,10 +164,13 @@ class Attempts:
                 raise UnknownAttempt(channel_id)
             target = await session.get_one(TargetRow, row.target_id)
             row.ended_at, row.answered_at, row.outcome = ended_at, answered_at, outcome.value
-            next_try_at = retries.next_try(outcome, target.attempts + 1, ended_at)
+            if ours:
+                next_try_at: datetime | None = ended_at
+            else:
+                next_try_at = retries.next_try(outcome, target.attempts + 1, ended_at)
             customer_id, language, phone = target.customer_id, target.language, target.phone
             started_at = row.created_at
-            await settle_target(session, row.target_id, outcome, next_try_at)
+            await settle_target(session, row.target_id, outcome, next_try_at, counted=not ours)
             if outcome is Outcome.OPTED_OUT:
                 await do_not_call.add_in(session, phone, "opted_out", ended_at, campaign.name)
             await session.commit()
@@ -196,8 +201,11 @@ class Attempts:
                 .select_from(AttemptRow)
                 .where(AttemptRow.phone == phone, AttemptRow.ended_at.is_(None))
             )
+            # A call Tamas's own failure cut (`failed`) does not start the gap between calls.
             last_ended = await session.scalar(
-                select(func.max(AttemptRow.ended_at)).where(AttemptRow.phone == phone)
+                select(func.max(AttemptRow.ended_at)).where(
+                    AttemptRow.phone == phone, AttemptRow.outcome != Outcome.FAILED.value
+                )
             )
             last_abandoned = await session.scalar(
                 select(func.max(AttemptRow.ended_at)).where(

@@ -306,16 +306,22 @@ class Campaigns:
 
 
 async def settle_target(
-    session: AsyncSession, target_id: int, outcome: Outcome, next_try_at: datetime | None
+    session: AsyncSession,
+    target_id: int,
+    outcome: Outcome,
+    next_try_at: datetime | None,
+    counted: bool = True,
 ) -> None:
-    """After an attempt (in the attempt's transaction): due again at `next_try_at`, or done."""
+    """After an attempt (in the attempt's transaction): due again at `next_try_at`, or done.
+    `counted=False`: the attempt was cut by Tamas's own failure and is not one of the
+    target's attempts."""
     await session.execute(
         update(TargetRow)
         .where(TargetRow.id == target_id)
         .values(
             state="pending" if next_try_at is not None else "done",
             next_try_at=next_try_at,
-            attempts=TargetRow.attempts + 1,
+            attempts=TargetRow.attempts + (1 if counted else 0),
             last_outcome=outcome.value,
             claimed_by=None,
             claimed_at=None,

@@ -44,13 +44,14 @@ from dialer.attempts import (
 from dialer.campaigns import Campaign, Campaigns, ClaimedTarget
 from dialer.kinds import CampaignKind, Mode
 from dialer.originate import CallEnd, CallOptions, CallWatcher, dial_string, outcome_of, place
+from dialer.outages import GRACE, OutageWatch
 from dialer.pacing import FloorState, SettledCall, calls_to_place
 from dialer.trunks import TrunkGate, TrunkLimits
 from integrations import migrations
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import InteractionRecords
-from tamas.asterisk.ami import AmiClient, AmiError
+from tamas.asterisk.ami import AmiClient, AmiDisconnected, AmiError
 from tamas.errors import CommandError
 from tamas.settings import Settings
 
@@ -59,6 +60,13 @@ log = logging.getLogger(__name__)
 RECONCILE_S = 15.0
 # How AmiClient.originate words Asterisk's refusal of an Originate (nothing was dialled).
 REFUSED = "Originate refused"
+# How AmiClient words an action it never sent (no connection): nothing was dialled.
+NOT_SENT = "not connected"
+# Outcomes a person causes that an Asterisk stopping mid-call looks like: settled as Tamas's
+# own failure when Asterisk was seen stopping around the call's end.
+CUT_LOOKALIKES = frozenset(
+    {Outcome.DIAL_FAILED, Outcome.NO_ANSWER, Outcome.HUNG_UP, Outcome.ABANDONED}
+)
 # A claimed target with no attempt this long after its claim was left by a dead worker.
 STALE_CLAIM = timedelta(minutes=2)
 # Pacing learns from the last hour of the campaign's calls.
@@ -112,6 +120,10 @@ def settled_calls(rows: Sequence[Settled]) -> list[SettledCall]:
     return calls
 
 
+def trunk_limits(settings: Settings) -> TrunkLimits:
+    return TrunkLimits(settings.dialer_trunk_max_channels, settings.dialer_trunk_calls_per_second)
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
@@ -140,7 +152,8 @@ class DialerWorker:
         self.campaigns = Campaigns(database)
         self.attempts = Attempts(database, InteractionRecords(database))
         self.watcher = CallWatcher(ami, on_answer=self._answered)
-        self.gate = TrunkGate(database, self.trunk_limits())
+        self.outages = OutageWatch(ami)
+        self.gate = TrunkGate(database, trunk_limits(settings))
         self._started = False
         self._calls: dict[str, asyncio.Task[None]] = {}
         self._known: dict[int, Campaign] = {}
@@ -148,15 +161,10 @@ class DialerWorker:
         self._background: set[asyncio.Task[Any]] = set()
         self.placed = 0
 
-    def trunk_limits(self) -> TrunkLimits:
-        return TrunkLimits(
-            self.settings.dialer_trunk_max_channels, self.settings.dialer_trunk_calls_per_second
-        )
-
     async def start(self) -> None:
         """Set the trunk's limits from the settings (once per worker)."""
         if not self._started:
-            await self.gate.configure(self.settings.dialer_trunk, self.trunk_limits())
+            await self.gate.configure(self.settings.dialer_trunk, trunk_limits(self.settings))
             self._started = True
 
     # ------------------------------------------------------------ the loop
@@ -204,10 +212,14 @@ class DialerWorker:
             task.cancel()
         await asyncio.gather(*self._calls.values(), *self._background, return_exceptions=True)
         self.watcher.close()
+        self.outages.close()
 
     async def round(self) -> int:
         """Place the calls each running campaign may place now; how many were placed."""
         placed = 0
+        if not self.outages.up():
+            # Asterisk stopping or out of reach: a claimed target would only fail.
+            return 0
         for campaign in await self.campaigns.running():
             if self.only is not None and campaign.name != self.only:
                 continue
@@ -345,46 +357,80 @@ class DialerWorker:
         except AmiError as error:
             log.warning("campaign %s: Originate %s: %s", campaign.name, channel_id, error)
             self.watcher.forget(channel_id)
-            if str(error).startswith(REFUSED):
-                # Asterisk answered no (no such extension, a bad channel): no call exists.
-                end = CallEnd(channel_id, ended_at=self.clock(), reason=0)
-                await self._settle(campaign, kind, end)
+            end = CallEnd(channel_id, ended_at=self.clock(), reason=0)
+            if isinstance(error, AmiDisconnected) and NOT_SENT in str(error):
+                # Never sent: our failure, not the person's.
+                await self._settle(campaign, kind, end, ours=True)
+            elif str(error).startswith(REFUSED):
+                # Asterisk answered no: no call exists. A bad number or channel is
+                # `dial_failed`; Asterisk stopping is ours (told apart in _settle, after a
+                # moment: followed like a call so the round does not wait).
+                self._follow(campaign, kind, channel_id, end)
             # Otherwise the connection dropped with the action unanswered: Asterisk may have
             # it, so the attempt stays in flight until its channel is known gone.
             return False
         self._follow(campaign, kind, channel_id)
         return True
 
-    def _follow(self, campaign: Campaign, kind: CampaignKind, channel_id: str) -> None:
-        task = asyncio.create_task(self._settle_when_ended(campaign, kind, channel_id))
+    def _follow(
+        self, campaign: Campaign, kind: CampaignKind, channel_id: str, end: CallEnd | None = None
+    ) -> None:
+        task = asyncio.create_task(self._settle_when_ended(campaign, kind, channel_id, end))
         self._calls[channel_id] = task
         task.add_done_callback(lambda _: self._calls.pop(channel_id, None))
 
     async def _settle_when_ended(
-        self, campaign: Campaign, kind: CampaignKind, channel_id: str
+        self, campaign: Campaign, kind: CampaignKind, channel_id: str, end: CallEnd | None = None
     ) -> None:
-        end = await self.watcher.wait(channel_id)
+        if end is None:
+            end = await self.watcher.wait(channel_id)
         try:
             await self._settle(campaign, kind, end)
         except DBAPIError as error:
             # The attempt stays in flight; the next reconcile settles it from what it wrote.
             log.warning("campaign %s: cannot settle %s now: %s", campaign.name, channel_id, error)
 
-    async def _settle(self, campaign: Campaign, kind: CampaignKind, end: CallEnd) -> Outcome | None:
+    async def _settle(
+        self, campaign: Campaign, kind: CampaignKind, end: CallEnd, ours: bool = False
+    ) -> Outcome | None:
         noted = await self.attempts.noted(end.channel_id)
         if noted is None:
             return None  # settled already (by a reconcile, or another worker)
         end.answered_at = end.answered_at or noted.answered_at
         outcome = outcome_of(end, campaign.mode, noted.result, noted.amd_status)
-        try:
-            await self.attempts.settle(
-                campaign, end.channel_id, outcome, end.ended_at, kind.retries, end.answered_at
-            )
-        except UnknownAttempt:
+        if not ours and outcome in CUT_LOOKALIKES and noted.result is None:
+            # Asterisk stopping hangs its calls up before it says so: wait to know (the
+            # channel is gone: its trunk slot is free meanwhile).
+            if not self.outages.since(end.ended_at - GRACE):
+                await self._release_gate(end.channel_id)
+                await asyncio.sleep(GRACE.total_seconds())
+            ours = self.outages.since(end.ended_at - GRACE)
+        if ours:
+            log.warning("campaign %s: call %s cut on our side", campaign.name, end.channel_id)
+            outcome = Outcome.FAILED
+        if not await self._write(campaign, kind, end, outcome, ours):
             return None
-        await self._release_gate(end.channel_id)
         log.info("campaign %s: call %s ended %s", campaign.name, end.channel_id, outcome)
         return outcome
+
+    async def _write(
+        self, campaign: Campaign, kind: CampaignKind, end: CallEnd, outcome: Outcome, ours: bool
+    ) -> bool:
+        """Settle the attempt and free its trunk slot; False if it was settled already."""
+        try:
+            await self.attempts.settle(
+                campaign,
+                end.channel_id,
+                outcome,
+                end.ended_at,
+                kind.retries,
+                end.answered_at,
+                ours=ours,
+            )
+        except UnknownAttempt:
+            return False
+        await self._release_gate(end.channel_id)
+        return True
 
     async def _release_gate(self, channel_id: str) -> None:
         await self.gate.release(channel_id)
@@ -446,25 +492,25 @@ class DialerWorker:
             end = CallEnd(call.channel_id, ended_at=now, answered_at=call.answered_at)
             if call.answered_at is None:
                 end.reason = 0
-            if await self._settle_gone(campaign, kind, end):
+            if await self._settle_gone(campaign, kind, end, call.created_at):
                 settled += 1
         return settled
 
-    async def _settle_gone(self, campaign: Campaign, kind: CampaignKind, end: CallEnd) -> bool:
+    async def _settle_gone(
+        self, campaign: Campaign, kind: CampaignKind, end: CallEnd, placed_at: datetime
+    ) -> bool:
         noted = await self.attempts.noted(end.channel_id)
         if noted is None:
             return False
-        if end.answered_at is None and noted.result is None:
+        # Asterisk restarted (or the connection to it was lost) during the call and the route
+        # wrote nothing: the call was cut under the person, by us.
+        ours = noted.result is None and self.outages.since(placed_at)
+        if ours or (end.answered_at is None and noted.result is None):
             outcome = Outcome.FAILED  # never known to be answered: tried again later
         else:
             outcome = outcome_of(end, campaign.mode, noted.result, noted.amd_status)
-        try:
-            await self.attempts.settle(
-                campaign, end.channel_id, outcome, end.ended_at, kind.retries, end.answered_at
-            )
-        except UnknownAttempt:
+        if not await self._write(campaign, kind, end, outcome, ours):
             return False
-        await self._release_gate(end.channel_id)
         log.warning(
             "campaign %s: call %s gone unseen; settled %s", campaign.name, end.channel_id, outcome
         )

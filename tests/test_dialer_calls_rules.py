@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from test_ami import SECRET, FakeAsterisk
 
 from dialer import control, kinds
 from dialer.campaigns import Campaigns
@@ -79,13 +80,18 @@ async def test_nobody_is_dialled_on_the_iranian_weekend_and_the_target_waits_for
     await campaigns.create("debts", kinds.load()["debt_reminder"], NOW)
     campaign = await control.start(database, "debts", NOW)
     await campaigns.add_targets(campaign.id, [TargetRow(line=2, phone="+989120000001")])
-    # Not connected: a round that places no call never speaks to Asterisk.
-    ami = AmiClient("127.0.0.1", 9, "nobody", "none")
+    # A round that places no call sends Asterisk nothing (a local AMI server: it is up).
+    asterisk = FakeAsterisk()
+    await asterisk.start()
+    ami = AmiClient("127.0.0.1", asterisk.port, "tamas", SECRET)
+    await ami.connect()
     worker = DialerWorker(Settings(), database, ami, name="w", clock=lambda: friday_noon)
     try:
         assert await worker.round() == 0
     finally:
         await worker.close()
+        await ami.close()
+        await asterisk.stop()
     async with database.session() as session:
         target = await session.scalar(select(StoredTarget))
     assert target is not None
