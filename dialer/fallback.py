@@ -24,8 +24,9 @@ from dialer.kinds import CampaignKind
 from dialer.retries import RETRIED
 from dialer.tables import AttemptRow, DoNotCallRow, SmsFallbackRow, TargetRow
 from integrations.database import Database
-from integrations.messaging.outbox import MessageRefused, Outbox
+from integrations.messaging.outbox import MessageRefused, Outbox, OutboxLimits
 from tamas.errors import CommandError
+from tamas.settings import Settings
 
 # Targets looked at per query.
 CHUNK = 500
@@ -164,3 +165,14 @@ async def send_fallbacks(
                 update(SmsFallbackRow).where(SmsFallbackRow.target_id == target.id).values(**values)
             )
     return FallbackReport(queued=queued, refused=refused, already=already)
+
+
+async def when_finished(
+    database: Database, settings: Settings, campaign: Campaign, kind: CampaignKind, now: datetime
+) -> FallbackReport | None:
+    """What a dialer worker does as it finishes a campaign: the fallback SMS when its kind
+    opts in (None when it does not)."""
+    if not kind.sms_fallback:
+        return None
+    outbox = Outbox(database, OutboxLimits.from_settings(settings))
+    return await send_fallbacks(database, outbox, campaign, kind, now)

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from dialer import eligibility, kinds
+from dialer import eligibility, fallback, kinds
 from dialer.abandons import AbandonCount
 from dialer.attempts import (
     ANSWERED,
@@ -240,11 +240,11 @@ class DialerWorker:
         slots = await self._slots(campaign, in_flight, now)
         if slots <= 0:
             if not in_flight:
-                await self._maybe_finish(campaign)
+                await self._maybe_finish(campaign, kind)
             return 0
         targets = await self.campaigns.claim(campaign.id, self.name, now, limit=slots)
         if not targets and not in_flight:
-            await self._maybe_finish(campaign)
+            await self._maybe_finish(campaign, kind)
         callable_now = []
         for target in targets:
             history = await self.attempts.history_of(target.phone)
@@ -440,11 +440,17 @@ class DialerWorker:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _maybe_finish(self, campaign: Campaign) -> None:
+    async def _maybe_finish(self, campaign: Campaign, kind: CampaignKind) -> None:
         counts = await self.campaigns.target_counts(campaign.id)
         if counts.get("pending", 0) + counts.get("dialing", 0) == 0:
             if await self.campaigns.finish(campaign.id):
                 log.info("campaign %s: every target settled; finished", campaign.name)
+                # Only the worker that finished it: the SMS to those never reached, once.
+                sent = await fallback.when_finished(
+                    self.database, self.settings, campaign, kind, self.clock()
+                )
+                if sent is not None:
+                    log.info("campaign %s: fallback SMS %s", campaign.name, sent.as_dict())
 
     # ------------------------------------------------------------ crash safety
 
