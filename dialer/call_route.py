@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 
 from agi_scripts.channel import AgiCommands, Route
 from agi_scripts.channel import CallerHungUp as AgiHungUp
+from cases.store import CaseChannel
 from dialer import kinds
 from dialer.attempts import Attempts, CallOf
 from dialer.do_not_call import DoNotCallList
 from dialer.message import KEYS_PROMPT, message
-from integrations.customer_file.own_records import OwnRecords
+from integrations.customer_file.own_records import OwnRecords, configured_case_types
 from integrations.database import Database
 from interactions.outcomes import Outcome
 from interactions.records import CallPart, InteractionRecords
@@ -56,7 +57,10 @@ class CampaignCallRoute:
         self.records = InteractionRecords(database)
         self.attempts = Attempts(database, self.records)
         self.do_not_call = DoNotCallList(database)
-        self.own_records = OwnRecords(database, settings.default_region)
+        # Callbacks open cases of the insurer's types file, as every other caller's do.
+        self.own_records = OwnRecords(
+            database, settings.default_region, configured_case_types(settings)
+        )
         self.voice = voice or PromptVoice(speaker=speaker_for(settings))
         self.kinds = catalogue if catalogue is not None else kinds.load()
         self.sentences = sentences if sentences is not None else sentences_for(settings)
@@ -168,7 +172,11 @@ class CampaignCallRoute:
                     await asked
             elif key == "2":
                 tracking = await self.own_records.create_callback_task(
-                    "callback", call.phone, customer_id=call.customer_id, linkedid=call.channel_id
+                    "callback",
+                    call.phone,
+                    customer_id=call.customer_id,
+                    linkedid=call.channel_id,
+                    channel=CaseChannel.DIALER,
                 )
                 await self.attempts.note(call.channel_id, result=Outcome.CALLBACK_REQUESTED)
                 part.looked_up.append(

@@ -22,6 +22,8 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from agi_scripts.fastagi import build_server
+from cases import types
+from cases.tables import CaseRow
 from dialer import control, kinds
 from dialer.attempts import Attempts
 from dialer.call_route import CampaignCallRoute
@@ -185,8 +187,17 @@ async def dialer(settings: Settings, database: Database) -> AsyncIterator[Dialer
 
 
 async def test_a_broadcast_campaign_reaches_each_kind_of_customer(
-    asterisk_sandbox: Settings, database: Database
+    asterisk_sandbox: Settings, database: Database, tmp_path: Path
 ) -> None:
+    # This insurer's claims team calls customers back (its own case types file).
+    case_types = tmp_path / "types.yaml"
+    case_types.write_text(
+        types.DEFAULT_PATH.read_text(encoding="utf-8").replace(
+            "    sla: callback\n    team: customer_care", "    sla: callback\n    team: claims"
+        ),
+        encoding="utf-8",
+    )
+    settings = replace(asterisk_sandbox, cases_types_path=str(case_types))
     phones = {
         "listens": number("01"),
         "busy": number("02"),
@@ -197,7 +208,7 @@ async def test_a_broadcast_campaign_reaches_each_kind_of_customer(
         "again": number("13"),
         "stop": number("19"),
     }
-    async with dialer(asterisk_sandbox, database) as d:
+    async with dialer(settings, database) as d:
         campaign = await d.campaign(
             "debts", "debt_reminder", list(phones.values()), amount_rials="1250000"
         )
@@ -235,6 +246,11 @@ async def test_a_broadcast_campaign_reaches_each_kind_of_customer(
         assert [(t.phone, t.kind, t.status) for t in tasks] == [
             (phones["callback"], "callback", "open")
         ]
+        # Its case came by the dialer, of the types file the settings name.
+        async with database.session() as session:
+            case = await session.scalar(select(CaseRow).where(CaseRow.phone == phones["callback"]))
+        assert case is not None
+        assert (case.channel, case.team) == ("dialer", "claims")
 
         status = await campaign_status(d.campaigns, d.attempts, "debts", datetime.now(UTC))
         assert (status["attempts"], status["in_flight"], status["answered"]) == (8, 0, 5)
