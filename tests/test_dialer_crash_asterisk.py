@@ -133,7 +133,8 @@ async def test_an_asterisk_restart_mid_campaign_loses_no_target_and_calls_nobody
             for other, outcome, created_at, _ in attempts
             if other == phone and outcome == "message_played"
         ]
-        assert again and cut_at <= again[0] < cut_at + timedelta(minutes=5), (phone, worker_log)
+        assert cut_at is not None and again, (phone, worker_log)
+        assert cut_at <= again[0] < cut_at + timedelta(minutes=5), (phone, worker_log)
     # The worker went on after the restart: the people it called then heard the message.
     after = {
         phone: outcome
