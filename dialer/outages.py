@@ -48,6 +48,7 @@ class OutageWatch:
         self.last_seen = self.clock()
 
     def _on_connect(self, _ami: AmiClient) -> None:
-        # Hooks run on every login after the first: each means the connection had been lost.
+        # The worker is made once its client is logged in: a login after that means the
+        # connection had been lost (Asterisk restarted, or the network between us).
         self.shutting_down = False
         self.last_seen = self.clock()
