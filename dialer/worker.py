@@ -11,7 +11,8 @@ Crash safety: an attempt is written before its Originate, so at start (and every
 `RECONCILE_S`) attempts in flight are matched against the channels Asterisk has: a live one is
 followed to its end (a restarted worker adopts its predecessor's calls), one gone for good is
 settled from what its call wrote on it. A target is never dialled while its last attempt
-might be live.
+might be live. A call Asterisk's stop or restart cut is our failure (`failed`, due again at once:
+dialer/outages.py), and no target is claimed while Asterisk is out of reach.
 """
 
 from __future__ import annotations
@@ -341,7 +342,7 @@ class DialerWorker:
         try:
             await self.attempts.begin(campaign, target, self.name, now, channel_id)
         except PersonInCall:
-            await self._release_gate(channel_id)
+            await self.gate.release(channel_id)
             await self.campaigns.release(target.id, now + timedelta(minutes=5))
             return False
         try:
@@ -402,7 +403,7 @@ class DialerWorker:
             # Asterisk stopping hangs its calls up before it says so: wait to know (the
             # channel is gone: its trunk slot is free meanwhile).
             if not self.outages.since(end.ended_at - GRACE):
-                await self._release_gate(end.channel_id)
+                await self.gate.release(end.channel_id)
                 await asyncio.sleep(GRACE.total_seconds())
             ours = self.outages.since(end.ended_at - GRACE)
         if ours:
@@ -429,11 +430,8 @@ class DialerWorker:
             )
         except UnknownAttempt:
             return False
-        await self._release_gate(end.channel_id)
+        await self.gate.release(end.channel_id)
         return True
-
-    async def _release_gate(self, channel_id: str) -> None:
-        await self.gate.release(channel_id)
 
     def _answered(self, channel_id: str, at: datetime) -> None:
         task = asyncio.ensure_future(self.attempts.note(channel_id, answered_at=at))
