@@ -9,7 +9,6 @@ Events already seen answer `duplicate`: the core system may retry without fear."
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from integrations.messaging.outbox import Outbox, OutboxLimits
 from messaging import notice_kinds
 from messaging.core_events import BadEvent, BadSignature, check_signature, read_event
 from messaging.notifier import Notifier
+from popup_server.auth import Network, in_networks, networks
 
 if TYPE_CHECKING:
     from popup_server.app import AppParts
@@ -33,6 +33,7 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS = 500
 NOTIFIER = web.AppKey("core_events_notifier", Notifier)
 SETTINGS: web.AppKey[Settings] = web.AppKey("core_events_settings")
+ALLOWED: web.AppKey[tuple[Network, ...]] = web.AppKey("core_events_allowed")
 
 
 def make_notifier(parts: AppParts) -> Notifier:
@@ -57,6 +58,7 @@ def insurer_names(settings: Settings) -> dict[str, str]:
 def add_routes(app: web.Application, parts: AppParts) -> None:
     app[NOTIFIER] = make_notifier(parts)
     app[SETTINGS] = parts.settings
+    app[ALLOWED] = networks("core_events_allow", parts.settings.core_events_allow)
     app.router.add_post("/api/core/events", receive_events)
 
 
@@ -64,19 +66,12 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-def _allowed(address: str, allowed: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-        return any(ip in ipaddress.ip_network(entry, strict=False) for entry in allowed)
-    except ValueError:
-        return False
-
-
 async def receive_events(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     if not settings.core_events_secret:
         return _error(404, "the core events endpoint is not configured")
-    if not _allowed(request.remote or "", settings.core_events_allow):
+    allowed = request.app[ALLOWED]
+    if not in_networks(request.remote or "", allowed):
         log.warning("core events: refused a request from %s (not allowed)", request.remote)
         return _error(403, "this address may not send core events")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:

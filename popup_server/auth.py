@@ -49,13 +49,17 @@ def make_login_limiter(settings: Settings) -> FailureLimiter:
     )
 
 
-def trusted_proxies(settings: Settings) -> tuple[Network, ...]:
+def networks(setting: str, entries: Sequence[str]) -> tuple[Network, ...]:
+    """An address allow-list setting, parsed once at start; a bad entry stops the start with
+    the setting's name."""
     try:
-        return tuple(
-            ipaddress.ip_network(entry, strict=False) for entry in settings.http_trusted_proxies
-        )
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
     except ValueError as error:
-        raise SettingsError(f"setting 'http_trusted_proxies': {error}") from error
+        raise SettingsError(f"setting {setting!r}: {error}") from error
+
+
+def trusted_proxies(settings: Settings) -> tuple[Network, ...]:
+    return networks("http_trusted_proxies", settings.http_trusted_proxies)
 
 
 def client_address(request: web.Request, proxies: Sequence[Network]) -> str:
@@ -63,7 +67,7 @@ def client_address(request: web.Request, proxies: Sequence[Network]) -> str:
     right, skipping proxies we trust; the first hop we don't trust is the client (anything to
     its left was written by the client itself and proves nothing)."""
     remote = request.remote or ""
-    if not _is_trusted(remote, proxies):
+    if not in_networks(remote, proxies):
         return remote
     hops = [
         hop.strip()
@@ -78,12 +82,13 @@ def client_address(request: web.Request, proxies: Sequence[Network]) -> str:
         except ValueError:
             break  # a malformed hop: keep the last address a trusted proxy vouched for
         client = hop
-        if not _is_trusted(hop, proxies):
+        if not in_networks(hop, proxies):
             break
     return client
 
 
-def _is_trusted(address: str, proxies: Sequence[Network]) -> bool:
+def in_networks(address: str, proxies: Sequence[Network]) -> bool:
+    """Whether `address` is in one of the networks (False for anything not an address)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -29,6 +29,7 @@ from messaging import core_webhook, notice_kinds
 from messaging.core_events import BadEvent, read_event, signature
 from messaging.notice_store import NoticeStore
 from messaging.notifier import Notifier
+from popup_server.auth import networks
 from tamas.settings import Settings
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -229,7 +230,9 @@ def test_a_catalogue_text_with_a_value_the_notice_lacks_points_at_its_line(
 async def webhook(database: Database, notifier: Notifier) -> AsyncIterator[str]:
     app = web.Application()
     app[core_webhook.NOTIFIER] = notifier
-    app[core_webhook.SETTINGS] = Settings(core_events_secret=SECRET)
+    settings = Settings(core_events_secret=SECRET)
+    app[core_webhook.SETTINGS] = settings
+    app[core_webhook.ALLOWED] = networks("core_events_allow", settings.core_events_allow)
     app.router.add_post("/api/core/events", core_webhook.receive_events)
     runner, base = await listen(app)
     try:
