@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from dialer import control, kinds
 from dialer.call_route import CampaignCallRoute
 from dialer.campaigns import Campaigns
 from dialer.imports import TargetRow
-from dialer.windows import CallingWindow
+from dialer.windows import ALWAYS_OPEN
 from dialer.worker import DialerWorker
 from integrations import migrations
 from integrations.database import Database
@@ -48,13 +47,6 @@ from tamas.asterisk.config import CAMPAIGN_AGENTS, CAMPAIGN_QUEUE
 from tamas.settings import Settings, load
 
 GOAL_P99_S = 0.5
-ALWAYS = CallingWindow(
-    start=clock_time(0, 0),
-    end=clock_time(23, 59, 59),
-    weekdays=frozenset(range(7)),
-    thursday_until=None,
-    skip_holidays=False,
-)
 
 
 class Clock:
@@ -93,7 +85,7 @@ def _line(label: str, values: list[float]) -> str:
 
 
 async def _dialer_run(settings: Settings, ami: AmiClient, database: Database, calls: int) -> None:
-    catalogue = {name: replace(kind, window=ALWAYS) for name, kind in kinds.load().items()}
+    catalogue = {name: replace(kind, window=ALWAYS_OPEN) for name, kind in kinds.load().items()}
     route = CampaignCallRoute(settings, database, voice=PromptVoice(), catalogue=catalogue)
     server = build_server(settings, route.routes(), host="127.0.0.1", port=0)
     await server.start()

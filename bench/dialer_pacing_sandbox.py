@@ -24,14 +24,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
 from dialer import control, kinds
 from dialer.campaigns import Campaigns
 from dialer.imports import TargetRow
-from dialer.windows import CallingWindow
+from dialer.windows import ALWAYS_OPEN
 from dialer.worker import DialerWorker
 from integrations import migrations
 from integrations.database import Database
@@ -42,13 +41,6 @@ from tamas.settings import load
 TRUNK = "bench-pacing"
 # Customers that end within a second or two: busy, congestion, answer and hang up at once.
 FAST_ENDINGS = ("02", "05", "06")
-ALWAYS = CallingWindow(
-    start=clock_time(0, 0),
-    end=clock_time(23, 59, 59),
-    weekdays=frozenset(range(7)),
-    thursday_until=None,
-    skip_holidays=False,
-)
 
 
 class Channels:
@@ -76,7 +68,7 @@ async def _run(calls: int, rate: float, channels: int) -> int:
     settings = load()
     if sandbox.version(settings) is None or not sandbox.ami_answers(settings):
         sandbox.up(settings)
-    catalogue = {name: replace(kind, window=ALWAYS) for name, kind in kinds.load().items()}
+    catalogue = {name: replace(kind, window=ALWAYS_OPEN) for name, kind in kinds.load().items()}
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
         await migrations.upgrade(url)

@@ -173,3 +173,14 @@ class CallingWindow:
             for offset in range(HORIZON_DAYS + 1):
                 day = first + timedelta(days=offset)
                 yield datetime.combine(day, self.start, zone)
+
+
+# Every hour of every day, holidays included: the window of the sandbox's tests, benchmarks
+# and demo runs, which must call whenever they run.
+ALWAYS_OPEN = CallingWindow(
+    start=time(0, 0),
+    end=time(23, 59, 59),
+    weekdays=frozenset(range(7)),
+    thursday_until=None,
+    skip_holidays=False,
+)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from dialer.imports import TargetRow
 from dialer.status import campaign_status
 from dialer.tables import AttemptRow
 from dialer.tables import TargetRow as StoredTarget
-from dialer.windows import CallingWindow
+from dialer.windows import ALWAYS_OPEN
 from dialer.worker import DialerWorker
 from integrations.customer_file.own_records import OwnRecords
 from integrations.database import Database
@@ -46,14 +46,7 @@ from tamas.settings import Settings
 pytestmark = pytest.mark.asterisk
 
 # Calls are placed now, whatever the hour: the windows themselves are tested without Asterisk.
-ALWAYS = CallingWindow(
-    start=time(0, 0),
-    end=time(23, 59, 59),
-    weekdays=frozenset(range(7)),
-    thursday_until=None,
-    skip_holidays=False,
-)
-CATALOGUE = {name: replace(kind, window=ALWAYS) for name, kind in kinds.load().items()}
+CATALOGUE = {name: replace(kind, window=ALWAYS_OPEN) for name, kind in kinds.load().items()}
 
 
 async def tamas_json(database: Database, *command: str) -> Any:
