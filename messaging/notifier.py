@@ -85,6 +85,19 @@ class Recipient:
         found = {"sms": self.phones, "email": self.emails, "fax": self.faxes}[channel]
         return found[0] if found else None
 
+    def route(self, kind: NoticeKind) -> tuple[str, str] | None:
+        """(channel, address): the first of the kind's channels they have an address for."""
+        for channel in kind.channels:
+            address = self.address(channel)
+            if address is not None:
+                return channel, address
+        return None
+
+
+def opt_out_applies(kind: NoticeKind, channel: str) -> bool:
+    """A text or fax to a number that opted out is not sent, but the security notice."""
+    return channel in ("sms", "fax") and kind.name not in NOT_OPTIONAL
+
 
 @dataclass(frozen=True)
 class NoticeResult:
@@ -213,26 +226,28 @@ class Notifier:
         notice = await self.store.accept(key, kind.name, recipient.customer_id, now)
         if notice is None:
             return NoticeResult(key, "duplicate")
+        route = recipient.route(kind)
+        if route is None:
+            await self.store.settle(notice.id, "skipped", reason="no_address")
+            return NoticeResult(key, "skipped", reason="no_address")
+        channel, address = route
+        if opt_out_applies(kind, channel) and await self.do_not_call.holds(address):
+            await self.store.settle(notice.id, "skipped", channel=channel, reason="opted_out")
+            return NoticeResult(key, "skipped", reason="opted_out")
+        language, text = await self._text(kind, recipient, values)
+        return await self._queue(notice, kind, channel, address, language, text, now)
+
+    async def _text(
+        self, kind: NoticeKind, recipient: Recipient, values: Mapping[str, str]
+    ) -> tuple[str, str]:
+        """The notice in the recipient's language (the operators' edited text if there is one)."""
         language = recipient.language if recipient.language in kind.text else "fa"
         text = kind.render(
             language,
             {"name": recipient.name, "insurer": self.insurer_names.get(language, ""), **values},
             await self.templates.text(kind.name, language),
         )
-        for channel in kind.channels:
-            address = recipient.address(channel)
-            if address is None:
-                continue
-            if (
-                channel in ("sms", "fax")
-                and kind.name not in NOT_OPTIONAL
-                and await self.do_not_call.holds(address)
-            ):
-                await self.store.settle(notice.id, "skipped", channel=channel, reason="opted_out")
-                return NoticeResult(key, "skipped", reason="opted_out")
-            return await self._queue(notice, kind, channel, address, language, text, now)
-        await self.store.settle(notice.id, "skipped", reason="no_address")
-        return NoticeResult(key, "skipped", reason="no_address")
+        return language, text
 
     async def _queue(
         self,
@@ -303,24 +318,18 @@ class Notifier:
             notice_id = accepted.get(key)
             if notice_id is None:
                 continue
-            channel = next((c for c in kind.channels if recipient.address(c)), None)
-            address = None if channel is None else recipient.address(channel)
-            if channel is None or address is None:
+            route = recipient.route(kind)
+            if route is None:
                 settled.append({"id": notice_id, "status": "skipped", "reason": "no_address"})
                 continue
-            if channel != "email" and kind.name not in NOT_OPTIONAL and address in opted_out:
+            channel, address = route
+            if opt_out_applies(kind, channel) and address in opted_out:
                 settled.append(
                     {"id": notice_id, "status": "skipped", "channel": channel,
                      "reason": "opted_out"}
                 )  # fmt: skip
                 continue
-            language = recipient.language if recipient.language in kind.text else "fa"
-            text = kind.render(
-                language,
-                {"name": recipient.name, "insurer": self.insurer_names.get(language, ""),
-                 **values},
-                await self.templates.text(kind.name, language),
-            )  # fmt: skip
+            language, text = await self._text(kind, recipient, values)
             by_channel.setdefault(channel, []).append(
                 {"to": address, "subject": kind.name, "body": text, "language": language,
                  "linkedid": _notice_link(notice_id), "customer_id": recipient.customer_id,

@@ -204,9 +204,7 @@ class OperatorRoutes:
                 "language": language,
                 "customer_id": summary.id,
                 "sms": {"parts": count.parts, "encoding": str(count.encoding)},
-                "channel": next(
-                    (c for c in kind.channels if recipient.address(c) is not None), None
-                ),
+                "channel": route[0] if (route := recipient.route(kind)) else None,
             }
         )
 
